@@ -1,0 +1,15 @@
+export { env, loadEnvConfig } from './config.js';
+export { createLogger, type Logger } from './logger.js';
+export {
+  defaultManifestPath,
+  findLanguage,
+  loadLanguageManifest,
+  sandboxImageName,
+  versionLabel,
+  type Language,
+  type LanguageManifest,
+  type LimitRange,
+} from './languages.js';
+export { onShutdown } from './shutdown.js';
+export { consumerGroup, redisKeys } from './redis-keys.js';
+export { eventField, jobField, jobSchema, type ExecutionEvent, type Job, type JobLimits } from './job.js';

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/**
+ * A job on `jobs:<region>`: everything an agent needs to run one execution, and nothing about
+ * the user beyond an opaque owner id (for the `owner` isolation level).
+ */
+export const jobSchema = z.object({
+  executionId: z.string().uuid(),
+  ownerId: z.string(),
+  language: z.string(),
+  files: z.array(z.object({ path: z.string(), content: z.string() })).min(1),
+  mainFile: z.string(),
+  /** Base64 of the program's stdin. */
+  stdin: z.string(),
+  limits: z.object({
+    timeoutMs: z.number().int().positive(),
+    compileTimeoutMs: z.number().int().positive(),
+    memoryMb: z.number().int().positive(),
+    cpus: z.number().positive(),
+    processes: z.number().int().positive(),
+    openFiles: z.number().int().positive(),
+    fileSizeBytes: z.number().int().positive(),
+    workspaceMb: z.number().int().positive(),
+    outputBytes: z.number().int().positive(),
+  }),
+  enqueuedAt: z.number(),
+});
+
+export type Job = z.infer<typeof jobSchema>;
+export type JobLimits = Job['limits'];
+
+/** Redis stream field that carries the job JSON. */
+export const jobField = 'job';
+
+/**
+ * An event on an execution's stream `exec:{id}:events`, as gateways and the Execute RPC read
+ * it. `seq` orders output; a client that reconnects passes the last `seq` it saw.
+ */
+export type ExecutionEvent =
+  | { type: 'status'; seq: number; status: string }
+  | { type: 'output'; seq: number; stream: 'stdout' | 'stderr' | 'compile'; data: string }
+  | { type: 'result'; seq: number; status: string };
+
+/** Redis stream field that carries the event JSON. */
+export const eventField = 'e';

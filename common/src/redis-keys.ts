@@ -1,0 +1,19 @@
+/**
+ * Names of every Redis key MUSCode uses, in one place. `prefix` lets several stacks (or test
+ * runs) share one Redis. Keys of one execution share a hash tag so they live on one shard of a
+ * Redis cluster.
+ */
+export function redisKeys(prefix: string) {
+  return {
+    /** Stream of jobs for a region, read by agents through the `runners` consumer group. */
+    jobs: (region: string) => `${prefix}jobs:${region}`,
+    /** Bounded, expiring stream of one execution's events. */
+    events: (executionId: string) => `${prefix}exec:{${executionId}}:events`,
+    /** Last heartbeat of an agent (a JSON value with a TTL). */
+    runner: (runnerId: string) => `${prefix}runner:${runnerId}`,
+    /** Pattern matching every agent heartbeat key. */
+    runnerPattern: () => `${prefix}runner:*`,
+  };
+}
+
+export const consumerGroup = 'runners';

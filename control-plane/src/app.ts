@@ -1,0 +1,55 @@
+import { Elysia } from 'elysia';
+import { node } from '@elysiajs/node';
+import type { LanguageManifest, Logger } from '@muscode/common';
+import type { Redis } from 'ioredis';
+import { readJsonBody } from './http/body.js';
+import { toErrorResponse } from './http/error-envelope.js';
+import type { Db } from './infra/db.js';
+import { authRoutes } from './modules/auth/index.js';
+import type { AuthService } from './modules/auth/service.js';
+import type { TokenService } from './modules/auth/tokens.js';
+import { executionRoutes } from './modules/executions/index.js';
+import type { ExecutionService } from './modules/executions/service.js';
+import { healthRoutes } from './modules/health/index.js';
+import { languageRoutes } from './modules/languages/index.js';
+import type { RunnerRegistry } from './modules/runners/registry.js';
+import { errors } from './errors.js';
+
+export interface AppDeps {
+  db: Db;
+  redis: Redis;
+  auth: AuthService;
+  tokens: TokenService;
+  executions: ExecutionService;
+  runners: RunnerRegistry;
+  manifest: LanguageManifest;
+  bodyLimitBytes: number;
+  log: Logger;
+}
+
+/** The REST API under /api/v1. Every error leaves in the spec's envelope. */
+export function createApp(deps: AppDeps) {
+  const log = deps.log.child({ component: 'http' });
+  return new Elysia({ adapter: node() })
+    .onParse(async ({ request, contentType }) => {
+      if (request.method === 'GET' || request.method === 'HEAD') return undefined;
+      const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+      if (type !== '' && type !== 'application/json') throw errors.unsupportedMediaType();
+      return readJsonBody(request, deps.bodyLimitBytes);
+    })
+    .onError(({ code, error, set }) => {
+      const { status, body, retryAfterSeconds } = toErrorResponse(code, error, log);
+      set.status = status;
+      if (retryAfterSeconds !== undefined) set.headers['retry-after'] = String(retryAfterSeconds);
+      return body;
+    })
+    .group('/api/v1', (api) =>
+      api
+        .use(authRoutes(deps.auth, deps.tokens))
+        .use(executionRoutes(deps.executions, deps.tokens))
+        .use(languageRoutes(deps.manifest, deps.runners))
+        .use(healthRoutes(deps.db, deps.redis, deps.runners)),
+    );
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,40 @@
+import { env, loadEnvConfig } from '@muscode/common';
+
+/** Every setting of the control-plane, read once in main.ts from CP_* variables. */
+export function loadConfig(source: NodeJS.ProcessEnv) {
+  return loadEnvConfig(
+    'CP_',
+    {
+      host: env.string('127.0.0.1'),
+      /** REST API (HTTP/1.1, Elysia). */
+      httpPort: env.port(8081),
+      /** Connect/gRPC services (HTTP/2 cleartext): runner agents and internal tools. */
+      rpcPort: env.port(8082),
+      databaseUrl: env.string('postgres://muscode:muscode-local@127.0.0.1:5432/muscode'),
+      databasePoolSize: env.int(10, 1),
+      redisUrl: env.string('redis://127.0.0.1:6379'),
+      /** Prefix of every Redis key, so several stacks can share one Redis. */
+      redisPrefix: env.string('muscode:'),
+      defaultRegion: env.string('local'),
+      /** PEM (PKCS#8) Ed25519 key that signs access tokens. */
+      jwtPrivateKeyFile: env.string('.state/jwt-ed25519.pem'),
+      jwtIssuer: env.string('muscode'),
+      accessTokenTtlSeconds: env.int(900, 30),
+      refreshTokenTtlSeconds: env.int(30 * 24 * 3600, 60),
+      /** Shared secret runner agents present on the Connect stream. */
+      runnerToken: env.string('dev-runner-token'),
+      /** A runner that has not sent a heartbeat for this long is gone. */
+      runnerTtlSeconds: env.int(15, 2),
+      /** Events kept per execution stream, and how long the stream lives after its last event. */
+      eventsMaxLen: env.int(10000, 100),
+      eventsTtlSeconds: env.int(3600, 10),
+      /** Largest request body accepted, in bytes. */
+      bodyLimitBytes: env.int(2 * 1024 * 1024, 1024),
+      manifestPath: env.optionalString(),
+      logLevel: env.logLevel(),
+    },
+    source,
+  );
+}
+
+export type Config = ReturnType<typeof loadConfig>;

@@ -1,0 +1,59 @@
+import type { Redis } from 'ioredis';
+import { eventField, jobField, redisKeys, type ExecutionEvent, type Job } from '@muscode/common';
+
+export interface Streams {
+  /** Queues a job for the agents of a region. */
+  enqueueJob(region: string, job: Job): Promise<void>;
+  /** Appends an event to an execution's bounded, expiring stream. */
+  appendEvent(executionId: string, event: ExecutionEvent): Promise<void>;
+  /**
+   * Reads events after `afterId` ("0" for all), blocking up to `blockMs` when none are there.
+   * Needs a connection of its own while it blocks.
+   */
+  readEvents(
+    conn: Redis,
+    executionId: string,
+    afterId: string,
+    blockMs: number,
+  ): Promise<{ id: string; event: ExecutionEvent }[]>;
+}
+
+export function createStreams(
+  redis: Redis,
+  opts: { prefix: string; eventsMaxLen: number; eventsTtlSeconds: number },
+): Streams {
+  const keys = redisKeys(opts.prefix);
+  return {
+    async enqueueJob(region, job) {
+      await redis.xadd(keys.jobs(region), '*', jobField, JSON.stringify(job));
+    },
+    async appendEvent(executionId, event) {
+      const key = keys.events(executionId);
+      await redis
+        .multi()
+        .xadd(key, 'MAXLEN', '~', opts.eventsMaxLen, '*', eventField, JSON.stringify(event))
+        .expire(key, opts.eventsTtlSeconds)
+        .exec();
+    },
+    async readEvents(conn, executionId, afterId, blockMs) {
+      const reply = await conn.xread(
+        'COUNT',
+        500,
+        'BLOCK',
+        blockMs,
+        'STREAMS',
+        keys.events(executionId),
+        afterId,
+      );
+      if (!reply) return [];
+      const out: { id: string; event: ExecutionEvent }[] = [];
+      for (const [, entries] of reply) {
+        for (const [id, fields] of entries) {
+          const json = fields[fields.indexOf(eventField) + 1];
+          if (json) out.push({ id, event: JSON.parse(json) as ExecutionEvent });
+        }
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { createLogger, loadLanguageManifest, onShutdown } from '@muscode/common';
+import { createApp } from './app.js';
+import { loadConfig } from './config.js';
+import { createDb } from './infra/db.js';
+import { createRedis } from './infra/redis.js';
+import { createStreams } from './infra/streams.js';
+import { createAuthRepo } from './modules/auth/repo.js';
+import { createAuthService } from './modules/auth/service.js';
+import { createTokenService, readPrivateKeyFile } from './modules/auth/tokens.js';
+import { createExecutionRepo } from './modules/executions/repo.js';
+import { createExecutionService } from './modules/executions/service.js';
+import { createRunnerRegistry } from './modules/runners/registry.js';
+import { executionRpc } from './rpc/execution-service.js';
+import { heartbeat } from './rpc/heartbeat.js';
+import { report } from './rpc/report.js';
+import { createRpcServer } from './rpc/server.js';
+
+const config = loadConfig(process.env);
+const log = createLogger('control-plane', config.logLevel);
+const manifest = loadLanguageManifest(config.manifestPath);
+
+const db = await createDb(config.databaseUrl, config.databasePoolSize);
+const redis = createRedis(config.redisUrl, log);
+const streams = createStreams(redis, {
+  prefix: config.redisPrefix,
+  eventsMaxLen: config.eventsMaxLen,
+  eventsTtlSeconds: config.eventsTtlSeconds,
+});
+const tokens = await createTokenService({
+  privateKeyPem: readPrivateKeyFile(resolve(config.jwtPrivateKeyFile)),
+  issuer: config.jwtIssuer,
+  ttlSeconds: config.accessTokenTtlSeconds,
+});
+const runners = createRunnerRegistry(redis, {
+  prefix: config.redisPrefix,
+  ttlSeconds: config.runnerTtlSeconds,
+});
+const executionRepo = createExecutionRepo(db);
+const executions = createExecutionService({
+  repo: executionRepo,
+  streams,
+  manifest,
+  defaultRegion: config.defaultRegion,
+  log,
+});
+const auth = createAuthService({
+  repo: createAuthRepo(db),
+  tokens,
+  refreshTtlSeconds: config.refreshTokenTtlSeconds,
+});
+
+const app = createApp({
+  db,
+  redis,
+  auth,
+  tokens,
+  executions,
+  runners,
+  manifest,
+  bodyLimitBytes: config.bodyLimitBytes,
+  log,
+});
+let httpServer: { stop(): unknown } | undefined;
+app.listen({ hostname: config.host, port: config.httpPort, reusePort: false }, (server) => {
+  httpServer = server;
+});
+
+const rpc = createRpcServer({
+  runnerToken: config.runnerToken,
+  report: report({ repo: executionRepo, streams, log: log.child({ component: 'report' }) }),
+  heartbeat: heartbeat({ runners, ttlSeconds: config.runnerTtlSeconds }),
+  execution: executionRpc({ executions, tokens, streams, redis, log }),
+  log,
+});
+rpc.listen(config.rpcPort, config.host);
+await once(rpc, 'listening');
+log.info(
+  { http: `http://${config.host}:${config.httpPort}`, rpc: `http://${config.host}:${config.rpcPort}` },
+  'control-plane listening',
+);
+
+onShutdown(log, async () => {
+  await httpServer?.stop();
+  await new Promise<void>((done) => {
+    rpc.close(() => done());
+    // Streams of agents end when their jobs do; do not wait forever for them.
+    setTimeout(done, 5000).unref();
+  });
+  await db.end();
+  redis.disconnect();
+});

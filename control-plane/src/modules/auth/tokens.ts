@@ -1,0 +1,89 @@
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  randomUUID,
+  type KeyObject,
+} from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { calculateJwkThumbprint, jwtVerify, SignJWT, type JWK } from 'jose';
+import { errors } from '../../errors.js';
+
+export interface AccessClaims {
+  userId: string;
+  role: string;
+  jti: string;
+  expiresAt: number;
+}
+
+export interface TokenService {
+  issueAccess(userId: string, role: string): Promise<string>;
+  verifyAccess(token: string): Promise<AccessClaims>;
+  /** The public keys, as a JSON Web Key Set, for gateways and internal tools. */
+  jwks(): { keys: JWK[] };
+}
+
+/**
+ * Access tokens are short-lived EdDSA (Ed25519) JWTs with a `kid`, so anything holding the
+ * published JWKS verifies them without a shared secret.
+ */
+export async function createTokenService(opts: {
+  privateKeyPem: string;
+  issuer: string;
+  ttlSeconds: number;
+}): Promise<TokenService> {
+  const privateKey: KeyObject = createPrivateKey(opts.privateKeyPem);
+  if (privateKey.asymmetricKeyType !== 'ed25519') {
+    throw new Error('the JWT signing key must be an Ed25519 private key');
+  }
+  const publicKey = createPublicKey(privateKey);
+  const publicJwk = publicKey.export({ format: 'jwk' }) as JWK;
+  const kid = await calculateJwkThumbprint(publicJwk);
+  const jwk: JWK = { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' };
+
+  return {
+    async issueAccess(userId, role) {
+      return new SignJWT({ role })
+        .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' })
+        .setIssuer(opts.issuer)
+        .setSubject(userId)
+        .setJti(randomUUID())
+        .setIssuedAt()
+        .setExpirationTime(`${opts.ttlSeconds}s`)
+        .sign(privateKey);
+    },
+    async verifyAccess(token) {
+      try {
+        const { payload } = await jwtVerify(token, publicKey, {
+          issuer: opts.issuer,
+          algorithms: ['EdDSA'],
+        });
+        if (!payload.sub || !payload.jti || !payload.exp) throw new Error('missing claims');
+        return {
+          userId: payload.sub,
+          role: typeof payload['role'] === 'string' ? payload['role'] : 'user',
+          jti: payload.jti,
+          expiresAt: payload.exp,
+        };
+      } catch {
+        throw errors.unauthorized('The access token is invalid or expired.');
+      }
+    },
+    jwks: () => ({ keys: [jwk] }),
+  };
+}
+
+export function readPrivateKeyFile(path: string): string {
+  return readFileSync(path, 'utf8');
+}
+
+/** A random refresh token and the hash that is all the database keeps of it. */
+export function newRefreshToken(): { token: string; hash: Buffer } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashRefreshToken(token) };
+}
+
+export function hashRefreshToken(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}

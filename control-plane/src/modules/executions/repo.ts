@@ -1,0 +1,141 @@
+import { sql } from 'slonik';
+import { z } from 'zod';
+import type { JobLimits } from '@muscode/common';
+import type { Db } from '../../infra/db.js';
+import type { SourceFile } from './request.js';
+
+const executionRow = z.object({
+  id: z.string(),
+  user_id: z.string(),
+  language: z.string(),
+  status: z.string(),
+  stdout: z.instanceof(Buffer).nullable(),
+  stderr: z.instanceof(Buffer).nullable(),
+  stdout_truncated: z.boolean(),
+  stderr_truncated: z.boolean(),
+  exit_code: z.number().nullable(),
+  signal: z.number().nullable(),
+  execution_time_ms: z.number().nullable(),
+  cpu_time_ms: z.number().nullable(),
+  memory_used_kb: z.number().nullable(),
+  compilation_error: z.string().nullable(),
+  message: z.string().nullable(),
+  created_at: z.number(),
+  started_at: z.number().nullable(),
+  completed_at: z.number().nullable(),
+});
+export type ExecutionRow = z.infer<typeof executionRow>;
+
+const columns = sql.fragment`
+  id, user_id, language, status, stdout, stderr, stdout_truncated, stderr_truncated, exit_code,
+  signal, execution_time_ms, cpu_time_ms, memory_used_kb, compilation_error, message,
+  created_at, started_at, completed_at`;
+
+export interface FinalResult {
+  status: string;
+  exitCode: number | null;
+  signal: number;
+  wallMs: number;
+  cpuMs: number;
+  memoryKb: number;
+  stdout: Buffer;
+  stderr: Buffer;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  compileOutput: Buffer | null;
+  message: string | null;
+}
+
+export function createExecutionRepo(db: Db) {
+  return {
+    /**
+     * Takes one execution from the user's daily and monthly quota and inserts the row, in one
+     * transaction: two concurrent requests cannot both take the last unit. Returns null when
+     * the quota is spent.
+     */
+    async insertQueued(e: {
+      userId: string;
+      language: string;
+      region: string;
+      files: SourceFile[];
+      mainFile: string;
+      limits: JobLimits;
+      stdin: Buffer;
+    }): Promise<{ id: string } | { quotaExceeded: 'daily' | 'monthly' }> {
+      return db.transaction(async (tx) => {
+        const newDay = sql.fragment`last_reset_daily < current_date`;
+        const newMonth = sql.fragment`date_trunc('month', last_reset_monthly) < date_trunc('month', current_date)`;
+        // The row lock of this UPDATE serialises concurrent submissions of one user.
+        const taken = await tx.maybeOne(sql.type(z.object({ user_id: z.string() }))`
+          UPDATE user_quotas SET
+            executions_today = CASE WHEN ${newDay} THEN 1 ELSE executions_today + 1 END,
+            executions_month = CASE WHEN ${newMonth} THEN 1 ELSE executions_month + 1 END,
+            last_reset_daily = current_date,
+            last_reset_monthly = CASE WHEN ${newMonth} THEN current_date ELSE last_reset_monthly END
+          WHERE user_id = ${e.userId}
+            AND (CASE WHEN ${newDay} THEN 0 ELSE executions_today END) < max_executions_daily
+            AND (CASE WHEN ${newMonth} THEN 0 ELSE executions_month END) < max_executions_monthly
+          RETURNING user_id`);
+        if (!taken) {
+          const daily = await tx.maybeOne(sql.type(z.object({ spent: z.boolean() }))`
+            SELECT executions_today >= max_executions_daily AND NOT ${newDay} AS spent
+            FROM user_quotas WHERE user_id = ${e.userId}`);
+          return { quotaExceeded: daily?.spent ? 'daily' : 'monthly' };
+        }
+        return tx.one(sql.type(z.object({ id: z.string() }))`
+          INSERT INTO executions (user_id, language, region, source, main_file, limits, stdin)
+          VALUES (${e.userId}, ${e.language}, ${e.region}, ${sql.jsonb(e.files.map((f) => ({ path: f.path, content: f.content })))}, ${e.mainFile},
+                  ${sql.jsonb({ ...e.limits })}, ${sql.binary(e.stdin)})
+          RETURNING id`);
+      });
+    },
+
+    async markInternalError(id: string, message: string): Promise<void> {
+      await db.query(sql.unsafe`
+        UPDATE executions SET status = 'internal_error', message = ${message}, completed_at = now()
+        WHERE id = ${id} AND status IN ('queued', 'running')`);
+    },
+
+    /** The caller's own execution; another user's answers null, like a missing one. */
+    async findOwned(id: string, userId: string): Promise<ExecutionRow | null> {
+      return db.maybeOne(sql.type(executionRow)`
+        SELECT ${columns} FROM executions WHERE id = ${id} AND user_id = ${userId}`);
+    },
+
+    /**
+     * Marks an attempt as running. Fenced: an attempt older than the recorded one, or any
+     * attempt once the execution is final, changes nothing.
+     */
+    async markRunning(id: string, attempt: number, runnerId: string): Promise<boolean> {
+      const r = await db.query(sql.unsafe`
+        UPDATE executions SET status = 'running', attempt = ${attempt}, runner_id = ${runnerId},
+               started_at = coalesce(started_at, now())
+        WHERE id = ${id} AND status IN ('queued', 'running') AND attempt <= ${attempt}`);
+      return r.rowCount > 0;
+    },
+
+    /** Writes the final result once; a redelivered or older attempt's result is ignored. */
+    async finish(id: string, attempt: number, r: FinalResult): Promise<boolean> {
+      const result = await db.query(sql.unsafe`
+        UPDATE executions SET
+          status = ${r.status}, exit_code = ${r.exitCode}, signal = ${r.signal},
+          execution_time_ms = ${r.wallMs}, cpu_time_ms = ${r.cpuMs}, memory_used_kb = ${r.memoryKb},
+          stdout = ${sql.binary(r.stdout)}, stderr = ${sql.binary(r.stderr)},
+          stdout_truncated = ${r.stdoutTruncated}, stderr_truncated = ${r.stderrTruncated},
+          compile_output = ${r.compileOutput ? sql.binary(r.compileOutput) : null},
+          compilation_error = ${r.status === 'compile_error' && r.compileOutput ? r.compileOutput.toString('utf8').replaceAll('\0', '') : null},
+          timed_out = ${r.status === 'timeout'}, message = ${r.message},
+          attempt = ${attempt}, completed_at = now()
+        WHERE id = ${id} AND status IN ('queued', 'running') AND attempt <= ${attempt}`);
+      return result.rowCount > 0;
+    },
+
+    async ownerOf(id: string): Promise<string | null> {
+      const row = await db.maybeOne(sql.type(z.object({ user_id: z.string() }))`
+        SELECT user_id FROM executions WHERE id = ${id}`);
+      return row?.user_id ?? null;
+    },
+  };
+}
+
+export type ExecutionRepo = ReturnType<typeof createExecutionRepo>;

@@ -1,0 +1,45 @@
+import type { ExecutionRow } from './repo.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Text as UTF-8 when it is valid UTF-8, else base64, so no byte is lost in JSON. */
+export function encodeBytes(bytes: Buffer | null): { data: string; encoding: 'utf8' | 'base64' } {
+  if (!bytes || bytes.length === 0) return { data: '', encoding: 'utf8' };
+  try {
+    return { data: utf8.decode(bytes), encoding: 'utf8' };
+  } catch {
+    return { data: bytes.toString('base64'), encoding: 'base64' };
+  }
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The API's view of an execution: the spec's fields, plus what a careful client needs. */
+export function executionView(row: ExecutionRow) {
+  const out = encodeBytes(row.stdout);
+  const err = encodeBytes(row.stderr);
+  return {
+    executionId: row.id,
+    language: row.language,
+    status: row.status,
+    output: out.data,
+    outputEncoding: out.encoding,
+    error: err.data,
+    errorEncoding: err.encoding,
+    outputTruncated: row.stdout_truncated,
+    errorTruncated: row.stderr_truncated,
+    /** Wall time of the program, in seconds. */
+    executionTime: row.execution_time_ms === null ? null : row.execution_time_ms / 1000,
+    /** CPU time of the program, in seconds. */
+    cpuTime: row.cpu_time_ms === null ? null : row.cpu_time_ms / 1000,
+    /** Peak memory of the program, in MB (measured, not the limit). */
+    memoryUsed: row.memory_used_kb === null ? null : Math.round((row.memory_used_kb / 1024) * 100) / 100,
+    exitCode: row.exit_code,
+    signal: row.signal || null,
+    compilationError: row.compilation_error,
+    message: row.message,
+    createdAt: iso(row.created_at),
+    startedAt: iso(row.started_at),
+    completedAt: iso(row.completed_at),
+  };
+}

@@ -1,0 +1,53 @@
+import { Elysia } from 'elysia';
+import type { Redis } from 'ioredis';
+import { sql } from 'slonik';
+import type { Db } from '../../infra/db.js';
+import type { RunnerRegistry } from '../runners/registry.js';
+
+async function check(probe: () => Promise<unknown>, timeoutMs = 2000): Promise<'up' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+      }),
+    ]);
+    return 'up';
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `GET /health`: real checks of the database, Redis and the runner fleet; 503 unless all up. */
+export function healthRoutes(db: Db, redis: Redis, runners: RunnerRegistry) {
+  return new Elysia().get('/health', async ({ set }) => {
+    const [database, redisState] = await Promise.all([
+      check(() => db.oneFirst(sql.unsafe`SELECT 1`)),
+      check(() => redis.ping()),
+    ]);
+    const live = redisState === 'up' ? await runners.live().catch(() => []) : [];
+    const runnersState = live.length > 0 ? 'up' : 'down';
+    const healthy = database === 'up' && redisState === 'up' && runnersState === 'up';
+    set.status = healthy ? 200 : 503;
+    return {
+      status: healthy ? 'healthy' : 'unhealthy',
+      timestamp: new Date().toISOString(),
+      services: {
+        database,
+        redis: redisState,
+        // Agents beat only while their Docker Engine answers, so a live agent means docker is up.
+        docker: runnersState,
+        runners: runnersState,
+      },
+      runners: live.map((r) => ({
+        id: r.runnerId,
+        region: r.region,
+        capacity: r.capacity,
+        running: r.running,
+      })),
+    };
+  });
+}

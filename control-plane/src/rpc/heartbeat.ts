@@ -1,0 +1,25 @@
+import { create } from '@bufbuild/protobuf';
+import { Code, ConnectError, type HandlerContext } from '@connectrpc/connect';
+import {
+  HeartbeatResponseSchema,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+} from '@muscode/proto/runner/v1';
+import type { RunnerRegistry } from '../modules/runners/registry.js';
+
+export function heartbeat(deps: { runners: RunnerRegistry; ttlSeconds: number }) {
+  return async (req: HeartbeatRequest, _ctx: HandlerContext): Promise<HeartbeatResponse> => {
+    if (!req.runnerId) throw new ConnectError('runner_id is required', Code.InvalidArgument);
+    await deps.runners.beat({
+      runnerId: req.runnerId,
+      region: req.region,
+      hostname: req.hostname,
+      capacity: req.capacity,
+      running: req.running,
+      languages: req.languages.map((l) => ({ languageId: l.languageId, version: l.version })),
+      seenAt: Date.now(),
+    });
+    // Beat three times per TTL so one lost beat does not mark the agent gone.
+    return create(HeartbeatResponseSchema, { intervalMs: Math.floor((deps.ttlSeconds * 1000) / 3) });
+  };
+}
