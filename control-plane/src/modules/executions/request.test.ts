@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { loadLanguageManifest } from '@muscode/common';
+import { AppError } from '../../errors.js';
+import { normalizeFilePath, resolveLimits, resolveSource } from './request.js';
+
+const manifest = loadLanguageManifest();
+const python = manifest.languages.find((l) => l.id === 'python')!;
+
+function fieldOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).status).toBe(400);
+    return ((err as AppError).details as { field?: string }).field;
+  }
+  throw new Error('expected a 400');
+}
+
+describe('normalizeFilePath', () => {
+  it('joins the spec-style folder and the name', () => {
+    expect(normalizeFilePath('/src', 'util.py', 'f')).toBe('src/util.py');
+    expect(normalizeFilePath(undefined, 'main.py', 'f')).toBe('main.py');
+    expect(normalizeFilePath('a/b/', 'c.py', 'f')).toBe('a/b/c.py');
+  });
+
+  it.each([
+    ['/', '../etc/passwd'],
+    ['/src/../..', 'x.py'],
+    [undefined, '/etc/passwd'],
+    [undefined, 'a\0b'],
+    [undefined, 'a\nb'],
+    [undefined, 'a\\b'],
+    [undefined, '.'],
+    [undefined, 'x'.repeat(300)],
+  ])('rejects %s + %s', (dir, name) => {
+    expect(fieldOf(() => normalizeFilePath(dir, name, 'files.0.name'))).toBe('files.0.name');
+  });
+});
+
+describe('resolveLimits', () => {
+  it('uses defaults and accepts values in range', () => {
+    expect(resolveLimits(manifest, {}).timeoutMs).toBe(manifest.limits.timeoutSeconds.default * 1000);
+    expect(resolveLimits(manifest, { timeout: 2, memoryLimit: 64 })).toMatchObject({ timeoutMs: 2000, memoryMb: 64 });
+  });
+
+  it('rejects values out of range, naming the field', () => {
+    expect(fieldOf(() => resolveLimits(manifest, { timeout: 0 }))).toBe('timeout');
+    expect(fieldOf(() => resolveLimits(manifest, { timeout: Number.NaN }))).toBe('timeout');
+    expect(fieldOf(() => resolveLimits(manifest, { memoryLimit: 1e9 }))).toBe('memoryLimit');
+  });
+});
+
+describe('resolveSource', () => {
+  it('puts code in the language main file', () => {
+    expect(resolveSource(manifest, python, { code: 'print(1)' })).toEqual({
+      files: [{ path: 'main.py', content: 'print(1)' }],
+      mainFile: 'main.py',
+    });
+  });
+
+  it('takes several files with a main file', () => {
+    const r = resolveSource(manifest, python, {
+      files: [
+        { name: 'util.py', path: '/lib', content: 'x = 1' },
+        { name: 'app.py', content: 'import lib.util' },
+      ],
+      mainFile: 'app.py',
+    });
+    expect(r.mainFile).toBe('app.py');
+    expect(r.files.map((f) => f.path)).toEqual(['lib/util.py', 'app.py']);
+  });
+
+  it('rejects both or neither of code and files, duplicates, and a missing main file', () => {
+    expect(fieldOf(() => resolveSource(manifest, python, {}))).toBe('code');
+    expect(fieldOf(() => resolveSource(manifest, python, { code: '', files: [{ name: 'a.py', content: '' }] }))).toBe('code');
+    expect(
+      fieldOf(() =>
+        resolveSource(manifest, python, {
+          files: [
+            { name: 'a.py', content: '' },
+            { name: 'a.py', path: '/', content: '' },
+          ],
+        }),
+      ),
+    ).toBe('files');
+    expect(fieldOf(() => resolveSource(manifest, python, { files: [{ name: 'a.py', content: '' }], mainFile: 'b.py' }))).toBe(
+      'mainFile',
+    );
+  });
+});

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { encodeBytes } from './view.js';
+
+describe('encodeBytes', () => {
+  it('keeps valid UTF-8 as text', () => {
+    expect(encodeBytes(Buffer.from('héllo ✓\n'))).toEqual({ data: 'héllo ✓\n', encoding: 'utf8' });
+    expect(encodeBytes(null)).toEqual({ data: '', encoding: 'utf8' });
+  });
+
+  it('switches to base64 for bytes that are not UTF-8, losing none', () => {
+    const bytes = Buffer.from([0xff, 0x00, 0xfe, 0x41]);
+    const e = encodeBytes(bytes);
+    expect(e.encoding).toBe('base64');
+    expect(Buffer.from(e.data, 'base64')).toEqual(bytes);
+  });
+});

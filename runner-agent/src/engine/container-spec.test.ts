@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { expandCommand, sandboxSpec } from './container-spec.js';
+
+const limits = {
+  timeoutMs: 5000,
+  compileTimeoutMs: 15000,
+  memoryMb: 128,
+  cpus: 1,
+  processes: 64,
+  openFiles: 256,
+  fileSizeBytes: 16 * 1024 * 1024,
+  workspaceMb: 64,
+  outputBytes: 65536,
+};
+
+describe('sandboxSpec', () => {
+  const spec = sandboxSpec({
+    image: 'muscode/sandbox-python:latest',
+    runtime: 'runsc',
+    runnerId: 'r1',
+    executionId: 'e1',
+    limits,
+    memoryOverheadMb: 32,
+  });
+  const host = spec.HostConfig!;
+
+  it('asks for gVisor with no network at all', () => {
+    expect(host.Runtime).toBe('runsc');
+    expect(host.NetworkMode).toBe('none');
+    expect(spec.NetworkDisabled).toBe(true);
+  });
+
+  it('keeps the root read-only and the workspace a capped tmpfs, never a host path', () => {
+    expect(host.ReadonlyRootfs).toBe(true);
+    expect(host.Binds ?? []).toEqual([]);
+    expect(host.Mounts ?? []).toEqual([]);
+    expect(host.Tmpfs?.['/workspace']).toContain('size=64m');
+    expect(host.Tmpfs?.['/tmp']).toContain('size=64m');
+  });
+
+  it('runs as a non-root user without capabilities or privilege gain', () => {
+    expect(spec.User).toBe('1000:1000');
+    expect(host.CapDrop).toEqual(['ALL']);
+    expect(host.CapAdd ?? []).toEqual([]);
+    expect(host.SecurityOpt).toContain('no-new-privileges');
+    expect(host.Privileged).toBe(false);
+  });
+
+  it('sets memory = memory + swap (with gVisor overhead), CPU, pids and ulimits', () => {
+    expect(host.Memory).toBe((128 + 32) * 1024 * 1024);
+    expect(host.MemorySwap).toBe(host.Memory);
+    expect(host.NanoCpus).toBe(1e9);
+    expect(host.PidsLimit).toBeGreaterThanOrEqual(256);
+    const ulimits = Object.fromEntries((host.Ulimits ?? []).map((u) => [u.Name, u.Hard]));
+    expect(ulimits).toEqual({ nofile: 256, fsize: 16 * 1024 * 1024, core: 0 });
+  });
+
+  it('writes no logs to the host and labels the sandbox for reaping', () => {
+    expect(host.LogConfig?.Type).toBe('none');
+    expect(spec.Labels).toMatchObject({ 'dev.muscode.runner': 'r1', 'dev.muscode.execution': 'e1' });
+  });
+});
+
+describe('expandCommand', () => {
+  it('substitutes the main file and its base name', () => {
+    expect(expandCommand(['javac', '{main}', '&&', '{mainBase}'], 'pkg/Main.java')).toEqual([
+      'javac',
+      'pkg/Main.java',
+      '&&',
+      'pkg/Main',
+    ]);
+  });
+});

@@ -1,0 +1,112 @@
+import { Redis } from 'ioredis';
+import type { TestProject } from 'vitest/node';
+import { migrate } from '../../control-plane/src/infra/migrate.js';
+import {
+  createDatabase,
+  databaseUrl,
+  dropDatabase,
+  freePort,
+  randomId,
+  root,
+  startProcess,
+  waitFor,
+  type Proc,
+} from './stack.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    apiUrl: string;
+    controlPlaneUrl: string;
+    rpcUrl: string;
+    databaseUrl: string;
+    redisUrl: string;
+    redisPrefix: string;
+    runnerId: string;
+    region: string;
+  }
+}
+
+/**
+ * One real stack for the run: a fresh database, a Redis key prefix of its own, and the
+ * control-plane, gateway and runner agent as separate processes on free ports.
+ */
+export default async function setup(project: TestProject) {
+  const run = randomId();
+  const dbName = `muscode_test_${run}`;
+  const redisUrl = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+  const redisPrefix = `test-${run}:`;
+  const region = `test-${run}`;
+  const runnerId = `test-agent-${run}`;
+  const runnerToken = randomId(16);
+  const [httpPort, rpcPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
+
+  await createDatabase(dbName);
+  await migrate(databaseUrl(dbName), `${root}/migrations`);
+
+  const common = { LOG_LEVEL: 'info' };
+  const procs: Proc[] = [
+    startProcess('control-plane', 'control-plane/src/main.ts', {
+      ...common,
+      CP_HTTP_PORT: String(httpPort),
+      CP_RPC_PORT: String(rpcPort),
+      CP_DATABASE_URL: databaseUrl(dbName),
+      CP_REDIS_URL: redisUrl,
+      CP_REDIS_PREFIX: redisPrefix,
+      CP_DEFAULT_REGION: region,
+      CP_RUNNER_TOKEN: runnerToken,
+      CP_JWT_PRIVATE_KEY_FILE: process.env['CP_JWT_PRIVATE_KEY_FILE'] ?? `${root}/.state/jwt-ed25519.pem`,
+      CP_LOG_LEVEL: 'warn',
+    }),
+    startProcess('gateway', 'gateway/src/main.ts', {
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_PORT: String(gatewayPort),
+      GATEWAY_CONTROL_PLANE_URL: `http://127.0.0.1:${httpPort}`,
+      GATEWAY_LOG_LEVEL: 'info',
+    }),
+    startProcess('runner-agent', 'runner-agent/src/main.ts', {
+      AGENT_ID: runnerId,
+      AGENT_REGION: region,
+      AGENT_REDIS_URL: redisUrl,
+      AGENT_REDIS_PREFIX: redisPrefix,
+      AGENT_CONTROL_PLANE_URL: `http://127.0.0.1:${rpcPort}`,
+      AGENT_RUNNER_TOKEN: runnerToken,
+      AGENT_CAPACITY: '2',
+      AGENT_LOG_LEVEL: 'info',
+    }),
+  ];
+  const apiUrl = `http://127.0.0.1:${gatewayPort}/api/v1`;
+  try {
+    await waitFor(
+      'a healthy stack',
+      async () => ((await fetch(`${apiUrl}/health`)).status === 200 ? true : undefined),
+      60_000,
+      250,
+    );
+  } catch (err) {
+    for (const p of procs) process.stderr.write(`--- ${p.name}\n${p.output().slice(-5000)}\n`);
+    await Promise.all(procs.map((p) => p.stop()));
+    await dropDatabase(dbName);
+    throw err;
+  }
+
+  project.provide('apiUrl', apiUrl);
+  project.provide('controlPlaneUrl', `http://127.0.0.1:${httpPort}/api/v1`);
+  project.provide('rpcUrl', `http://127.0.0.1:${rpcPort}`);
+  project.provide('databaseUrl', databaseUrl(dbName));
+  project.provide('redisUrl', redisUrl);
+  project.provide('redisPrefix', redisPrefix);
+  project.provide('runnerId', runnerId);
+  project.provide('region', region);
+
+  return async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+    if (process.env['TEST_KEEP_LOGS']) {
+      for (const p of procs) process.stderr.write(`--- ${p.name}\n${p.output().slice(-20000)}\n`);
+    }
+    await dropDatabase(dbName);
+    const redis = new Redis(redisUrl);
+    const keys = await redis.keys(`${redisPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  };
+}
