@@ -12,4 +12,13 @@ export {
 } from './languages.js';
 export { onShutdown } from './shutdown.js';
 export { consumerGroup, redisKeys } from './redis-keys.js';
-export { eventField, jobField, jobSchema, type ExecutionEvent, type Job, type JobLimits } from './job.js';
+export {
+  controlField,
+  eventField,
+  jobField,
+  jobSchema,
+  type ControlMessage,
+  type ExecutionEvent,
+  type Job,
+  type JobLimits,
+} from './job.js';

@@ -12,6 +12,11 @@ export const jobSchema = z.object({
   mainFile: z.string(),
   /** Base64 of the program's stdin. */
   stdin: z.string(),
+  /**
+   * Interactive jobs keep stdin open after `stdin` for data sent through the control stream
+   * until a stdin_close; others close it at once.
+   */
+  interactive: z.boolean().default(false),
   limits: z.object({
     timeoutMs: z.number().int().positive(),
     compileTimeoutMs: z.number().int().positive(),
@@ -43,3 +48,10 @@ export type ExecutionEvent =
 
 /** Redis stream field that carries the event JSON. */
 export const eventField = 'e';
+
+/** A message on an execution's control stream `exec:{id}:control`. */
+export type ControlMessage =
+  { type: 'stdin'; data: string /* base64 */ } | { type: 'stdin_close' } | { type: 'cancel' };
+
+/** Redis stream field that carries the control message JSON. */
+export const controlField = 'c';

@@ -9,6 +9,11 @@ export function redisKeys(prefix: string) {
     jobs: (region: string) => `${prefix}jobs:${region}`,
     /** Bounded, expiring stream of one execution's events. */
     events: (executionId: string) => `${prefix}exec:{${executionId}}:events`,
+    /**
+     * Control messages to a running execution (stdin, stdin_close, cancel), written by the
+     * control-plane and gateways, read by the agent running it. Same hash tag as its events.
+     */
+    control: (executionId: string) => `${prefix}exec:{${executionId}}:control`,
     /** Last heartbeat of an agent (a JSON value with a TTL). */
     runner: (runnerId: string) => `${prefix}runner:${runnerId}`,
     /** Pattern matching every agent heartbeat key. */

@@ -59,6 +59,8 @@ const consumer = createJobConsumer({
       {
         driver,
         controlPlane,
+        redis,
+        redisPrefix: config.redisPrefix,
         manifest,
         runnerId: config.id,
         runtime: config.runtime,

@@ -3,6 +3,7 @@ import { randomId } from './stack.js';
 
 export const apiUrl = () => inject('apiUrl');
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON
 export interface ApiResponse<T = any> {
   status: number;
   headers: Headers;
@@ -10,6 +11,7 @@ export interface ApiResponse<T = any> {
 }
 
 /** A JSON request to the public API (through the gateway). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON
 export async function api<T = any>(
   method: string,
   path: string,

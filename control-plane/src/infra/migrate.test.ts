@@ -26,7 +26,9 @@ describe('migrate', () => {
     const all = readMigrations(`${root}/migrations`).map((m) => m.version);
     expect(await migrate(databaseUrl(name), `${root}/migrations`)).toEqual(all);
     expect(await migrate(databaseUrl(name), `${root}/migrations`)).toEqual([]);
-    const recorded = await query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version');
+    const recorded = await query<{ version: string }>(
+      'SELECT version FROM schema_migrations ORDER BY version',
+    );
     expect(recorded.map((r) => r.version)).toEqual(all);
     const tables = await query<{ table_name: string }>(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",

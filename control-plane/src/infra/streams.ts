@@ -1,11 +1,21 @@
 import type { Redis } from 'ioredis';
-import { eventField, jobField, redisKeys, type ExecutionEvent, type Job } from '@muscode/common';
+import {
+  controlField,
+  eventField,
+  jobField,
+  redisKeys,
+  type ControlMessage,
+  type ExecutionEvent,
+  type Job,
+} from '@muscode/common';
 
 export interface Streams {
   /** Queues a job for the agents of a region. */
   enqueueJob(region: string, job: Job): Promise<void>;
   /** Appends an event to an execution's bounded, expiring stream. */
   appendEvent(executionId: string, event: ExecutionEvent): Promise<void>;
+  /** Sends stdin, stdin_close or cancel to the agent running an execution. */
+  sendControl(executionId: string, message: ControlMessage): Promise<void>;
   /**
    * Reads events after `afterId` ("0" for all), blocking up to `blockMs` when none are there.
    * Needs a connection of its own while it blocks.
@@ -32,6 +42,14 @@ export function createStreams(
       await redis
         .multi()
         .xadd(key, 'MAXLEN', '~', opts.eventsMaxLen, '*', eventField, JSON.stringify(event))
+        .expire(key, opts.eventsTtlSeconds)
+        .exec();
+    },
+    async sendControl(executionId, message) {
+      const key = keys.control(executionId);
+      await redis
+        .multi()
+        .xadd(key, 'MAXLEN', '~', opts.eventsMaxLen, '*', controlField, JSON.stringify(message))
         .expire(key, opts.eventsTtlSeconds)
         .exec();
     },

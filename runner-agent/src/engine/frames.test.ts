@@ -10,7 +10,11 @@ describe('launcher frames', () => {
   });
 
   it('parses frames split at any byte boundary', () => {
-    const stream = Buffer.concat([frame('o', 'hello'), frame('e', Buffer.from([0xff, 0x00])), frame('x', 'a=b')]);
+    const stream = Buffer.concat([
+      frame('o', 'hello'),
+      frame('e', Buffer.from([0xff, 0x00])),
+      frame('x', 'a=b'),
+    ]);
     for (let cut = 0; cut <= stream.length; cut++) {
       const got: Frame[] = [];
       const parse = createFrameParser((f) => got.push({ type: f.type, payload: Buffer.from(f.payload) }));

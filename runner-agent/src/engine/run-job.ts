@@ -1,5 +1,7 @@
+import type { Redis } from 'ioredis';
 import {
   findLanguage,
+  redisKeys,
   sandboxImageName,
   type Job,
   type LanguageManifest,
@@ -9,6 +11,7 @@ import { Stream, Verdict } from '@muscode/proto/runner/v1';
 import type { ControlPlane } from '../report/control-plane.js';
 import type { Sandbox, SandboxDriver } from '../sandbox/docker.js';
 import { expandCommand, launcherLimits, sandboxSpec } from './container-spec.js';
+import { followControl } from './control.js';
 import {
   argvPayload,
   createFrameParser,
@@ -35,6 +38,8 @@ const verdicts: Record<VerdictName, Verdict> = {
 export interface EngineDeps {
   driver: SandboxDriver;
   controlPlane: ControlPlane;
+  redis: Redis;
+  redisPrefix: string;
   manifest: LanguageManifest;
   runnerId: string;
   runtime: string;
@@ -166,8 +171,28 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
   frames.push(frame('G'));
   const stdin = Buffer.from(job.stdin, 'base64');
   if (stdin.length > 0) frames.push(frame('I', stdin));
-  frames.push(frame('E'));
+  if (!job.interactive) frames.push(frame('E'));
   sandbox.stdin.write(Buffer.concat(frames));
+
+  // Interactive input and cancel arrive on the execution's control stream.
+  let cancelled = false;
+  const control = followControl({
+    redis: deps.redis,
+    key: redisKeys(deps.redisPrefix).control(job.executionId),
+    log,
+    onMessage: (m) => {
+      if (m.type === 'cancel') {
+        cancelled = true;
+        sandbox.stdin.write(frame('K'));
+        // The launcher answers K at once; the kill is the backstop if it cannot.
+        setTimeout(() => void sandbox.kill(), 500).unref();
+      } else if (m.type === 'stdin' && job.interactive) {
+        sandbox.stdin.write(frame('I', Buffer.from(m.data, 'base64')));
+      } else if (m.type === 'stdin_close' && job.interactive) {
+        sandbox.stdin.write(frame('E'));
+      }
+    },
+  });
 
   // Wall time is enforced from outside too: at this deadline the whole sandbox dies.
   let deadlineHit = false;
@@ -183,6 +208,7 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
 
   await Promise.race([stepsDone, sandbox.ended, deadline]);
   clearTimeout(deadlineTimer);
+  control.stop();
 
   let exitState: { exitCode: number | undefined; oomKilled: boolean } = {
     exitCode: undefined,
@@ -205,7 +231,7 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
         deadlineHit,
         oomKilled: exitState.oomKilled,
         sandboxExitCode: exitState.exitCode,
-        cancelled: false,
+        cancelled,
       });
   if (verdict === 'internal_error') {
     log.error(

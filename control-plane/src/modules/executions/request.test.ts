@@ -41,7 +41,10 @@ describe('normalizeFilePath', () => {
 describe('resolveLimits', () => {
   it('uses defaults and accepts values in range', () => {
     expect(resolveLimits(manifest, {}).timeoutMs).toBe(manifest.limits.timeoutSeconds.default * 1000);
-    expect(resolveLimits(manifest, { timeout: 2, memoryLimit: 64 })).toMatchObject({ timeoutMs: 2000, memoryMb: 64 });
+    expect(resolveLimits(manifest, { timeout: 2, memoryLimit: 64 })).toMatchObject({
+      timeoutMs: 2000,
+      memoryMb: 64,
+    });
   });
 
   it('rejects values out of range, naming the field', () => {
@@ -73,7 +76,9 @@ describe('resolveSource', () => {
 
   it('rejects both or neither of code and files, duplicates, and a missing main file', () => {
     expect(fieldOf(() => resolveSource(manifest, python, {}))).toBe('code');
-    expect(fieldOf(() => resolveSource(manifest, python, { code: '', files: [{ name: 'a.py', content: '' }] }))).toBe('code');
+    expect(
+      fieldOf(() => resolveSource(manifest, python, { code: '', files: [{ name: 'a.py', content: '' }] })),
+    ).toBe('code');
     expect(
       fieldOf(() =>
         resolveSource(manifest, python, {
@@ -84,8 +89,10 @@ describe('resolveSource', () => {
         }),
       ),
     ).toBe('files');
-    expect(fieldOf(() => resolveSource(manifest, python, { files: [{ name: 'a.py', content: '' }], mainFile: 'b.py' }))).toBe(
-      'mainFile',
-    );
+    expect(
+      fieldOf(() =>
+        resolveSource(manifest, python, { files: [{ name: 'a.py', content: '' }], mainFile: 'b.py' }),
+      ),
+    ).toBe('mainFile');
   });
 });

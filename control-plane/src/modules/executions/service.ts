@@ -55,6 +55,7 @@ export function createExecutionService(deps: {
         files,
         mainFile,
         stdin: stdin.toString('base64'),
+        interactive: false,
         limits,
         enqueuedAt: Date.now(),
       };

@@ -1,0 +1,331 @@
+#!/usr/bin/env bash
+# Builds the sandbox images: muscode/sandbox-base (the launcher on Debian bookworm-slim) and one
+# muscode/sandbox-<image> per distinct `image` of languages.json.
+#
+#   bash sandbox-images/build.sh            # everything
+#   bash sandbox-images/build.sh python     # the base (if needed) and muscode/sandbox-python
+#
+# Incremental: every image carries the label dev.muscode.hash, a hash of its build inputs. An
+# image whose label already matches is left alone, so a run with nothing changed only hashes a
+# few files and inspects a few images.
+#
+# No registry is needed: when debian:bookworm-slim is not present and cannot be pulled, it is
+# made with debootstrap from the host's Debian mirror and imported.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+manifest="$here/languages.json"
+
+# Debian's Docker client matches the engine; a newer client elsewhere on PATH may not.
+if [ -z "${DOCKER:-}" ]; then
+  if [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; else DOCKER=docker; fi
+fi
+# The classic builder uses local images as they are and never asks a registry about FROM lines.
+export DOCKER_BUILDKIT=0
+
+base_from=debian:bookworm-slim
+base_image=muscode/sandbox-base:latest
+# Bump when the way images are made changes in a way the input hashes cannot see.
+recipe=1
+
+log() { printf '[images] %s\n' "$*" >&2; }
+die() {
+  printf '[images] error: %s\n' "$*" >&2
+  exit 1
+}
+
+command -v node >/dev/null || die "node is needed to read languages.json"
+"$DOCKER" info >/dev/null 2>&1 || die "cannot talk to the Docker daemon with $DOCKER"
+"$DOCKER" info --format '{{json .Runtimes}}' | grep -q '"runsc"' ||
+  die "the Docker daemon has no runsc runtime (see deploy/local/provision.sh)"
+
+# --- languages.json -------------------------------------------------------------------------
+# One node process reads the manifest and answers with shell-safe lines:
+#   image <name> <sha256 of its language entries>
+#   version <image> <langId> <argv as a JSON array>
+manifest_info=$(
+  node --input-type=module - "$manifest" <<'EOF'
+import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+const file = process.argv[2];
+let doc;
+try {
+  doc = JSON.parse(readFileSync(file, "utf8"));
+} catch (e) {
+  console.error(`[images] error: cannot read ${file}: ${e.message}`);
+  process.exit(1);
+}
+const fail = (msg) => {
+  console.error(`[images] error: ${file}: ${msg}`);
+  process.exit(1);
+};
+if (!Array.isArray(doc.languages)) fail("no languages array");
+const byImage = new Map();
+for (const lang of doc.languages) {
+  const { id, image, versionCommand } = lang ?? {};
+  if (typeof id !== "string" || !/^[a-z0-9][a-z0-9_-]*$/.test(id)) fail(`bad language id ${JSON.stringify(id)}`);
+  if (typeof image !== "string" || !/^[a-z0-9][a-z0-9_.-]*$/.test(image) || image === "base")
+    fail(`language ${id}: bad image ${JSON.stringify(image)}`);
+  if (!Array.isArray(versionCommand) || versionCommand.length === 0 || !versionCommand.every((a) => typeof a === "string"))
+    fail(`language ${id}: versionCommand must be a non-empty array of strings`);
+  if (!byImage.has(image)) byImage.set(image, []);
+  byImage.get(image).push(lang);
+}
+for (const [image, langs] of byImage) {
+  const hash = createHash("sha256").update(JSON.stringify(langs)).digest("hex");
+  console.log(`image ${image} ${hash}`);
+  for (const l of langs) console.log(`version ${image} ${l.id} ${JSON.stringify(l.versionCommand)}`);
+}
+EOF
+) || die "cannot read $manifest"
+
+all_images=()
+declare -A manifest_hash=()
+while read -r kind image rest; do
+  if [ "$kind" = image ]; then
+    all_images+=("$image")
+    manifest_hash[$image]=$rest
+  fi
+done <<<"$manifest_info"
+
+# --- which images -----------------------------------------------------------------------------
+want_base=0
+wanted=()
+if [ $# -eq 0 ]; then
+  want_base=1
+  wanted=("${all_images[@]}")
+else
+  for name in "$@"; do
+    name=${name#muscode/sandbox-}
+    if [ "$name" = base ]; then
+      want_base=1
+    elif [ -n "${manifest_hash[$name]:-}" ]; then
+      wanted+=("$name")
+    else
+      die "unknown image '$name' (known: base ${all_images[*]})"
+    fi
+  done
+fi
+# Every language image is built on the base.
+[ ${#wanted[@]} -gt 0 ] && want_base=1
+
+# --- helpers --------------------------------------------------------------------------------
+image_exists() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
+image_label() { "$DOCKER" image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
+
+# Hash of the files under the given paths (relative to sandbox-images/): names and contents.
+hash_files() {
+  (
+    cd "$here"
+    for p in "$@"; do [ -e "$p" ] || die "missing build input sandbox-images/$p"; done
+    find "$@" -type f ! -name '*~' ! -name '.*.swp' -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
+  ) | sha256sum | cut -d' ' -f1
+}
+
+# The Debian mirror the host itself uses for bookworm (one-line or deb822 sources).
+host_mirror() {
+  local suite=$1 found=""
+  shopt -s nullglob
+  local lists=(/etc/apt/sources.list /etc/apt/sources.list.d/*.list)
+  local sources=(/etc/apt/sources.list.d/*.sources)
+  shopt -u nullglob
+  if [ ${#lists[@]} -gt 0 ]; then
+    found=$(awk -v s="$suite" '
+      $1 == "deb" {
+        i = 2
+        if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+        if ($(i + 1) == s) { print $i; exit }
+      }' "${lists[@]}" 2>/dev/null || true)
+  fi
+  if [ -z "$found" ] && [ ${#sources[@]} -gt 0 ]; then
+    found=$(awk -v s="$suite" '
+      function flush() {
+        if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " s " ") && uris != "" && enabled != "no") {
+          split(uris, u, " "); print u[1]; done = 1; exit
+        }
+        types = suites = uris = enabled = ""
+      }
+      /^[ \t]*$/ { flush(); next }
+      /^[ \t]*#/ { next }
+      { key = tolower($1); $1 = ""; sub(/^ +/, ""); val = $0 }
+      key == "types:" { types = val }
+      key == "suites:" { suites = val }
+      key == "uris:" { uris = val }
+      key == "enabled:" { enabled = tolower(val) }
+      END { if (!done) flush() }' "${sources[@]}" 2>/dev/null || true)
+  fi
+  printf '%s\n' "${found%/}"
+}
+
+ensure_debian() {
+  if image_exists "$base_from"; then
+    return
+  fi
+  log "$base_from is not here; trying to pull it"
+  if timeout 30 "$DOCKER" pull -q "$base_from" >/dev/null 2>&1 && image_exists "$base_from"; then
+    log "pulled $base_from"
+    return
+  fi
+  command -v debootstrap >/dev/null || die "cannot pull $base_from and debootstrap is not installed"
+  local mirror security
+  mirror=${MUSCODE_DEBIAN_MIRROR:-$(host_mirror bookworm)}
+  mirror=${mirror:-http://deb.debian.org/debian}
+  security=$(host_mirror bookworm-security)
+  security=${security:-http://deb.debian.org/debian-security}
+  log "making $base_from with debootstrap from $mirror (takes a few minutes)"
+
+  local root
+  root=$(mktemp -d /var/tmp/muscode-debootstrap.XXXXXX)
+  # shellcheck disable=SC2064 # expand $root now: it is local
+  trap "rm -rf '$root'" EXIT
+  if ! debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.log" 2>&1; then
+    tail -n 20 "$root.log" >&2 || true
+    rm -f "$root.log"
+    die "debootstrap failed"
+  fi
+  rm -f "$root.log"
+
+  # Trim it the way the official slim image is trimmed, and point apt at the same mirrors
+  # (with updates and security) the host uses.
+  rm -f "$root/etc/apt/sources.list"
+  cat >"$root/etc/apt/sources.list.d/debian.sources" <<EOF
+Types: deb
+URIs: $mirror
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: $security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+  cat >"$root/etc/dpkg/dpkg.cfg.d/docker" <<'EOF'
+# Images have no use for documentation or translations.
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/info/*
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/man/*
+EOF
+  cat >"$root/etc/apt/apt.conf.d/docker-clean" <<'EOF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+EOF
+  printf 'Acquire::Languages "none";\n' >"$root/etc/apt/apt.conf.d/docker-no-languages"
+  printf 'APT::AutoRemove::SuggestsImportant "false";\n' >"$root/etc/apt/apt.conf.d/docker-autoremove-suggests"
+  find "$root/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete 2>/dev/null || true
+  find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete 2>/dev/null || true
+  rm -rf "${root:?}"/usr/share/{info,man,groff,linda,lintian,locale}/* \
+    "${root:?}"/var/lib/apt/lists/* "${root:?}"/var/cache/apt/*.bin \
+    "${root:?}"/var/cache/apt/archives/*.deb "${root:?}"/var/log/*.log \
+    "${root:?}"/var/log/apt/* "${root:?}"/dev/* "${root:?}"/tmp/* "${root:?}"/run/*
+  : >"$root/etc/machine-id"
+
+  log "importing $base_from"
+  tar --numeric-owner -C "$root" -c . |
+    "$DOCKER" import -c 'CMD ["bash"]' -m "debootstrap --variant=minbase bookworm $mirror" - "$base_from" >/dev/null ||
+    die "docker import failed"
+  rm -rf "$root"
+  trap - EXIT
+  log "made $base_from"
+}
+
+# docker build, quiet unless it fails (then its log goes to stderr).
+build() {
+  local what=$1
+  shift
+  local out
+  if ! out=$("$DOCKER" build --network host "$@" 2>&1); then
+    printf '%s\n' "$out" | tail -n 40 >&2
+    die "building $what failed"
+  fi
+}
+
+# --- base -----------------------------------------------------------------------------------
+ensure_debian
+debian_id=$("$DOCKER" image inspect --format '{{.Id}}' "$base_from")
+base_hash=$(
+  {
+    echo "recipe $recipe"
+    echo "from $debian_id"
+    hash_files base launcher/launcher.c .dockerignore
+  } | sha256sum | cut -d' ' -f1
+)
+
+if [ "$want_base" = 1 ]; then
+  if [ "$(image_label "$base_image" dev.muscode.hash)" = "$base_hash" ]; then
+    log "$base_image is up to date"
+  else
+    log "building $base_image"
+    # The compiler stage gets a tag of its own: it stays the build cache for the next launcher
+    # change, and an older one becomes an untagged labelled image that the prune below removes.
+    build "$base_image (launcher stage)" -f "$here/base/Dockerfile" --target launcher \
+      --label dev.muscode.image=base-builder -t muscode/sandbox-base:builder "$here"
+    build "$base_image" -f "$here/base/Dockerfile" \
+      --label "dev.muscode.hash=$base_hash" --label dev.muscode.image=base \
+      -t "$base_image" "$here"
+    log "built $base_image"
+  fi
+fi
+
+# --- languages ------------------------------------------------------------------------------
+for image in "${wanted[@]}"; do
+  tag="muscode/sandbox-$image:latest"
+  [ -f "$here/$image/Dockerfile" ] || die "no Dockerfile for image '$image' ($here/$image/Dockerfile)"
+  hash=$(
+    {
+      echo "recipe $recipe"
+      echo "base $base_hash"
+      echo "manifest ${manifest_hash[$image]}"
+      hash_files "$image"
+    } | sha256sum | cut -d' ' -f1
+  )
+  if [ "$(image_label "$tag" dev.muscode.hash)" = "$hash" ]; then
+    log "$tag is up to date"
+    continue
+  fi
+
+  # Build under a scratch tag; the real tag moves only once the versions are known and labelled,
+  # so a half-built image never carries a hash that would make the next run skip it.
+  scratch="muscode/sandbox-$image:building"
+  log "building $tag"
+  build "$tag" --label dev.muscode.hash=pending --label "dev.muscode.image=$image" \
+    -t "$scratch" "$here/$image"
+
+  labels=(--label "dev.muscode.image=$image" --label "dev.muscode.hash=$hash")
+  while read -r kind img lang argv_json; do
+    [ "$kind" = version ] && [ "$img" = "$image" ] || continue
+    mapfile -d '' -t argv < <(node -e 'for (const a of JSON.parse(process.argv[1])) process.stdout.write(a + "\0")' "$argv_json")
+    # The entrypoint is the launcher, which speaks frames on stdin; the version command runs
+    # without it, but still under gVisor.
+    if ! version=$("$DOCKER" run --rm --runtime=runsc --network none --entrypoint "${argv[0]}" \
+      "$scratch" "${argv[@]:1}" 2>&1); then
+      printf '%s\n' "$version" >&2
+      die "$lang: the version command ${argv_json} failed in $scratch"
+    fi
+    version=$(printf '%s' "$version" | tr -d '\r' | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//')
+    if [ -z "$version" ] || [ "$(printf '%s\n' "$version" | wc -l)" -ne 1 ]; then
+      die "$lang: the version command ${argv_json} printed '$version', not one line"
+    fi
+    log "$lang $version"
+    labels+=(--label "dev.muscode.version.$lang=$version")
+  done <<<"$manifest_info"
+
+  if ! out=$(printf 'FROM %s\n' "$scratch" | "$DOCKER" build "${labels[@]}" -t "$tag" - 2>&1); then
+    printf '%s\n' "$out" >&2
+    die "labelling $tag failed"
+  fi
+  "$DOCKER" image rm "$scratch" >/dev/null 2>&1 || true
+  log "built $tag"
+done
+
+# Older builds that lost their tag to the steps above (never images that are still tagged).
+"$DOCKER" image prune -f --filter "label=dev.muscode.image" >/dev/null 2>&1 || true
+log "done"

@@ -1,0 +1,783 @@
+/*
+ * MUSCode sandbox launcher: the first and only process of a sandbox container (PID 1, uid
+ * 1000, under gVisor). It takes the files, commands and limits of one submission as frames on
+ * stdin, runs the optional compile step and the run step, and streams their output back as
+ * frames on stdout. The wire format and the rules are in PROTOCOL.md next to this file. Where
+ * it leaves room, this file decides:
+ *  - Frames outside their phase (I/E/K before G, F/C/R/L/G after it), a second C or R, a
+ *    payload on E/K/G, I after E, and EOF before G or inside a frame are protocol errors.
+ *  - compile_output_max works like stdout_max: past it the compiler is killed, output_limit=1.
+ *  - "." path segments are allowed (harmless); "..", empty segments and absolute paths are not.
+ *  - wall_ms runs from fork to the main process's exit (not the 100 ms drain); cpu_ms and
+ *    maxrss_kb are the main process's wait4() figures (with the children it waited for).
+ *  - cpu_limit follows the rule literally, so a SIGKILL from the wall limit, the output cap or
+ *    K also counts when the CPU time was already past the limit.
+ *  - K after the main process exited still marks that step's x cancelled=1 and ends the
+ *    session; every exec failure is exit 127; the launcher refuses to start unless PID 1.
+ *  - kill(-1) is called by the launcher itself rather than a forked helper: Linux and gVisor
+ *    both skip the caller as well as PID 1, so the effect is the same without a fork.
+ *
+ * Single-threaded by design: one poll() loop owns every descriptor, and every frame is written
+ * to stdout whole before the next one starts, so frames can never interleave.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WORKSPACE "/workspace"
+#define MAX_PAYLOAD (64u * 1024u * 1024u)
+#define CHUNK 65536
+#define DRAIN_MS 100
+#define EXEC_FAILED 127
+
+extern char **environ;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Faults                                                                                      */
+
+/* Launcher faults (bad frames, I/O errors on our own streams, fork failures) end the sandbox:
+ * the agent treats exit status 3 plus the message on stderr as an internal error, never as the
+ * user's fault. Whatever the user started must not outlive us, so everything is killed first
+ * (as PID 1 our exit would take the namespace down anyway; this just makes it explicit). */
+static void fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void fatal(const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    kill(-1, SIGKILL);
+    dprintf(STDERR_FILENO, "launcher: %s\n", msg);
+    _exit(3);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Small I/O helpers                                                                           */
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A short write or an EINTR must never cut a frame in half: the agent would lose sync. */
+static int write_full(int fd, const void *buf, size_t len) {
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Reads exactly len bytes; returns the count read before EOF (less than len only at EOF). */
+static size_t read_full(int fd, void *buf, size_t len) {
+    char *p = buf;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, p + got, len - got);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            fatal("reading stdin: %s", strerror(errno));
+        }
+        if (n == 0) break;
+        got += (size_t)n;
+    }
+    return got;
+}
+
+static void set_nonblock(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) fatal("fcntl: %s", strerror(errno));
+}
+
+static void close_fd(int *fd) {
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+/* One output frame, header and payload in a single buffer so it goes out in one write when the
+ * pipe allows it; write_full covers the rest. */
+static void emit(char type, const void *data, size_t len) {
+    static char buf[5 + CHUNK];
+    while (1) {
+        size_t n = len > CHUNK ? CHUNK : len;
+        buf[0] = type;
+        buf[1] = (char)((n >> 24) & 0xff);
+        buf[2] = (char)((n >> 16) & 0xff);
+        buf[3] = (char)((n >> 8) & 0xff);
+        buf[4] = (char)(n & 0xff);
+        if (n) memcpy(buf + 5, data, n);
+        if (write_full(STDOUT_FILENO, buf, 5 + n) < 0) fatal("writing stdout: %s", strerror(errno));
+        data = (const char *)data + n;
+        len -= n;
+        if (len == 0) break;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Setup state                                                                                 */
+
+struct limits {
+    uint64_t compile_wall_ms, compile_cpu_ms, run_wall_ms, run_cpu_ms;
+    uint64_t nproc, nofile, fsize_bytes;
+    uint64_t stdout_max, stderr_max, compile_output_max;
+};
+
+static struct limits lim = {
+    .compile_wall_ms = 10000,
+    .compile_cpu_ms = 10000,
+    .run_wall_ms = 5000,
+    .run_cpu_ms = 5000,
+    .nproc = 64,
+    .nofile = 256,
+    .fsize_bytes = 16777216,
+    .stdout_max = 65536,
+    .stderr_max = 65536,
+    .compile_output_max = 65536,
+};
+
+static char **compile_argv; /* NULL: no compile step */
+static char **run_argv;
+static int workspace_fd = -1;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Children and signals                                                                        */
+
+/* SIGCHLD only wakes the poll loop (self-pipe); the reaping itself happens in the loop, where
+ * it is safe to touch state. */
+static int wake_pipe[2] = {-1, -1};
+
+static void on_sigchld(int sig) {
+    (void)sig;
+    int saved = errno;
+    char c = 0;
+    ssize_t r = write(wake_pipe[1], &c, 1); /* full pipe: a wake-up is already pending */
+    (void)r;
+    errno = saved;
+}
+
+static pid_t main_pid = -1; /* the step's main process while it runs */
+static int main_status;
+static struct rusage main_usage;
+static int main_reaped;
+
+/* As PID 1 every orphan of the sandbox becomes our child; each must be reaped or it stays a
+ * zombie (and counts against RLIMIT_NPROC). The main process's status and rusage are kept. */
+static void reap(void) {
+    while (1) {
+        int status;
+        struct rusage ru;
+        pid_t pid = wait4(-1, &status, WNOHANG, &ru);
+        if (pid < 0 && errno == EINTR) continue;
+        if (pid <= 0) return;
+        if (pid == main_pid && !main_reaped) {
+            main_status = status;
+            main_usage = ru;
+            main_reaped = 1;
+        }
+    }
+}
+
+/* Kills every process we may signal. kill(-1) never reaches the caller nor PID 1, and the
+ * sandbox has a single uid, so this is "everything but the launcher": the step's process group
+ * and anything that left it (setsid, daemons, double forks). Returns 0 once nothing is left.
+ * Processes that are still dying (or zombies not yet reaped) count as left, so the callers
+ * repeat it from their loop until it reports nothing, which also catches a child forked while
+ * the previous sweep ran. */
+static int kill_all(void) {
+    reap();
+    if (kill(-1, SIGKILL) == 0) return 1;
+    if (errno == ESRCH) return 0;
+    /* EPERM would mean a process of another uid (a root `docker exec`): not ours to stop. */
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Files                                                                                       */
+
+/* Validates a workspace-relative path as the protocol demands: relative, no empty segment (so
+ * no leading, trailing or double slash), no "..". */
+static int path_ok(const char *path, size_t len) {
+    if (len == 0 || path[0] == '/') return 0;
+    const char *seg = path;
+    const char *end = path + len;
+    while (seg <= end) {
+        const char *slash = memchr(seg, '/', (size_t)(end - seg));
+        const char *stop = slash ? slash : end;
+        size_t n = (size_t)(stop - seg);
+        if (n == 0) return 0;
+        if (n == 2 && seg[0] == '.' && seg[1] == '.') return 0;
+        if (!slash) break;
+        seg = slash + 1;
+    }
+    return 1;
+}
+
+/* mkdir -p of the parents of path, relative to the workspace. */
+static void make_parents(char *path) {
+    for (char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
+        *p = '\0';
+        if (mkdirat(workspace_fd, path, 0755) < 0 && errno != EEXIST)
+            fatal("making folder %s: %s", path, strerror(errno));
+        *p = '/';
+    }
+}
+
+/* F frame: "path NUL content". The content is streamed from stdin to the file, so a large file
+ * never has to fit in memory. */
+static void read_file_frame(uint32_t len) {
+    char path[PATH_MAX];
+    size_t plen = 0;
+    uint32_t left = len;
+    while (1) {
+        if (left == 0) fatal("protocol error: F frame without NUL after the path");
+        if (plen == sizeof path) fatal("protocol error: F frame path too long");
+        if (read_full(STDIN_FILENO, path + plen, 1) != 1) fatal("protocol error: stdin ended inside a frame");
+        left--;
+        if (path[plen] == '\0') break;
+        plen++;
+    }
+    if (!path_ok(path, plen)) fatal("protocol error: bad file path \"%s\"", path);
+    make_parents(path);
+    int fd = openat(workspace_fd, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) fatal("creating file %s: %s", path, strerror(errno));
+    /* The umask is 022, but be explicit: the file is 0644 whatever existed before. */
+    if (fchmod(fd, 0644) < 0) fatal("chmod %s: %s", path, strerror(errno));
+    static char buf[CHUNK];
+    while (left > 0) {
+        size_t n = left > sizeof buf ? sizeof buf : left;
+        if (read_full(STDIN_FILENO, buf, n) != n) fatal("protocol error: stdin ended inside a frame");
+        if (write_full(fd, buf, n) < 0) fatal("writing file %s: %s", path, strerror(errno));
+        left -= (uint32_t)n;
+    }
+    /* close() is where a full tmpfs can still report its error. */
+    if (close(fd) < 0) fatal("writing file %s: %s", path, strerror(errno));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Setup frames                                                                                */
+
+static char *read_payload(uint32_t len) {
+    char *p = malloc((size_t)len + 1);
+    if (!p) fatal("out of memory");
+    if (read_full(STDIN_FILENO, p, len) != len) fatal("protocol error: stdin ended inside a frame");
+    p[len] = '\0';
+    return p;
+}
+
+/* C and R: every argument NUL-terminated. The payload buffer is kept; argv points into it. */
+static char **parse_argv(char *p, uint32_t len, char type) {
+    if (len == 0 || p[len - 1] != '\0') fatal("protocol error: %c frame must be NUL-terminated arguments", type);
+    size_t argc = 0;
+    for (uint32_t i = 0; i < len; i++)
+        if (p[i] == '\0') argc++;
+    char **argv = calloc(argc + 1, sizeof *argv);
+    if (!argv) fatal("out of memory");
+    size_t k = 0;
+    for (char *s = p; s < p + len; s += strlen(s) + 1) argv[k++] = s;
+    if (argv[0][0] == '\0') fatal("protocol error: %c frame has an empty program name", type);
+    return argv;
+}
+
+static void parse_limits(char *p) {
+    static const struct {
+        const char *key;
+        uint64_t *val;
+    } keys[] = {
+        {"compile_wall_ms", &lim.compile_wall_ms},
+        {"compile_cpu_ms", &lim.compile_cpu_ms},
+        {"run_wall_ms", &lim.run_wall_ms},
+        {"run_cpu_ms", &lim.run_cpu_ms},
+        {"nproc", &lim.nproc},
+        {"nofile", &lim.nofile},
+        {"fsize_bytes", &lim.fsize_bytes},
+        {"stdout_max", &lim.stdout_max},
+        {"stderr_max", &lim.stderr_max},
+        {"compile_output_max", &lim.compile_output_max},
+    };
+    char *save = NULL;
+    for (char *line = strtok_r(p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *eq = strchr(line, '=');
+        if (!eq) fatal("protocol error: L line without '=': %.64s", line);
+        *eq = '\0';
+        const char *val = eq + 1;
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+            if (strcmp(line, keys[i].key) != 0) continue;
+            /* Plain decimal only: strtoull would also take signs, spaces and hex. */
+            uint64_t v = 0;
+            if (*val == '\0') fatal("protocol error: empty value for %s", line);
+            for (const char *c = val; *c; c++) {
+                if (*c < '0' || *c > '9' || v > (UINT64_MAX - 9) / 10)
+                    fatal("protocol error: bad value for %s: %.32s", line, val);
+                v = v * 10 + (uint64_t)(*c - '0');
+            }
+            *keys[i].val = v;
+        }
+        /* Unknown keys are ignored, so the agent can be newer than the image. */
+    }
+}
+
+static void read_header(char *type, uint32_t *len) {
+    unsigned char h[5];
+    size_t n = read_full(STDIN_FILENO, h, sizeof h);
+    if (n == 0) fatal("protocol error: stdin ended before G");
+    if (n != sizeof h) fatal("protocol error: stdin ended inside a frame header");
+    if (!memchr("FCRLG", h[0], 5) || h[0] == 0)
+        fatal("protocol error: frame type 0x%02x not allowed before G", h[0]);
+    *type = (char)h[0];
+    *len = (uint32_t)h[1] << 24 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 8 | (uint32_t)h[4];
+    if (*len > MAX_PAYLOAD) fatal("protocol error: %c frame of %u bytes is over 64 MiB", *type, *len);
+}
+
+/* Reads frames until G, with plain blocking reads: nothing runs yet, so there is nothing else
+ * to watch. Reads never go past G, so the run phase starts exactly at the next frame. */
+static void setup_phase(void) {
+    while (1) {
+        char type;
+        uint32_t len;
+        read_header(&type, &len);
+        switch (type) {
+        case 'F':
+            read_file_frame(len);
+            break;
+        case 'C':
+        case 'R': {
+            char ***slot = type == 'C' ? &compile_argv : &run_argv;
+            if (*slot) fatal("protocol error: second %c frame", type);
+            *slot = parse_argv(read_payload(len), len, type);
+            break;
+        }
+        case 'L': {
+            char *p = read_payload(len);
+            if (memchr(p, '\0', len)) fatal("protocol error: NUL in L frame");
+            parse_limits(p);
+            free(p);
+            break;
+        }
+        case 'G':
+            if (len != 0) fatal("protocol error: G frame with a payload");
+            if (!run_argv) fatal("protocol error: G before R");
+            return;
+        default:
+            fatal("protocol error: frame type 0x%02x not allowed before G", (unsigned char)type);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Run phase input: I, E, K frames, parsed incrementally from whatever poll() says is there.  */
+
+static int stdin_open = 1; /* launcher stdin not yet at EOF */
+static int cancelled;      /* K received */
+static int input_closed;   /* E (or EOF) received: the run step's stdin closes once drained */
+
+/* Bytes for the run step's stdin, in order, not yet written to its pipe. */
+static char *pending;
+static size_t pending_len, pending_cap;
+static int input_dropped; /* the run step closed its stdin: further input goes nowhere */
+
+static void queue_input(const char *p, size_t n) {
+    if (input_dropped || n == 0) return;
+    if (pending_len + n > pending_cap) {
+        size_t cap = pending_cap ? pending_cap : CHUNK;
+        while (cap < pending_len + n) cap *= 2;
+        char *q = realloc(pending, cap);
+        if (!q) fatal("out of memory buffering stdin");
+        pending = q;
+        pending_cap = cap;
+    }
+    memcpy(pending + pending_len, p, n);
+    pending_len += n;
+}
+
+static struct {
+    unsigned char hdr[5];
+    size_t hdr_len;
+    char type;
+    uint32_t left; /* payload bytes of the current frame still to come */
+} in;
+
+static void frame_done(void) {
+    if (in.type == 'E') input_closed = 1;
+    if (in.type == 'K') cancelled = 1;
+    in.hdr_len = 0;
+}
+
+static void parse_run_input(const char *p, size_t n) {
+    while (n > 0) {
+        if (in.hdr_len < sizeof in.hdr) {
+            size_t take = sizeof in.hdr - in.hdr_len;
+            if (take > n) take = n;
+            memcpy(in.hdr + in.hdr_len, p, take);
+            in.hdr_len += take;
+            p += take;
+            n -= take;
+            if (in.hdr_len < sizeof in.hdr) return;
+            in.type = (char)in.hdr[0];
+            in.left = (uint32_t)in.hdr[1] << 24 | (uint32_t)in.hdr[2] << 16 | (uint32_t)in.hdr[3] << 8 |
+                      (uint32_t)in.hdr[4];
+            if (in.type != 'I' && in.type != 'E' && in.type != 'K')
+                fatal("protocol error: frame type 0x%02x not allowed after G", in.hdr[0]);
+            if (in.left > MAX_PAYLOAD) fatal("protocol error: %c frame of %u bytes is over 64 MiB", in.type, in.left);
+            if (in.type != 'I' && in.left != 0) fatal("protocol error: %c frame with a payload", in.type);
+            if (in.type == 'I' && input_closed) fatal("protocol error: I frame after E");
+            if (in.left == 0) frame_done();
+            continue;
+        }
+        size_t take = in.left < n ? in.left : n;
+        queue_input(p, take);
+        p += take;
+        n -= take;
+        in.left -= (uint32_t)take;
+        if (in.left == 0) frame_done();
+    }
+}
+
+static void read_launcher_stdin(void) {
+    static char buf[CHUNK];
+    ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+    if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) return;
+        fatal("reading stdin: %s", strerror(errno));
+    }
+    if (n == 0) {
+        /* EOF is E, never K: the agent may close its side as soon as it has sent everything. */
+        if (in.hdr_len != 0) fatal("protocol error: stdin ended inside a frame");
+        stdin_open = 0;
+        input_closed = 1;
+        return;
+    }
+    parse_run_input(buf, (size_t)n);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Steps                                                                                       */
+
+static char *fresh_env[] = {
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME=" WORKSPACE,
+    "TMPDIR=/tmp",
+    "LANG=C.UTF-8",
+    NULL,
+};
+
+static void child_limit(int resource, uint64_t soft, uint64_t hard) {
+    /* An unprivileged process cannot raise its hard limit; a request above it just keeps the
+     * stricter limit that is already there. */
+    struct rlimit cur, rl;
+    if (getrlimit(resource, &cur) == 0 && cur.rlim_max != RLIM_INFINITY) {
+        if (hard > cur.rlim_max) hard = cur.rlim_max;
+        if (soft > hard) soft = hard;
+    }
+    rl.rlim_cur = (rlim_t)soft;
+    rl.rlim_max = (rlim_t)hard;
+    if (setrlimit(resource, &rl) < 0) {
+        dprintf(STDERR_FILENO, "launcher: setrlimit(%d): %s\n", resource, strerror(errno));
+        _exit(EXEC_FAILED);
+    }
+}
+
+/* In the forked child, before exec. Only async-signal-safe calls matter here in principle; we
+ * are single-threaded, so the rest is safe too. */
+static void exec_child(char **argv, int in_fd, int out_fd, int err_fd, uint64_t cpu_ms) {
+    /* Back to defaults: an ignored SIGPIPE would survive exec and change how programs fail
+     * (e.g. `yes | head`), and our SIGCHLD handler means nothing after exec. */
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigaction(SIGPIPE, &dfl, NULL);
+    sigaction(SIGCHLD, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    /* Its own process group, so the step can be told apart; the parent sets it too, to win
+     * the race either way. */
+    setpgid(0, 0);
+
+    /* Pipes may sit on 0..2 only if the launcher's own 0..2 were closed, which main() rules
+     * out; dup2 clears close-on-exec, every other descriptor of ours has it set. */
+    if (dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0)
+        _exit(EXEC_FAILED);
+
+    if (chdir(WORKSPACE) < 0) {
+        dprintf(STDERR_FILENO, "launcher: cannot enter %s: %s\n", WORKSPACE, strerror(errno));
+        _exit(EXEC_FAILED);
+    }
+
+    /* RLIMIT_CPU counts whole seconds: round up so the step gets at least what it asked for.
+     * SIGXCPU at the soft limit is the polite stop; the hard limit one second later is
+     * SIGKILL for a program that catches or ignores SIGXCPU. */
+    uint64_t cpu_s = (cpu_ms + 999) / 1000;
+    if (cpu_s == 0) cpu_s = 1;
+    child_limit(RLIMIT_CPU, cpu_s, cpu_s + 1);
+    child_limit(RLIMIT_FSIZE, lim.fsize_bytes, lim.fsize_bytes);
+    child_limit(RLIMIT_NOFILE, lim.nofile, lim.nofile);
+    child_limit(RLIMIT_NPROC, lim.nproc, lim.nproc);
+    child_limit(RLIMIT_CORE, 0, 0);
+
+    /* execvp searches the PATH of the environment it runs in, so switch environments first. */
+    environ = fresh_env;
+    execvp(argv[0], argv);
+    dprintf(STDERR_FILENO, "launcher: cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(EXEC_FAILED);
+}
+
+struct stream {
+    int fd;
+    char type;         /* output frame type */
+    uint64_t max;      /* bytes that may be forwarded */
+    uint64_t sent;
+};
+
+/* Forwards what a pipe holds, up to the stream's cap. Returns 1 if the cap was passed. */
+static int pump(struct stream *s) {
+    static char buf[CHUNK];
+    while (s->fd >= 0) {
+        ssize_t n = read(s->fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) return 0;
+            close_fd(&s->fd); /* cannot happen on a pipe; treat as its end */
+            return 0;
+        }
+        if (n == 0) {
+            close_fd(&s->fd);
+            return 0;
+        }
+        uint64_t room = s->max - s->sent;
+        size_t fwd = (uint64_t)n < room ? (size_t)n : (size_t)room;
+        if (fwd) emit(s->type, buf, fwd);
+        s->sent += fwd;
+        if ((size_t)n > fwd) return 1;
+        /* One read per wake-up for fairness between the streams and stdin. */
+        return 0;
+    }
+    return 0;
+}
+
+/* Writes as much pending stdin as the run step's pipe takes without blocking. */
+static void feed(int *fd) {
+    while (*fd >= 0 && pending_len > 0) {
+        ssize_t n = write(*fd, pending, pending_len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) return;
+            /* EPIPE: the program closed its stdin (or exited). Its choice; drop the rest. */
+            close_fd(fd);
+            input_dropped = 1;
+            pending_len = 0;
+            return;
+        }
+        memmove(pending, pending + n, pending_len - (size_t)n);
+        pending_len -= (size_t)n;
+    }
+    if (*fd >= 0 && pending_len == 0 && input_closed) close_fd(fd);
+}
+
+static int run_step(int is_compile) {
+    char **argv = is_compile ? compile_argv : run_argv;
+    uint64_t wall_ms = is_compile ? lim.compile_wall_ms : lim.run_wall_ms;
+    uint64_t cpu_ms = is_compile ? lim.compile_cpu_ms : lim.run_cpu_ms;
+
+    /* Pipes: [0] read end, [1] write end. Compile: one pipe for stdout and stderr together,
+     * stdin from /dev/null. Run: three pipes. */
+    int p_in[2] = {-1, -1}, p_out[2] = {-1, -1}, p_err[2] = {-1, -1};
+    if (pipe2(p_out, O_CLOEXEC) < 0) fatal("pipe: %s", strerror(errno));
+    if (is_compile) {
+        p_in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (p_in[0] < 0) fatal("opening /dev/null: %s", strerror(errno));
+    } else {
+        if (pipe2(p_in, O_CLOEXEC) < 0 || pipe2(p_err, O_CLOEXEC) < 0) fatal("pipe: %s", strerror(errno));
+    }
+
+    main_reaped = 0;
+    main_status = 0;
+    memset(&main_usage, 0, sizeof main_usage);
+    int64_t start = now_ms();
+    pid_t pid = fork();
+    if (pid < 0) fatal("fork: %s", strerror(errno));
+    if (pid == 0) exec_child(argv, p_in[0], p_out[1], is_compile ? p_out[1] : p_err[1], cpu_ms);
+    main_pid = pid;
+    setpgid(pid, pid); /* may fail with EACCES once the child has exec'd; it did it itself then */
+
+    /* Keep only our ends, so the pipes reach EOF when the last process of the step is gone. */
+    close_fd(&p_in[0]);
+    close_fd(&p_out[1]);
+    close_fd(&p_err[1]);
+    int in_fd = p_in[1]; /* -1 for compile */
+    if (in_fd >= 0) set_nonblock(in_fd);
+    set_nonblock(p_out[0]);
+    if (p_err[0] >= 0) set_nonblock(p_err[0]);
+
+    struct stream out = {p_out[0], is_compile ? 'c' : 'o', is_compile ? lim.compile_output_max : lim.stdout_max, 0};
+    struct stream err = {p_err[0], 'e', lim.stderr_max, 0};
+
+    int timeout = 0, output_limit = 0;
+    int killing = 0;      /* kill_all() issued; repeat it until nothing is left */
+    int64_t end_ms = 0;   /* when the main process was reaped */
+    int64_t deadline = start + (int64_t)(wall_ms > INT32_MAX ? INT32_MAX : wall_ms);
+
+    while (1) {
+        reap();
+        int64_t now = now_ms();
+
+        if (!main_reaped) {
+            if (cancelled && !killing) killing = 1;
+            if (now >= deadline && !killing) {
+                timeout = 1;
+                killing = 1;
+            }
+        } else if (!end_ms) {
+            /* The main process is gone: nothing else of the step may go on running. */
+            end_ms = now;
+            killing = 1;
+        }
+        if (killing) killing = kill_all() || !main_reaped;
+
+        if (main_reaped) {
+            int pipes_open = out.fd >= 0 || err.fd >= 0;
+            if (!pipes_open || now >= end_ms + DRAIN_MS) break;
+        }
+
+        /* The run step's stdin: write what we have, close it once E came and all is written. */
+        if (in_fd >= 0) feed(&in_fd);
+        if (main_reaped) close_fd(&in_fd);
+
+        struct pollfd fds[5];
+        int nfds = 0;
+        int i_wake = nfds;
+        fds[nfds++] = (struct pollfd){wake_pipe[0], POLLIN, 0};
+        int i_stdin = -1, i_out = -1, i_err = -1, i_in = -1;
+        if (stdin_open && !cancelled) {
+            i_stdin = nfds;
+            fds[nfds++] = (struct pollfd){STDIN_FILENO, POLLIN, 0};
+        }
+        if (out.fd >= 0) {
+            i_out = nfds;
+            fds[nfds++] = (struct pollfd){out.fd, POLLIN, 0};
+        }
+        if (err.fd >= 0) {
+            i_err = nfds;
+            fds[nfds++] = (struct pollfd){err.fd, POLLIN, 0};
+        }
+        if (in_fd >= 0 && pending_len > 0) {
+            i_in = nfds;
+            fds[nfds++] = (struct pollfd){in_fd, POLLOUT, 0};
+        }
+
+        int64_t wait;
+        if (main_reaped) wait = end_ms + DRAIN_MS - now;
+        else wait = deadline - now;
+        if (killing && wait > 5) wait = 5; /* sweep again soon */
+        if (wait < 0) wait = 0;
+
+        int r = poll(fds, (nfds_t)nfds, (int)wait);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            fatal("poll: %s", strerror(errno));
+        }
+        if (fds[i_wake].revents) {
+            char drain[64];
+            while (read(wake_pipe[0], drain, sizeof drain) > 0) {
+            }
+        }
+        if (i_stdin >= 0 && fds[i_stdin].revents) read_launcher_stdin();
+        if (i_out >= 0 && fds[i_out].revents && pump(&out) && !output_limit) {
+            output_limit = 1;
+            killing = 1;
+        }
+        if (i_err >= 0 && fds[i_err].revents && pump(&err) && !output_limit) {
+            output_limit = 1;
+            killing = 1;
+        }
+        if (i_in >= 0 && fds[i_in].revents) feed(&in_fd);
+    }
+
+    close_fd(&in_fd);
+    close_fd(&out.fd);
+    close_fd(&err.fd);
+    /* Leftovers cannot survive into the next step or past our exit. */
+    for (int i = 0; i < 200 && kill_all(); i++) usleep(1000);
+    main_pid = -1;
+
+    struct rusage *ru = &main_usage;
+    int64_t used_ms = (int64_t)ru->ru_utime.tv_sec * 1000 + ru->ru_utime.tv_usec / 1000 +
+                      (int64_t)ru->ru_stime.tv_sec * 1000 + ru->ru_stime.tv_usec / 1000;
+    int st = main_status;
+    int exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+    int cpu_limit = sig == SIGXCPU || (sig == SIGKILL && (uint64_t)used_ms >= cpu_ms);
+
+    char x[256];
+    int n = snprintf(x, sizeof x,
+                     "step=%s exit=%d signal=%d cpu_ms=%lld wall_ms=%lld maxrss_kb=%ld timeout=%d cpu_limit=%d "
+                     "output_limit=%d cancelled=%d",
+                     is_compile ? "compile" : "run", exit_code, sig, (long long)used_ms, (long long)(end_ms - start),
+                     ru->ru_maxrss, timeout, cpu_limit, output_limit, cancelled);
+    emit('x', x, (size_t)n);
+    return exit_code == 0 && !cancelled;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+int main(void) {
+    /* kill(-1) would reach far more than a sandbox outside a fresh PID namespace: refuse. */
+    if (getpid() != 1) {
+        dprintf(STDERR_FILENO, "launcher: must run as PID 1 of its own PID namespace (a sandbox container)\n");
+        return 3;
+    }
+
+    /* The user's program runs as our uid: without this it could ptrace us or open our
+     * descriptors (the agent's stdin and stdout) through /proc. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fatal("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+
+    /* A dead reader must give us EPIPE (handled), not kill the launcher silently. */
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigaction(SIGPIPE, &ign, NULL);
+
+    /* Make sure 0..2 are open, so no pipe of ours can land there and be dup2'ed over. */
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) < 0) {
+            int nfd = open("/dev/null", O_RDWR);
+            if (nfd != fd) return 3;
+        }
+    }
+
+    umask(022);
+    if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0) fatal("pipe: %s", strerror(errno));
+    struct sigaction chld = {.sa_handler = on_sigchld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
+    sigemptyset(&chld.sa_mask);
+    sigaction(SIGCHLD, &chld, NULL);
+
+    workspace_fd = open(WORKSPACE, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (workspace_fd < 0) fatal("opening %s: %s", WORKSPACE, strerror(errno));
+
+    setup_phase();
+
+    if (compile_argv && !run_step(1)) return 0;
+    if (!cancelled) run_step(0);
+    return 0;
+}
