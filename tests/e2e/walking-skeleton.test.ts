@@ -29,7 +29,10 @@ describe('walking skeleton: register → login → execute under gVisor', () => 
 
   it('runs javascript hello world', async () => {
     const user = await newUser();
-    const result = await execute(user.token, { language: 'javascript', code: "console.log('Hello, World!')" });
+    const result = await execute(user.token, {
+      language: 'javascript',
+      code: "console.log('Hello, World!')",
+    });
     expect(result.status).toBe('completed');
     expect(result.output).toBe('Hello, World!\n');
     expect(result.exitCode).toBe(0);
@@ -46,7 +49,11 @@ describe('walking skeleton: register → login → execute under gVisor', () => 
     });
     expect(py.status).toBe('completed');
     expect(py.output).toBe(stdin);
-    const js = await execute(user.token, { language: 'javascript', code: 'process.stdin.pipe(process.stdout)', stdin });
+    const js = await execute(user.token, {
+      language: 'javascript',
+      code: 'process.stdin.pipe(process.stdout)',
+      stdin,
+    });
     expect(js.status).toBe('completed');
     expect(js.output).toBe(stdin);
   });
@@ -63,7 +70,11 @@ describe('walking skeleton: register → login → execute under gVisor', () => 
     const elapsed = Date.now() - started;
     expect(result.status).toBe('timeout');
     expect(elapsed).toBeLessThan(4000);
-    await waitFor('our containers to be removed', async () => ((await containersOfOurAgent()).length === 0 ? true : undefined), 5000);
+    await waitFor(
+      'our containers to be removed',
+      async () => ((await containersOfOurAgent()).length === 0 ? true : undefined),
+      5000,
+    );
   });
 
   it('reports a syntax error with a non-zero exit code and the error on stderr', async () => {
@@ -91,7 +102,9 @@ describe('walking skeleton: register → login → execute under gVisor', () => 
     const runtime = await waitFor(
       'the sandbox container',
       async () => {
-        const [c] = await docker.listContainers({ filters: { label: [`dev.muscode.execution=${executionId}`] } });
+        const [c] = await docker.listContainers({
+          filters: { label: [`dev.muscode.execution=${executionId}`] },
+        });
         if (!c) return undefined;
         return (await docker.getContainer(c.Id).inspect()).HostConfig.Runtime;
       },
@@ -117,11 +130,17 @@ describe('walking skeleton: bad requests get clear 4xx answers in the envelope',
 
   it('answers 400 for a malformed body', async () => {
     const user = await newUser();
-    const r = await api('POST', '/execute', { token: user.token, rawBody: '{"language": "python", "code": ' });
+    const r = await api('POST', '/execute', {
+      token: user.token,
+      rawBody: '{"language": "python", "code": ',
+    });
     expect(r.status).toBe(400);
     expect(r.body).toMatchObject({ success: false, error: { code: 'invalid_json' } });
     expect(typeof r.body.error.message).toBe('string');
-    const wrongType = await api('POST', '/execute', { token: user.token, body: { language: 'python', code: 42 } });
+    const wrongType = await api('POST', '/execute', {
+      token: user.token,
+      body: { language: 'python', code: 42 },
+    });
     expect(wrongType.status).toBe(400);
     expect(wrongType.body.error.code).toBe('validation_failed');
     expect(wrongType.body.error.details.field).toBe('code');
@@ -129,14 +148,23 @@ describe('walking skeleton: bad requests get clear 4xx answers in the envelope',
 
   it('answers 400 for an unknown language', async () => {
     const user = await newUser();
-    const r = await api('POST', '/execute', { token: user.token, body: { language: 'brainfudge', code: '+' } });
+    const r = await api('POST', '/execute', {
+      token: user.token,
+      body: { language: 'brainfudge', code: '+' },
+    });
     expect(r.status).toBe(400);
-    expect(r.body).toMatchObject({ success: false, error: { code: 'unsupported_language', details: { field: 'language' } } });
+    expect(r.body).toMatchObject({
+      success: false,
+      error: { code: 'unsupported_language', details: { field: 'language' } },
+    });
   });
 
   it('answers 400 for limits out of range', async () => {
     const user = await newUser();
-    const r = await api('POST', '/execute', { token: user.token, body: { language: 'python', code: 'print(1)', timeout: 999 } });
+    const r = await api('POST', '/execute', {
+      token: user.token,
+      body: { language: 'python', code: 'print(1)', timeout: 999 },
+    });
     expect(r.status).toBe(400);
     expect(r.body.error.details.field).toBe('timeout');
   });
@@ -144,7 +172,10 @@ describe('walking skeleton: bad requests get clear 4xx answers in the envelope',
   it("answers 404 for someone else's execution", async () => {
     const owner = await newUser();
     const other = await newUser();
-    const submitted = await api('POST', '/execute', { token: owner.token, body: { language: 'python', code: 'print(1)' } });
+    const submitted = await api('POST', '/execute', {
+      token: owner.token,
+      body: { language: 'python', code: 'print(1)' },
+    });
     const id = submitted.body.data.executionId as string;
     const r = await api('GET', `/execute/${id}`, { token: other.token });
     expect(r.status).toBe(404);
