@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -56,7 +57,10 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-/** Starts one of our processes (`node --import tsx <entry>`) with the given environment. */
+/**
+ * Starts one of our processes (`node --import tsx <entry>`) with the given environment. Its
+ * output is kept in memory and in `.state/test-logs/<name>-<pid>.log` for post-mortems.
+ */
 export function startProcess(name: string, entry: string, env: Record<string, string>): Proc {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
@@ -64,9 +68,13 @@ export function startProcess(name: string, entry: string, env: Record<string, st
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
+  mkdirSync(`${root}/.state/test-logs`, { recursive: true });
+  const file = createWriteStream(`${root}/.state/test-logs/${name}-${child.pid ?? 'x'}.log`);
   const keep = (b: Buffer) => {
     log = (log + b.toString()).slice(-200_000);
+    file.write(b);
   };
+  child.once('exit', () => file.end());
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   return {
