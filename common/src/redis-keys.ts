@@ -18,6 +18,11 @@ export function redisKeys(prefix: string) {
     runner: (runnerId: string) => `${prefix}runner:${runnerId}`,
     /** Pattern matching every agent heartbeat key. */
     runnerPattern: () => `${prefix}runner:*`,
+    /** Present while a logged-out access token (by its `jti`) has not yet expired. */
+    deniedJti: (jti: string) => `${prefix}auth:denied-jti:${jti}`,
+    /** Counter of one rate-limit bucket (scope, subject) in one fixed window. */
+    rateLimit: (scope: string, subject: string, window: number) =>
+      `${prefix}rl:${scope}:${subject}:${window}`,
   };
 }
 

@@ -3,6 +3,8 @@ import { node } from '@elysiajs/node';
 import type { LanguageManifest, Logger } from '@muscode/common';
 import type { Redis } from 'ioredis';
 import { readJsonBody } from './http/body.js';
+import { rateLimitHook, type RateLimits } from './http/rate-limit-hook.js';
+import type { RateLimiter } from './http/rate-limit.js';
 import { toErrorResponse } from './http/error-envelope.js';
 import type { Db } from './infra/db.js';
 import { authRoutes } from './modules/auth/index.js';
@@ -24,6 +26,8 @@ export interface AppDeps {
   runners: RunnerRegistry;
   manifest: LanguageManifest;
   bodyLimitBytes: number;
+  limiter: RateLimiter;
+  rateLimits: RateLimits;
   log: Logger;
 }
 
@@ -31,6 +35,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   const log = deps.log.child({ component: 'http' });
   return new Elysia({ adapter: node() })
+    .onRequest(rateLimitHook(deps.limiter, deps.tokens, deps.rateLimits))
     .onParse(async ({ request, contentType }) => {
       if (request.method === 'GET' || request.method === 'HEAD') return undefined;
       const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';

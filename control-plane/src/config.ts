@@ -30,6 +30,13 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       eventsTtlSeconds: env.int(3600, 10),
       /** Largest request body accepted, in bytes. */
       bodyLimitBytes: env.int(2 * 1024 * 1024, 1024),
+      /** Fixed rate-limit window, and requests allowed per window per client address / user / login address. */
+      rateLimitWindowSeconds: env.int(60, 1),
+      rateLimitPerIp: env.int(600, 1),
+      rateLimitPerUser: env.int(300, 1),
+      rateLimitLoginPerIp: env.int(10, 1),
+      /** How long `POST /execute?wait=true` waits beyond the execution's own time limits. */
+      executeWaitMarginSeconds: env.int(15, 1),
       manifestPath: env.optionalString(),
       logLevel: env.logLevel(),
     },

@@ -47,6 +47,8 @@ export const errors = {
       { period },
       { retryAfterSeconds },
     ),
+  rateLimited: (retryAfterSeconds: number) =>
+    new AppError(429, 'rate_limited', 'Too many requests; slow down.', undefined, { retryAfterSeconds }),
   internal: (cause?: unknown) =>
     new AppError(500, 'internal_error', 'Something went wrong on our side.', undefined, { cause }),
 };

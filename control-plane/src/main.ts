@@ -6,6 +6,9 @@ import { loadConfig } from './config.js';
 import { createDb } from './infra/db.js';
 import { createRedis } from './infra/redis.js';
 import { createStreams } from './infra/streams.js';
+import { createRateLimiter } from './http/rate-limit.js';
+import { createAuditRepo } from './modules/audit/repo.js';
+import { createJtiDenylist } from './modules/auth/denylist.js';
 import { createAuthRepo } from './modules/auth/repo.js';
 import { createAuthService } from './modules/auth/service.js';
 import { createTokenService, readPrivateKeyFile } from './modules/auth/tokens.js';
@@ -28,10 +31,13 @@ const streams = createStreams(redis, {
   eventsMaxLen: config.eventsMaxLen,
   eventsTtlSeconds: config.eventsTtlSeconds,
 });
+const denylist = createJtiDenylist(redis, config.redisPrefix);
+const audit = createAuditRepo(db);
 const tokens = await createTokenService({
   privateKeyPem: readPrivateKeyFile(resolve(config.jwtPrivateKeyFile)),
   issuer: config.jwtIssuer,
   ttlSeconds: config.accessTokenTtlSeconds,
+  isDenied: (jti) => denylist.isDenied(jti),
 });
 const runners = createRunnerRegistry(redis, {
   prefix: config.redisPrefix,
@@ -49,6 +55,8 @@ const auth = createAuthService({
   repo: createAuthRepo(db),
   tokens,
   refreshTtlSeconds: config.refreshTokenTtlSeconds,
+  audit,
+  denylist,
 });
 
 const app = createApp({
@@ -60,6 +68,16 @@ const app = createApp({
   runners,
   manifest,
   bodyLimitBytes: config.bodyLimitBytes,
+  limiter: createRateLimiter(redis, {
+    prefix: config.redisPrefix,
+    windowSeconds: config.rateLimitWindowSeconds,
+    log,
+  }),
+  rateLimits: {
+    perIp: config.rateLimitPerIp,
+    perUser: config.rateLimitPerUser,
+    loginPerIp: config.rateLimitLoginPerIp,
+  },
   log,
 });
 let httpServer: { stop(): unknown } | undefined;

@@ -56,6 +56,11 @@ export default async function setup(project: TestProject) {
       CP_RUNNER_TOKEN: runnerToken,
       CP_JWT_PRIVATE_KEY_FILE: process.env['CP_JWT_PRIVATE_KEY_FILE'] ?? `${root}/.state/jwt-ed25519.pem`,
       CP_LOG_LEVEL: 'warn',
+      // The whole suite comes from one address and polls; api-rate-limit.test.ts starts its own
+      // control-planes with small limits.
+      CP_RATE_LIMIT_PER_IP: '1000000',
+      CP_RATE_LIMIT_PER_USER: '1000000',
+      CP_RATE_LIMIT_LOGIN_PER_IP: '1000000',
     }),
     startProcess('gateway', 'gateway/src/main.ts', {
       GATEWAY_HOST: '127.0.0.1',

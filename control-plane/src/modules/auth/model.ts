@@ -17,3 +17,15 @@ export const loginBody = t.Object(
   },
   { additionalProperties: false },
 );
+
+export const refreshBody = t.Object(
+  { refreshToken: t.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+
+export const logoutBody = t.Optional(
+  t.Object(
+    { refreshToken: t.Optional(t.String({ minLength: 1, maxLength: 200 })) },
+    { additionalProperties: false },
+  ),
+);

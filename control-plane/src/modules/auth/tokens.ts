@@ -19,7 +19,10 @@ export interface AccessClaims {
 
 export interface TokenService {
   issueAccess(userId: string, role: string): Promise<string>;
+  /** Signature, issuer, expiry and the logout denylist. */
   verifyAccess(token: string): Promise<AccessClaims>;
+  /** Signature, issuer and expiry only (no Redis round trip): for rate-limit keys, not access. */
+  verifySignature(token: string): Promise<AccessClaims>;
   /** The public keys, as a JSON Web Key Set, for gateways and internal tools. */
   jwks(): { keys: JWK[] };
 }
@@ -32,6 +35,8 @@ export async function createTokenService(opts: {
   privateKeyPem: string;
   issuer: string;
   ttlSeconds: number;
+  /** Whether a token was revoked (logout) before its expiry. */
+  isDenied?: (jti: string) => Promise<boolean>;
 }): Promise<TokenService> {
   const privateKey: KeyObject = createPrivateKey(opts.privateKeyPem);
   if (privateKey.asymmetricKeyType !== 'ed25519') {
@@ -41,6 +46,24 @@ export async function createTokenService(opts: {
   const publicJwk = publicKey.export({ format: 'jwk' }) as JWK;
   const kid = await calculateJwkThumbprint(publicJwk);
   const jwk: JWK = { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' };
+
+  async function verifySignature(token: string): Promise<AccessClaims> {
+    try {
+      const { payload } = await jwtVerify(token, publicKey, {
+        issuer: opts.issuer,
+        algorithms: ['EdDSA'],
+      });
+      if (!payload.sub || !payload.jti || !payload.exp) throw new Error('missing claims');
+      return {
+        userId: payload.sub,
+        role: typeof payload['role'] === 'string' ? payload['role'] : 'user',
+        jti: payload.jti,
+        expiresAt: payload.exp,
+      };
+    } catch {
+      throw errors.unauthorized('The access token is invalid or expired.');
+    }
+  }
 
   return {
     async issueAccess(userId, role) {
@@ -54,22 +77,13 @@ export async function createTokenService(opts: {
         .sign(privateKey);
     },
     async verifyAccess(token) {
-      try {
-        const { payload } = await jwtVerify(token, publicKey, {
-          issuer: opts.issuer,
-          algorithms: ['EdDSA'],
-        });
-        if (!payload.sub || !payload.jti || !payload.exp) throw new Error('missing claims');
-        return {
-          userId: payload.sub,
-          role: typeof payload['role'] === 'string' ? payload['role'] : 'user',
-          jti: payload.jti,
-          expiresAt: payload.exp,
-        };
-      } catch {
-        throw errors.unauthorized('The access token is invalid or expired.');
+      const claims = await verifySignature(token);
+      if (opts.isDenied && (await opts.isDenied(claims.jti))) {
+        throw errors.unauthorized('The access token has been revoked.');
       }
+      return claims;
     },
+    verifySignature,
     jwks: () => ({ keys: [jwk] }),
   };
 }

@@ -1,0 +1,45 @@
+import { errors } from '../errors.js';
+import type { TokenService } from '../modules/auth/tokens.js';
+import { clientInfo } from './auth-guard.js';
+import type { Bucket, RateLimiter } from './rate-limit.js';
+
+export interface RateLimits {
+  perIp: number;
+  perUser: number;
+  /** Login attempts per address: far fewer than other requests (password guessing). */
+  loginPerIp: number;
+}
+
+/**
+ * Counts each request against its client address, its user (when it carries a valid access
+ * token) and, for logins, the stricter login bucket. Sets RateLimit-Limit/-Remaining/-Reset
+ * from the most restrictive bucket; over a limit it answers 429 with Retry-After.
+ */
+export function rateLimitHook(limiter: RateLimiter, tokens: TokenService, limits: RateLimits) {
+  return async ({
+    request,
+    set,
+  }: {
+    request: Request;
+    set: { headers: Record<string, string | number> };
+  }) => {
+    const headers = Object.fromEntries(request.headers.entries());
+    const { ip } = clientInfo(headers);
+    const buckets: Bucket[] = [{ scope: 'ip', subject: ip ?? 'unknown', limit: limits.perIp }];
+    const bearer = /^Bearer\s+(\S+)$/i.exec(headers['authorization'] ?? '')?.[1];
+    if (bearer) {
+      // Signature only: no Redis round trip; a bad token is answered 401 by the route.
+      const claims = await tokens.verifySignature(bearer).catch(() => null);
+      if (claims) buckets.push({ scope: 'user', subject: claims.userId, limit: limits.perUser });
+    }
+    if (request.method === 'POST' && new URL(request.url).pathname.endsWith('/auth/login')) {
+      buckets.push({ scope: 'login', subject: ip ?? 'unknown', limit: limits.loginPerIp });
+    }
+    const d = await limiter.take(buckets);
+    if (!d) return;
+    set.headers['ratelimit-limit'] = String(d.limit);
+    set.headers['ratelimit-remaining'] = String(d.remaining);
+    set.headers['ratelimit-reset'] = String(d.resetSeconds);
+    if (!d.allowed) throw errors.rateLimited(d.resetSeconds);
+  };
+}

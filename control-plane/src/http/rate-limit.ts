@@ -1,0 +1,88 @@
+import type { Logger } from '@muscode/common';
+import { redisKeys } from '@muscode/common';
+import type { Redis } from 'ioredis';
+
+/**
+ * KEYS[1]  counter of one bucket in the current fixed window
+ * ARGV[1]  window length in milliseconds
+ * Returns  { count after this request, milliseconds until the window ends }
+ *
+ * INCR and PEXPIRE in one script, so a counter never outlives its window, whatever instance of
+ * the control-plane counts (all of them share the key).
+ */
+const fixedWindowLua = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return { count, ttl }
+`;
+
+export interface Bucket {
+  /** What is limited: `ip`, `user`, `login`. */
+  scope: string;
+  subject: string;
+  limit: number;
+}
+
+export interface RateDecision {
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+  allowed: boolean;
+}
+
+export interface RateLimiter {
+  /** Counts one request against every bucket; the most restrictive decides. */
+  take(buckets: Bucket[]): Promise<RateDecision | null>;
+}
+
+type WithCommand = Redis & { muscodeFixedWindow(key: string, windowMs: number): Promise<[number, number]> };
+
+export function createRateLimiter(
+  redis: Redis,
+  opts: { prefix: string; windowSeconds: number; log: Logger },
+): RateLimiter {
+  const keys = redisKeys(opts.prefix);
+  redis.defineCommand('muscodeFixedWindow', { numberOfKeys: 1, lua: fixedWindowLua });
+  const r = redis as WithCommand;
+  const windowMs = opts.windowSeconds * 1000;
+  return {
+    async take(buckets) {
+      if (buckets.length === 0) return null;
+      const window = Math.floor(Date.now() / windowMs);
+      let replies: [number, number][];
+      try {
+        // One script call per bucket: each key may live on its own shard of a cluster.
+        replies = await Promise.all(
+          buckets.map((b) => r.muscodeFixedWindow(keys.rateLimit(b.scope, b.subject, window), windowMs)),
+        );
+      } catch (err) {
+        // Fail open: an unreachable Redis must not take the whole API down with it.
+        opts.log.warn({ err: (err as Error).message }, 'rate limiter unavailable');
+        return null;
+      }
+      let worst: RateDecision | null = null;
+      buckets.forEach((b, i) => {
+        const [count, ttlMs] = replies[i] ?? [0, windowMs];
+        const d: RateDecision = {
+          limit: b.limit,
+          remaining: Math.max(0, b.limit - count),
+          resetSeconds: Math.max(1, Math.ceil(ttlMs / 1000)),
+          allowed: count <= b.limit,
+        };
+        if (
+          !worst ||
+          (!d.allowed && worst.allowed) ||
+          (d.allowed === worst.allowed && d.remaining < worst.remaining)
+        ) {
+          worst = d;
+        }
+      });
+      return worst;
+    },
+  };
+}
