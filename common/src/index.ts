@@ -3,12 +3,14 @@ export { createLogger, type Logger } from './logger.js';
 export {
   defaultManifestPath,
   findLanguage,
+  languageLimits,
   loadLanguageManifest,
   sandboxImageName,
   versionLabel,
   type Language,
   type LanguageManifest,
   type LimitRange,
+  type Limits,
 } from './languages.js';
 export { onShutdown } from './shutdown.js';
 export { consumerGroup, redisKeys } from './redis-keys.js';

@@ -4,6 +4,36 @@ import { z } from 'zod';
 
 const range = z.object({ default: z.number(), min: z.number(), max: z.number() });
 
+const limitNames = [
+  'timeoutSeconds',
+  'compileTimeoutSeconds',
+  'memoryMb',
+  'cpus',
+  'processes',
+  'openFiles',
+  'fileSizeBytes',
+  'workspaceMb',
+  'outputBytes',
+  'codeBytes',
+  'stdinBytes',
+  'files',
+] as const;
+
+const limits = z.object(
+  Object.fromEntries(limitNames.map((n) => [n, range])) as Record<(typeof limitNames)[number], typeof range>,
+);
+
+/** A language's own limits, each field replacing the manifest-wide one (JVMs need more memory). */
+const limitOverrides = z
+  .object(
+    Object.fromEntries(limitNames.map((n) => [n, range.partial()])) as Record<
+      (typeof limitNames)[number],
+      ReturnType<typeof range.partial>
+    >,
+  )
+  .partial()
+  .strict();
+
 const selfTestCase = z.object({
   code: z.string(),
   stdin: z.string().optional(),
@@ -22,30 +52,19 @@ const language = z.object({
   compile: z.array(z.string()).nullable(),
   run: z.array(z.string()).min(1),
   versionCommand: z.array(z.string()).min(1),
+  limits: limitOverrides.optional(),
   selfTest: z.object({ hello: selfTestCase, stdin: selfTestCase, error: selfTestCase }),
 });
 
 const manifest = z.object({
-  limits: z.object({
-    timeoutSeconds: range,
-    compileTimeoutSeconds: range,
-    memoryMb: range,
-    cpus: range,
-    processes: range,
-    openFiles: range,
-    fileSizeBytes: range,
-    workspaceMb: range,
-    outputBytes: range,
-    codeBytes: range,
-    stdinBytes: range,
-    files: range,
-  }),
+  limits,
   languages: z.array(language).min(1),
 });
 
 export type Language = z.infer<typeof language>;
 export type LanguageManifest = z.infer<typeof manifest>;
 export type LimitRange = z.infer<typeof range>;
+export type Limits = z.infer<typeof limits>;
 
 export const defaultManifestPath = fileURLToPath(
   new URL('../../sandbox-images/languages.json', import.meta.url),
@@ -54,14 +73,33 @@ export const defaultManifestPath = fileURLToPath(
 /** Reads and validates the language manifest, the one place languages are defined. */
 export function loadLanguageManifest(path: string = defaultManifestPath): LanguageManifest {
   const parsed = manifest.parse(JSON.parse(readFileSync(path, 'utf8')));
+  checkRanges('limits', parsed.limits);
   const seen = new Set<string>();
   for (const lang of parsed.languages) {
     for (const name of [lang.id, ...lang.aliases]) {
       if (seen.has(name)) throw new Error(`language manifest: "${name}" is defined twice`);
       seen.add(name);
     }
+    checkRanges(`${lang.id}.limits`, languageLimits(parsed, lang));
   }
   return parsed;
+}
+
+function checkRanges(where: string, l: Limits): void {
+  for (const name of limitNames) {
+    const r = l[name];
+    if (!(r.min <= r.default && r.default <= r.max)) {
+      throw new Error(
+        `language manifest: ${where}.${name} needs min <= default <= max, got ${JSON.stringify(r)}`,
+      );
+    }
+  }
+}
+
+/** The limits of one language: the manifest-wide ranges with the language's own fields over them. */
+export function languageLimits(m: LanguageManifest, lang: Language): Limits {
+  const own = lang.limits ?? {};
+  return Object.fromEntries(limitNames.map((n) => [n, { ...m.limits[n], ...own[n] }])) as Limits;
 }
 
 /** Finds a language by id or alias, case-insensitively. */

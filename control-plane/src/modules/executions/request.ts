@@ -1,4 +1,10 @@
-import type { JobLimits, Language, LanguageManifest, LimitRange } from '@muscode/common';
+import {
+  languageLimits,
+  type JobLimits,
+  type Language,
+  type LanguageManifest,
+  type LimitRange,
+} from '@muscode/common';
 import { errors } from '../../errors.js';
 import type { ExecuteBody } from './model.js';
 
@@ -20,12 +26,13 @@ function pick(range: LimitRange, value: number | undefined, field: string, unit:
   return value;
 }
 
-/** The limits of a job, from the request and the manifest's defaults and maxima. */
+/** The limits of a job, from the request and the language's (else the manifest's) defaults and maxima. */
 export function resolveLimits(
   m: LanguageManifest,
   body: Pick<ExecuteBody, 'timeout' | 'memoryLimit'>,
+  lang?: Language,
 ): JobLimits {
-  const l = m.limits;
+  const l = lang ? languageLimits(m, lang) : m.limits;
   return {
     timeoutMs: Math.round(pick(l.timeoutSeconds, body.timeout, 'timeout', 'seconds') * 1000),
     compileTimeoutMs: l.compileTimeoutSeconds.default * 1000,

@@ -27,7 +27,7 @@ export function createExecutionService(deps: {
     async submit(userId: string, body: ExecuteBody) {
       const lang = findLanguage(manifest, body.language);
       if (!lang) throw errors.unsupportedLanguage(body.language);
-      const limits = resolveLimits(manifest, body);
+      const limits = resolveLimits(manifest, body, lang);
       const { files, mainFile } = resolveSource(manifest, lang, body);
       const stdin = Buffer.from(body.stdin ?? '', 'utf8');
       if (stdin.length > manifest.limits.stdinBytes.max) {
