@@ -12,6 +12,8 @@ export {
   type LimitRange,
   type Limits,
 } from './languages.js';
+export { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+export { createMetricsRegistry, serveMetrics } from './metrics.js';
 export { onShutdown } from './shutdown.js';
 export { consumerGroup, redisKeys } from './redis-keys.js';
 export {

@@ -29,6 +29,11 @@ export const jobSchema = z.object({
     outputBytes: z.number().int().positive(),
   }),
   enqueuedAt: z.number(),
+  /**
+   * Attempts made before this stream entry existed (a job re-queued by the sweeper). The
+   * attempt number of a delivery is attemptBase + the entry's delivery count.
+   */
+  attemptBase: z.number().int().min(0).optional(),
 });
 
 export type Job = z.infer<typeof jobSchema>;

@@ -7,8 +7,23 @@ export function redisKeys(prefix: string) {
   return {
     /** Stream of jobs for a region, read by agents through the `runners` consumer group. */
     jobs: (region: string) => `${prefix}jobs:${region}`,
+    /** Dead-letter stream of a region: jobs that failed on every allowed attempt. */
+    deadJobs: (region: string) => `${prefix}jobs:${region}:dead`,
+    /** Set of agent ids that ever ran on one host (they share its Docker Engine). */
+    hostAgents: (hostId: string) => `${prefix}host:${hostId}:agents`,
+    /** Lease an agent renews while it lives; a missing lease means its sandboxes are orphans. */
+    hostLease: (hostId: string, runnerId: string) => `${prefix}host:${hostId}:lease:${runnerId}`,
+    /** Every agent ever seen, with its last heartbeat (a hash: runner id → JSON). */
+    fleet: () => `${prefix}fleet`,
+    /** Lock held by the one control-plane instance that runs the sweeper. */
+    sweeperLock: () => `${prefix}sweeper:lock`,
     /** Bounded, expiring stream of one execution's events. */
     events: (executionId: string) => `${prefix}exec:{${executionId}}:events`,
+    /**
+     * Report state of one execution (hash: next event seq, last runner attempt and seq, whether
+     * the result event was appended), so events are numbered and deduplicated across streams.
+     */
+    report: (executionId: string) => `${prefix}exec:{${executionId}}:report`,
     /**
      * Control messages to a running execution (stdin, stdin_close, cancel), written by the
      * control-plane and gateways, read by the agent running it. Same hash tag as its events.

@@ -1,6 +1,6 @@
 import { Elysia } from 'elysia';
 import { node } from '@elysiajs/node';
-import type { LanguageManifest, Logger } from '@muscode/common';
+import type { LanguageManifest, Logger, Registry } from '@muscode/common';
 import type { Redis } from 'ioredis';
 import { readJsonBody } from './http/body.js';
 import { rateLimitHook, type RateLimits } from './http/rate-limit-hook.js';
@@ -13,6 +13,8 @@ import type { TokenService } from './modules/auth/tokens.js';
 import { executionRoutes } from './modules/executions/index.js';
 import type { ExecutionService } from './modules/executions/service.js';
 import { healthRoutes } from './modules/health/index.js';
+import { metricsRoutes } from './modules/metrics/index.js';
+import { runnerRoutes } from './modules/runners/index.js';
 import { languageRoutes } from './modules/languages/index.js';
 import type { RunnerRegistry } from './modules/runners/registry.js';
 import { errors } from './errors.js';
@@ -28,6 +30,8 @@ export interface AppDeps {
   bodyLimitBytes: number;
   limiter: RateLimiter;
   rateLimits: RateLimits;
+  /** Prometheus registry served at /metrics (outside /api/v1: not forwarded by the gateway). */
+  metrics: Registry;
   log: Logger;
 }
 
@@ -53,8 +57,10 @@ export function createApp(deps: AppDeps) {
         .use(authRoutes(deps.auth, deps.tokens))
         .use(executionRoutes(deps.executions, deps.tokens))
         .use(languageRoutes(deps.manifest, deps.runners))
-        .use(healthRoutes(deps.db, deps.redis, deps.runners)),
-    );
+        .use(healthRoutes(deps.db, deps.redis, deps.runners))
+        .use(runnerRoutes(deps.runners, deps.tokens)),
+    )
+    .use(metricsRoutes(deps.metrics));
 }
 
 export type App = ReturnType<typeof createApp>;

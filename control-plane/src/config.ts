@@ -37,6 +37,19 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       rateLimitLoginPerIp: env.int(10, 1),
       /** How long `POST /execute?wait=true` waits beyond the execution's own time limits. */
       executeWaitMarginSeconds: env.int(15, 1),
+      /** Executions one user may have queued or running at once; more get 429. */
+      maxActivePerUser: env.int(8, 1),
+      /** Jobs a region's queue may hold (waiting plus running); past it submissions get 429. */
+      maxQueueLength: env.int(5000, 1),
+      /** Retry-After of those 429 answers. */
+      queueRetryAfterSeconds: env.int(5, 1),
+      /** Attempts per execution (keep equal to the agents' AGENT_MAX_ATTEMPTS). */
+      maxAttempts: env.int(3, 1),
+      /** The sweeper: how often it runs, how old an execution must be before it is looked at,
+       * and the age at which a queued or running execution is failed whatever its state. */
+      sweepIntervalMs: env.int(30_000, 100),
+      sweepGraceMs: env.int(60_000, 0),
+      sweepMaxAgeMs: env.int(2 * 3600 * 1000, 1000),
       manifestPath: env.optionalString(),
       logLevel: env.logLevel(),
     },

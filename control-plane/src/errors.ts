@@ -30,6 +30,10 @@ export const errors = {
     }),
   unauthorized: (message = 'A valid access token is required.') => new AppError(401, 'unauthorized', message),
   invalidCredentials: () => new AppError(401, 'invalid_credentials', 'The email or password is incorrect.'),
+  forbidden: (message: string) => new AppError(403, 'forbidden', message),
+  /** Too much work queued (for this user or the region): try again after `retryAfterSeconds`. */
+  busy: (code: string, message: string, retryAfterSeconds: number, details?: unknown) =>
+    new AppError(429, code, message, details, { retryAfterSeconds }),
   notFound: (what: string) => new AppError(404, 'not_found', `${what} was not found.`),
   routeNotFound: () => new AppError(404, 'route_not_found', 'No such endpoint.'),
   conflict: (code: string, message: string, details?: unknown) => new AppError(409, code, message, details),

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { createLogger, loadLanguageManifest, onShutdown } from '@muscode/common';
 import { createApp } from './app.js';
@@ -14,7 +16,13 @@ import { createAuthService } from './modules/auth/service.js';
 import { createTokenService, readPrivateKeyFile } from './modules/auth/tokens.js';
 import { createExecutionRepo } from './modules/executions/repo.js';
 import { createExecutionService } from './modules/executions/service.js';
+import { createAdmissionRepo } from './modules/admission/repo.js';
+import { createAdmission } from './modules/admission/service.js';
+import { createMetricsRepo } from './modules/metrics/repo.js';
+import { createControlPlaneMetrics } from './modules/metrics/service.js';
 import { createRunnerRegistry } from './modules/runners/registry.js';
+import { createSweeperRepo } from './modules/sweeper/repo.js';
+import { createSweeper } from './modules/sweeper/service.js';
 import { executionRpc } from './rpc/execution-service.js';
 import { heartbeat } from './rpc/heartbeat.js';
 import { report } from './rpc/report.js';
@@ -44,12 +52,45 @@ const runners = createRunnerRegistry(redis, {
   ttlSeconds: config.runnerTtlSeconds,
 });
 const executionRepo = createExecutionRepo(db);
+const admission = createAdmission(redis, createAdmissionRepo(db), {
+  prefix: config.redisPrefix,
+  maxActivePerUser: config.maxActivePerUser,
+  maxQueueLength: config.maxQueueLength,
+  retryAfterSeconds: config.queueRetryAfterSeconds,
+});
+const metrics = createControlPlaneMetrics({
+  redis,
+  prefix: config.redisPrefix,
+  defaultRegion: config.defaultRegion,
+  runners,
+  repo: createMetricsRepo(db),
+});
+const sweeper = createSweeper({
+  redis,
+  repo: createSweeperRepo(db),
+  streams,
+  log,
+  onSwept: metrics.swept,
+  opts: {
+    prefix: config.redisPrefix,
+    instanceId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    intervalMs: config.sweepIntervalMs,
+    graceMs: config.sweepGraceMs,
+    maxAgeMs: config.sweepMaxAgeMs,
+    maxAttempts: config.maxAttempts,
+    batchSize: 200,
+  },
+});
 const executions = createExecutionService({
   repo: executionRepo,
   streams,
   manifest,
   defaultRegion: config.defaultRegion,
+  admit: admission.admit,
   log,
+  newRedisConnection: () => redis.duplicate(),
+  waitMarginMs: config.executeWaitMarginSeconds * 1000,
+  audit,
 });
 const auth = createAuthService({
   repo: createAuthRepo(db),
@@ -78,6 +119,7 @@ const app = createApp({
     perUser: config.rateLimitPerUser,
     loginPerIp: config.rateLimitLoginPerIp,
   },
+  metrics: metrics.registry,
   log,
 });
 let httpServer: { stop(): unknown } | undefined;
@@ -87,8 +129,8 @@ app.listen({ hostname: config.host, port: config.httpPort, reusePort: false }, (
 
 const rpc = createRpcServer({
   runnerToken: config.runnerToken,
-  report: report({ repo: executionRepo, streams, log: log.child({ component: 'report' }) }),
-  heartbeat: heartbeat({ runners, ttlSeconds: config.runnerTtlSeconds }),
+  report: report({ repo: executionRepo, streams, log: log.child({ component: 'report' }), observe: metrics }),
+  heartbeat: heartbeat({ runners, ttlSeconds: config.runnerTtlSeconds, onBeat: metrics.heartbeat }),
   execution: executionRpc({ executions, tokens, streams, redis, log }),
   log,
 });
@@ -98,8 +140,10 @@ log.info(
   { http: `http://${config.host}:${config.httpPort}`, rpc: `http://${config.host}:${config.rpcPort}` },
   'control-plane listening',
 );
+sweeper.start();
 
 onShutdown(log, async () => {
+  await sweeper.stop();
   await httpServer?.stop();
   await new Promise<void>((done) => {
     rpc.close(() => done());

@@ -30,6 +30,24 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       /** How long a read of the job stream blocks. */
       blockMs: env.int(2000, 100),
       heartbeatMs: env.int(5000, 200),
+      /** Identifies this host's Docker Engine; agents of one host clean up each other's orphans. */
+      hostId: env.string(hostname()),
+      /**
+       * A job whose agent stopped renewing it for this long is reclaimed by another agent.
+       * 0 (default): the longest allowed run and compile time plus startGraceMs and reclaimMarginMs.
+       */
+      reclaimIdleMs: env.int(0, 0),
+      reclaimMarginMs: env.int(30_000, 0),
+      /** How often leases are renewed, idle jobs looked for and dead agents' sandboxes reaped. */
+      reclaimIntervalMs: env.int(5000, 100),
+      /** Attempts per job; then the execution ends as internal_error and the job is dead-lettered. */
+      maxAttempts: env.int(3, 1),
+      deadLetterMaxLen: env.int(10_000, 10),
+      /** On SIGTERM, how long running jobs may take to finish before the agent exits anyway. */
+      drainTimeoutMs: env.int(120_000, 0),
+      /** Prometheus /metrics; port 0 picks a free one (logged). */
+      metricsHost: env.string('127.0.0.1'),
+      metricsPort: env.port(0),
       manifestPath: env.optionalString(),
       logLevel: env.logLevel(),
     },

@@ -1,14 +1,18 @@
 import { hostname } from 'node:os';
+import { Verdict } from '@muscode/proto/runner/v1';
 import { Redis } from 'ioredis';
 import {
   createLogger,
   loadLanguageManifest,
   onShutdown,
+  serveMetrics,
   sandboxImageName,
   versionLabel,
 } from '@muscode/common';
 import { loadConfig } from './config.js';
+import { createHostReaper } from './consumer/host-reaper.js';
 import { createJobConsumer } from './consumer/job-consumer.js';
+import { createAgentMetrics } from './metrics/agent-metrics.js';
 import { runJob } from './engine/run-job.js';
 import { createControlPlane } from './report/control-plane.js';
 import { createDockerDriver } from './sandbox/docker.js';
@@ -46,7 +50,29 @@ const controlPlane = createControlPlane({
 });
 
 const cleanups = new Set<Promise<unknown>>();
+const reclaimIdleMs =
+  config.reclaimIdleMs ||
+  (manifest.limits.timeoutSeconds.max + manifest.limits.compileTimeoutSeconds.max) * 1000 +
+    config.startGraceMs +
+    config.reclaimMarginMs;
+// Late-bound: the metrics read the consumer's state, the consumer reports to the metrics.
+let runningNow = () => 0;
+const metrics = createAgentMetrics({
+  region: config.region,
+  capacity: config.capacity,
+  running: () => runningNow(),
+});
 const consumer = createJobConsumer({
+  reclaimIdleMs,
+  reclaimIntervalMs: config.reclaimIntervalMs,
+  maxAttempts: config.maxAttempts,
+  deadLetterMaxLen: config.deadLetterMaxLen,
+  hooks: metrics.hooks,
+  abandon: async (job, attempt, message) => {
+    const report = controlPlane.open(job.executionId, attempt);
+    report.send({ case: 'finished', value: { verdict: Verdict.INTERNAL_ERROR, message } });
+    await report.finish();
+  },
   redis,
   prefix: config.redisPrefix,
   region: config.region,
@@ -55,33 +81,47 @@ const consumer = createJobConsumer({
   blockMs: config.blockMs,
   log,
   handle: (job, attempt) =>
-    runJob(
-      {
-        driver,
-        controlPlane,
-        redis,
-        redisPrefix: config.redisPrefix,
-        manifest,
-        runnerId: config.id,
-        runtime: config.runtime,
-        memoryOverheadMb: config.sandboxMemoryOverheadMb,
-        startGraceMs: config.startGraceMs,
-        hasImage: (image) => images.has(image),
-        track: (p) => {
-          const tracked = p.catch((err: unknown) => log.warn({ err }, 'sandbox removal failed'));
-          cleanups.add(tracked);
-          void tracked.finally(() => cleanups.delete(tracked));
+    metrics.timeAttempt(() =>
+      runJob(
+        {
+          driver,
+          controlPlane,
+          redis,
+          redisPrefix: config.redisPrefix,
+          manifest,
+          runnerId: config.id,
+          runtime: config.runtime,
+          memoryOverheadMb: config.sandboxMemoryOverheadMb,
+          startGraceMs: config.startGraceMs,
+          hasImage: (image) => images.has(image),
+          track: (p) => {
+            const tracked = p.catch((err: unknown) => log.warn({ err }, 'sandbox removal failed'));
+            cleanups.add(tracked);
+            void tracked.finally(() => cleanups.delete(tracked));
+          },
+          log,
         },
-        log,
-      },
-      job,
-      attempt,
+        job,
+        attempt,
+      ),
     ),
+});
+runningNow = () => consumer.running();
+const hostReaper = createHostReaper({
+  redis,
+  prefix: config.redisPrefix,
+  hostId: config.hostId,
+  runnerId: config.id,
+  leaseMs: config.reclaimIntervalMs * 3,
+  intervalMs: config.reclaimIntervalMs,
+  reap: (runnerId) => driver.reap(runnerId),
+  log,
 });
 
 // Heartbeats say the agent is alive, so they are only sent while Docker answers.
 let heartbeatTimer: NodeJS.Timeout | undefined;
 let interval = config.heartbeatMs;
+let draining = false;
 async function beat(): Promise<void> {
   try {
     await driver.ping();
@@ -92,8 +132,12 @@ async function beat(): Promise<void> {
       capacity: config.capacity,
       running: consumer.running(),
       languages,
+      hostId: config.hostId,
+      draining,
     });
+    metrics.heartbeat(true);
   } catch (err) {
+    metrics.heartbeat(false);
     log.warn({ err: (err as Error).message }, 'heartbeat failed');
   }
   heartbeatTimer = setTimeout(
@@ -102,16 +146,35 @@ async function beat(): Promise<void> {
   );
 }
 
+await hostReaper.start();
 consumer.start();
 await beat();
+const metricsServer = await serveMetrics(metrics.registry, config.metricsHost, config.metricsPort);
 log.info(
-  { region: config.region, capacity: config.capacity, runtime: config.runtime },
+  {
+    region: config.region,
+    hostId: config.hostId,
+    capacity: config.capacity,
+    runtime: config.runtime,
+    reclaimIdleMs,
+    metricsPort: metricsServer.port,
+  },
   'runner agent started',
 );
 
+// Drain: take no new jobs, let running ones finish (bounded), then leave nothing behind.
 onShutdown(log, async () => {
+  draining = true;
+  const left = await consumer.stop(config.drainTimeoutMs);
+  if (left > 0) {
+    // Their entries stay pending and are reclaimed by other agents; their sandboxes go now.
+    log.warn({ left, drainTimeoutMs: config.drainTimeoutMs }, 'drain timed out; abandoning running jobs');
+    await driver.reap(config.id).catch(() => undefined);
+  }
   clearTimeout(heartbeatTimer);
-  await consumer.stop();
   await Promise.allSettled([...cleanups]);
+  await hostReaper.stop();
+  await metricsServer.close();
   redis.disconnect();
+  log.info({ left }, 'runner agent stopped');
 });

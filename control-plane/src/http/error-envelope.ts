@@ -1,5 +1,6 @@
 import type { Logger } from '@muscode/common';
 import { AppError, errors } from '../errors.js';
+import { isDatabaseUnavailable } from '../infra/db-unavailable.js';
 
 export interface ErrorEnvelope {
   success: false;
@@ -45,6 +46,10 @@ function toAppError(code: string | number, error: unknown, log: Logger): AppErro
     case 'INVALID_FILE_TYPE':
       return errors.validation('The request is malformed.');
     default:
+      if (isDatabaseUnavailable(error)) {
+        log.warn({ err: (error as Error).message }, 'database unavailable');
+        return errors.unavailable('The database is unavailable; try again shortly.');
+      }
       log.error({ err: error }, 'unhandled error');
       return errors.internal(error);
   }

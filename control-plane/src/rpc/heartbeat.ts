@@ -7,7 +7,11 @@ import {
 } from '@muscode/proto/runner/v1';
 import type { RunnerRegistry } from '../modules/runners/registry.js';
 
-export function heartbeat(deps: { runners: RunnerRegistry; ttlSeconds: number }) {
+export function heartbeat(deps: {
+  runners: RunnerRegistry;
+  ttlSeconds: number;
+  onBeat?: (region: string) => void;
+}) {
   return async (req: HeartbeatRequest, _ctx: HandlerContext): Promise<HeartbeatResponse> => {
     if (!req.runnerId) throw new ConnectError('runner_id is required', Code.InvalidArgument);
     await deps.runners.beat({
@@ -17,8 +21,12 @@ export function heartbeat(deps: { runners: RunnerRegistry; ttlSeconds: number })
       capacity: req.capacity,
       running: req.running,
       languages: req.languages.map((l) => ({ languageId: l.languageId, version: l.version })),
+      hostId: req.hostId,
+      draining: req.draining,
+      pools: req.pools.map((p) => ({ name: p.name, warm: p.warm, target: p.target })),
       seenAt: Date.now(),
     });
+    deps.onBeat?.(req.region);
     // Beat three times per TTL so one lost beat does not mark the agent gone.
     return create(HeartbeatResponseSchema, { intervalMs: Math.floor((deps.ttlSeconds * 1000) / 3) });
   };

@@ -40,7 +40,13 @@ export function verdictToStatus(v: Verdict): string {
  * (for live watchers) and the final one to the executions row. Sequence numbers make a re-sent
  * stream harmless: events at or below the last seen seq are skipped.
  */
-export function report(deps: { repo: ExecutionRepo; streams: Streams; log: Logger }) {
+export function report(deps: {
+  repo: ExecutionRepo;
+  streams: Streams;
+  log: Logger;
+  /** Metrics of attempts whose events were recorded. */
+  observe?: { started(queueMs: number): void; finished(status: string, wallMs: number): void };
+}) {
   return async (requests: AsyncIterable<ReportRequest>, _ctx: HandlerContext): Promise<ReportResponse> => {
     let lastSeq = 0;
     let executionId = '';
@@ -56,6 +62,7 @@ export function report(deps: { repo: ExecutionRepo; streams: Streams; log: Logge
       switch (ev.case) {
         case 'started':
           if (await deps.repo.markRunning(executionId, req.attempt, req.runnerId)) {
+            deps.observe?.started(Number(ev.value.queueMs));
             await deps.streams.appendEvent(executionId, { type: 'status', seq: req.seq, status: 'running' });
           }
           break;
@@ -87,6 +94,7 @@ export function report(deps: { repo: ExecutionRepo; streams: Streams; log: Logge
             message: f.message || null,
           });
           if (written) {
+            deps.observe?.finished(status, f.wallMs);
             await deps.streams.appendEvent(executionId, { type: 'result', seq: req.seq, status });
             log.info({ status, wallMs: f.wallMs, stdoutBytes: f.stdout.length }, 'execution finished');
           } else {

@@ -1,5 +1,14 @@
 import type { Redis } from 'ioredis';
 import { consumerGroup, jobField, jobSchema, redisKeys, type Job, type Logger } from '@muscode/common';
+import { decideDelivery } from './attempts.js';
+import { streamScripts } from './scripts.js';
+
+export interface ConsumerHooks {
+  /** A delivery was taken: fresh (`read`), reclaimed from an idle owner, or this agent's own after a restart. */
+  taken?(source: 'read' | 'reclaim' | 'own', count: number): void;
+  /** A job was moved to the dead-letter stream. */
+  deadLettered?(reason: 'attempts' | 'malformed'): void;
+}
 
 export interface ConsumerOptions {
   redis: Redis;
@@ -8,89 +17,214 @@ export interface ConsumerOptions {
   consumerName: string;
   capacity: number;
   blockMs: number;
+  /** An entry idle (not renewed by its owner) this long is reclaimed. */
+  reclaimIdleMs: number;
+  /** How often leases are renewed and idle entries looked for. */
+  reclaimIntervalMs: number;
+  /** Attempts per job; past this the execution ends as internal_error and the job is dead-lettered. */
+  maxAttempts: number;
+  deadLetterMaxLen: number;
   log: Logger;
-  /** Runs a job; the message is acknowledged once this resolves. */
+  /** Runs one attempt; the entry is acknowledged once this resolves (the result reached the control-plane). */
   handle: (job: Job, attempt: number) => Promise<void>;
+  /** Records an abandoned execution's final result (internal_error, `message`); must reach the control-plane. */
+  abandon: (job: Job, attempt: number, message: string) => Promise<void>;
+  hooks?: ConsumerHooks;
 }
 
+type Entry = [id: string, fields: string[]];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /**
- * Reads `jobs:<region>` through the `runners` consumer group, never holding more jobs than
- * free slots. A job is XACKed only after its result has reached the control-plane, so a job
- * of an agent that dies stays pending for another agent to reclaim.
+ * Reads `jobs:<region>` through the `runners` consumer group with at-least-once delivery:
+ * - never holds more jobs than free slots;
+ * - an entry is acknowledged (and deleted) only after its result reached the control-plane,
+ *   and only if it is still pending to this agent;
+ * - running entries' leases are renewed; entries idle longer than `reclaimIdleMs` (their agent
+ *   died or is cut off) are reclaimed with XAUTOCLAIM, each reclaim being a new attempt;
+ * - on start, the agent re-runs entries still pending to it from before a restart;
+ * - past `maxAttempts` a job ends as internal_error and goes to `jobs:<region>:dead`.
  */
 export function createJobConsumer(opts: ConsumerOptions) {
-  const key = redisKeys(opts.prefix).jobs(opts.region);
-  // The blocking read holds its connection; acknowledgements use the shared one.
+  const keys = redisKeys(opts.prefix);
+  const stream = keys.jobs(opts.region);
+  const dead = keys.deadJobs(opts.region);
+  const scripts = streamScripts(opts.redis);
+  // The blocking read holds its connection; everything else uses the shared one.
   const reader = opts.redis.duplicate();
-  const running = new Set<Promise<void>>();
+  reader.on('error', (err: Error) => opts.log.warn({ err: err.message }, 'redis reader error'));
+  const running = new Map<string, Promise<void>>();
   let stopping = false;
-  let slotFreed: (() => void) | undefined;
+  let wake: (() => void) | undefined;
 
   async function ensureGroup(): Promise<void> {
     try {
       // From "0": jobs queued before any agent existed are still read.
-      await opts.redis.xgroup('CREATE', key, consumerGroup, '0', 'MKSTREAM');
+      await opts.redis.xgroup('CREATE', stream, consumerGroup, '0', 'MKSTREAM');
     } catch (err) {
       if (!(err as Error).message.includes('BUSYGROUP')) throw err;
     }
   }
 
-  function dispatch(id: string, fields: string[]): void {
-    const raw = fields[fields.indexOf(jobField) + 1];
+  async function deadLetter(id: string, raw: string, reason: 'attempts' | 'malformed', attempts: number) {
+    const moved = await scripts.deadLetter(stream, dead, {
+      group: consumerGroup,
+      consumer: opts.consumerName,
+      id,
+      reason,
+      attempts,
+      job: raw,
+      maxLen: opts.deadLetterMaxLen,
+    });
+    if (moved === 1) opts.hooks?.deadLettered?.(reason);
+    return moved;
+  }
+
+  function dispatch([id, fields]: Entry, deliveries: number): void {
+    if (running.has(id)) return;
+    const raw = fields[fields.indexOf(jobField) + 1] ?? '';
     let job: Job;
     try {
-      job = jobSchema.parse(JSON.parse(raw ?? ''));
+      job = jobSchema.parse(JSON.parse(raw));
     } catch (err) {
-      opts.log.error({ messageId: id, err: (err as Error).message }, 'malformed job dropped');
-      void opts.redis.xack(key, consumerGroup, id).catch(() => undefined);
+      opts.log.error({ messageId: id, err: (err as Error).message }, 'malformed job dead-lettered');
+      void deadLetter(id, raw, 'malformed', deliveries).catch(() => undefined);
       return;
     }
-    const task = opts
-      .handle(job, 1)
-      .then(() => opts.redis.xack(key, consumerGroup, id))
-      .then(
-        () => undefined,
-        (err: unknown) => opts.log.error({ err, executionId: job.executionId }, 'job failed; left pending'),
+    const log = opts.log.child({ executionId: job.executionId, messageId: id });
+    const decision = decideDelivery(job.attemptBase ?? 0, deliveries, opts.maxAttempts);
+    const work =
+      decision.action === 'run'
+        ? opts.handle(job, decision.attempt).then(async () => {
+            const acked = await scripts.ackIfOwner(stream, consumerGroup, opts.consumerName, id);
+            if (acked === 0)
+              log.info({ attempt: decision.attempt }, 'job was reclaimed meanwhile; left to its new owner');
+          })
+        : opts.abandon(job, decision.attempt, decision.message).then(async () => {
+            log.warn({ attempt: decision.attempt }, 'job abandoned after too many attempts; dead-lettered');
+            await deadLetter(id, raw, 'attempts', decision.attempt - 1);
+          });
+    const task = work
+      .catch((err: unknown) =>
+        log.error({ err, attempt: decision.attempt }, 'job failed; left pending for a later attempt'),
       )
       .finally(() => {
-        running.delete(task);
-        slotFreed?.();
+        running.delete(id);
+        wake?.();
       });
-    running.add(task);
+    running.set(id, task);
+  }
+
+  /** Delivery counts of entries, from the pending list. */
+  async function deliveriesOf(ids: string[]): Promise<Map<string, number>> {
+    const pipe = opts.redis.pipeline();
+    for (const id of ids) pipe.xpending(stream, consumerGroup, id, id, 1);
+    const replies = (await pipe.exec()) ?? [];
+    const out = new Map<string, number>();
+    replies.forEach(([err, reply], i) => {
+      const row = (reply as [string, string, number, number][] | null)?.[0];
+      if (!err && row) out.set(ids[i] ?? '', Number(row[3]));
+    });
+    return out;
+  }
+
+  async function dispatchClaimed(entries: Entry[], source: 'reclaim' | 'own'): Promise<void> {
+    // XCLAIM/XAUTOCLAIM answer a deleted entry with null fields; it is gone from the pending list.
+    const live = entries.filter((e) => Array.isArray(e[1]));
+    if (live.length === 0) return;
+    const counts = await deliveriesOf(live.map((e) => e[0]));
+    opts.hooks?.taken?.(source, live.length);
+    for (const entry of live) {
+      opts.log.info({ messageId: entry[0], deliveries: counts.get(entry[0]), source }, 'job claimed');
+      dispatch(entry, counts.get(entry[0]) ?? 1);
+    }
+  }
+
+  /** Entries left pending to this agent id by an earlier run of it: run them again now. */
+  async function claimOwn(): Promise<void> {
+    const pending = (await opts.redis.xpending(
+      stream,
+      consumerGroup,
+      '-',
+      '+',
+      opts.capacity,
+      opts.consumerName,
+    )) as [string, string, number, number][];
+    const ids = pending.map((p) => p[0]);
+    if (ids.length === 0) return;
+    const entries = (await opts.redis.xclaim(stream, consumerGroup, opts.consumerName, 0, ...ids)) as Entry[];
+    await dispatchClaimed(entries, 'own');
+  }
+
+  async function renewAndReclaim(): Promise<void> {
+    await scripts.renewLeases(stream, consumerGroup, opts.consumerName, [...running.keys()]);
+    const free = opts.capacity - running.size;
+    if (free <= 0) return;
+    const reply = (await opts.redis.xautoclaim(
+      stream,
+      consumerGroup,
+      opts.consumerName,
+      opts.reclaimIdleMs,
+      '0-0',
+      'COUNT',
+      free,
+    )) as [string, Entry[], string[]?];
+    await dispatchClaimed(reply[1], 'reclaim');
+  }
+
+  async function readNew(free: number, blockMs: number): Promise<void> {
+    const reply = (await reader.xreadgroup(
+      'GROUP',
+      consumerGroup,
+      opts.consumerName,
+      'COUNT',
+      free,
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      stream,
+      '>',
+    )) as [string, Entry[]][] | null;
+    const entries = reply?.flatMap(([, e]) => e) ?? [];
+    if (entries.length > 0) opts.hooks?.taken?.('read', entries.length);
+    // Entries read while stopping are still run: they are pending to this agent already.
+    for (const entry of entries) dispatch(entry, 1);
   }
 
   async function loop(): Promise<void> {
-    await ensureGroup();
+    let nextReclaim = 0;
+    let ready = false;
     while (!stopping) {
-      const free = opts.capacity - running.size;
-      if (free <= 0) {
-        await new Promise<void>((resolve) => {
-          slotFreed = resolve;
-        });
-        continue;
-      }
       try {
-        const reply = (await reader.xreadgroup(
-          'GROUP',
-          consumerGroup,
-          opts.consumerName,
-          'COUNT',
-          free,
-          'BLOCK',
-          opts.blockMs,
-          'STREAMS',
-          key,
-          '>',
-        )) as [string, [string, string[]][]][] | null;
-        for (const [, entries] of reply ?? []) {
-          for (const [id, fields] of entries) dispatch(id, fields);
+        if (!ready) {
+          await ensureGroup();
+          await claimOwn();
+          ready = true;
         }
+        if (Date.now() >= nextReclaim) {
+          nextReclaim = Date.now() + opts.reclaimIntervalMs;
+          await renewAndReclaim();
+        }
+        const free = opts.capacity - running.size;
+        const untilReclaim = Math.max(1, nextReclaim - Date.now());
+        if (free <= 0) {
+          // Full: wait for a slot, but keep renewing leases meanwhile.
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, untilReclaim);
+          });
+          wake = undefined;
+          continue;
+        }
+        await readNew(free, Math.min(opts.blockMs, untilReclaim));
       } catch (err) {
         if (stopping) break;
         const message = (err as Error).message;
-        opts.log.warn({ err: message }, 'job read failed; retrying');
-        if (message.includes('NOGROUP')) await ensureGroup().catch(() => undefined);
-        await new Promise((r) => setTimeout(r, 500));
+        opts.log.warn({ err: message }, 'job stream unavailable; retrying');
+        // After a Redis data loss the group is gone: recreate it.
+        if (message.includes('NOGROUP')) ready = false;
+        await sleep(500);
       }
     }
   }
@@ -101,13 +235,30 @@ export function createJobConsumer(opts: ConsumerOptions) {
       loopDone = loop();
     },
     running: () => running.size,
-    /** Stops taking jobs and waits for the running ones. */
-    async stop(): Promise<void> {
+    /**
+     * Stops taking jobs, then waits up to `drainMs` for the running ones. Returns how many
+     * were still running at the deadline (they stay pending and will be reclaimed).
+     */
+    async stop(drainMs = Number.POSITIVE_INFINITY): Promise<number> {
       stopping = true;
-      reader.disconnect();
-      slotFreed?.();
+      wake?.();
+      // The blocking read ends within blockMs; what it returns is run, not lost.
       await loopDone?.catch(() => undefined);
-      await Promise.allSettled([...running]);
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => {
+        if (Number.isFinite(drainMs)) timer = setTimeout(() => resolve('timeout'), drainMs);
+      });
+      // Leases are renewed while draining, so peers do not reclaim jobs that are finishing.
+      const renew = setInterval(() => {
+        void scripts
+          .renewLeases(stream, consumerGroup, opts.consumerName, [...running.keys()])
+          .catch(() => undefined);
+      }, opts.reclaimIntervalMs);
+      const outcome = await Promise.race([Promise.allSettled([...running.values()]), deadline]);
+      clearTimeout(timer);
+      clearInterval(renew);
+      reader.disconnect();
+      return outcome === 'timeout' ? running.size : 0;
     },
   };
 }

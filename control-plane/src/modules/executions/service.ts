@@ -18,6 +18,8 @@ export function createExecutionService(deps: {
   streams: Streams;
   manifest: LanguageManifest;
   defaultRegion: string;
+  /** Throws a 429 when the user or the region has too much queued (admission module). */
+  admit?: (userId: string, region: string) => Promise<void>;
   log: Logger;
 }) {
   const { repo, streams, manifest } = deps;
@@ -36,6 +38,7 @@ export function createExecutionService(deps: {
         });
       }
       const region = body.region ?? deps.defaultRegion;
+      await deps.admit?.(userId, region);
       const inserted = await repo.insertQueued({
         userId,
         language: lang.id,

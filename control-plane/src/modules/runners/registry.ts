@@ -5,33 +5,70 @@ export interface RunnerInfo {
   runnerId: string;
   region: string;
   hostname: string;
+  hostId?: string;
   capacity: number;
   running: number;
+  draining?: boolean;
+  pools?: { name: string; warm: number; target: number }[];
   languages: { languageId: string; version: string }[];
   seenAt: number;
 }
 
+export type RunnerState = 'live' | 'draining' | 'gone';
+
+/** How long a gone agent stays listed before it is forgotten. */
+const goneRetentionMs = 24 * 3600 * 1000;
+
 /**
- * Live runner agents, kept in Redis with a TTL so every control-plane instance sees the same
- * fleet, and an agent that stops beating disappears by itself.
+ * Runner agents, kept in Redis so every control-plane instance sees the same fleet. A live
+ * agent's heartbeat key has a TTL, so an agent that stops beating disappears from `live()` by
+ * itself; the fleet hash remembers it, so `all()` lists it as gone.
  */
 export function createRunnerRegistry(redis: Redis, opts: { prefix: string; ttlSeconds: number }) {
   const keys = redisKeys(opts.prefix);
+
+  async function live(): Promise<RunnerInfo[]> {
+    const found: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', keys.runnerPattern(), 'COUNT', 200);
+      cursor = next;
+      found.push(...batch);
+    } while (cursor !== '0');
+    if (found.length === 0) return [];
+    const values = await redis.mget(...found);
+    return values.flatMap((v) => (v ? [JSON.parse(v) as RunnerInfo] : []));
+  }
+
   return {
     async beat(info: RunnerInfo): Promise<void> {
-      await redis.set(keys.runner(info.runnerId), JSON.stringify(info), 'EX', opts.ttlSeconds);
+      const json = JSON.stringify(info);
+      await redis
+        .multi()
+        .set(keys.runner(info.runnerId), json, 'EX', opts.ttlSeconds)
+        .hset(keys.fleet(), info.runnerId, json)
+        .exec();
     },
-    async live(): Promise<RunnerInfo[]> {
-      const found: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', keys.runnerPattern(), 'COUNT', 200);
-        cursor = next;
-        found.push(...batch);
-      } while (cursor !== '0');
-      if (found.length === 0) return [];
-      const values = await redis.mget(...found);
-      return values.flatMap((v) => (v ? [JSON.parse(v) as RunnerInfo] : []));
+    live,
+    /** Every agent seen in the last day, live, draining or gone, newest first. */
+    async all(now = Date.now()): Promise<(RunnerInfo & { state: RunnerState })[]> {
+      const [liveIds, known] = await Promise.all([
+        live().then((l) => new Set(l.map((r) => r.runnerId))),
+        redis.hgetall(keys.fleet()),
+      ]);
+      const out: (RunnerInfo & { state: RunnerState })[] = [];
+      const forget: string[] = [];
+      for (const [id, json] of Object.entries(known)) {
+        const info = JSON.parse(json) as RunnerInfo;
+        const isLive = liveIds.has(id);
+        if (!isLive && now - info.seenAt > goneRetentionMs) {
+          forget.push(id);
+          continue;
+        }
+        out.push({ ...info, state: !isLive ? 'gone' : info.draining ? 'draining' : 'live' });
+      }
+      if (forget.length > 0) await redis.hdel(keys.fleet(), ...forget);
+      return out.sort((a, b) => b.seenAt - a.seenAt);
     },
   };
 }

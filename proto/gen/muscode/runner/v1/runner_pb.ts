@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file muscode/runner/v1/runner.proto.
  */
 export const file_muscode_runner_v1_runner: GenFile = /*@__PURE__*/
-  fileDesc("Ch5tdXNjb2RlL3J1bm5lci92MS9ydW5uZXIucHJvdG8SEW11c2NvZGUucnVubmVyLnYxIqgCCg1SZXBvcnRSZXF1ZXN0EhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgNEhEKCXJ1bm5lcl9pZBgDIAEoCRILCgNzZXEYBCABKA0SLQoHc3RhcnRlZBgKIAEoCzIaLm11c2NvZGUucnVubmVyLnYxLlN0YXJ0ZWRIABIrCgZvdXRwdXQYCyABKAsyGS5tdXNjb2RlLnJ1bm5lci52MS5PdXRwdXRIABI6Cg5jb21waWxlX3Jlc3VsdBgMIAEoCzIgLm11c2NvZGUucnVubmVyLnYxLkNvbXBpbGVSZXN1bHRIABIvCghmaW5pc2hlZBgNIAEoCzIbLm11c2NvZGUucnVubmVyLnYxLkZpbmlzaGVkSABCBwoFZXZlbnQiGwoHU3RhcnRlZBIQCghxdWV1ZV9tcxgBIAEoDSJBCgZPdXRwdXQSKQoGc3RyZWFtGAEgASgOMhkubXVzY29kZS5ydW5uZXIudjEuU3RyZWFtEgwKBGRhdGEYAiABKAwiVAoNQ29tcGlsZVJlc3VsdBIRCglleGl0X2NvZGUYASABKAUSDwoHd2FsbF9tcxgCIAEoDRIOCgZjcHVfbXMYAyABKA0SDwoHc3VjY2VzcxgEIAEoCCKjAgoIRmluaXNoZWQSKwoHdmVyZGljdBgBIAEoDjIaLm11c2NvZGUucnVubmVyLnYxLlZlcmRpY3QSFgoJZXhpdF9jb2RlGAIgASgFSACIAQESDgoGc2lnbmFsGAMgASgFEg8KB3dhbGxfbXMYBCABKA0SDgoGY3B1X21zGAUgASgNEhYKDnBlYWtfbWVtb3J5X2tiGAYgASgNEg4KBnN0ZG91dBgHIAEoDBIOCgZzdGRlcnIYCCABKAwSFgoOY29tcGlsZV9vdXRwdXQYCSABKAwSGAoQc3Rkb3V0X3RydW5jYXRlZBgKIAEoCBIYChBzdGRlcnJfdHJ1bmNhdGVkGAsgASgIEg8KB21lc3NhZ2UYDCABKAlCDAoKX2V4aXRfY29kZSIiCg5SZXBvcnRSZXNwb25zZRIQCghsYXN0X3NlcRgBIAEoDSKfAQoQSGVhcnRiZWF0UmVxdWVzdBIRCglydW5uZXJfaWQYASABKAkSDgoGcmVnaW9uGAIgASgJEhAKCGhvc3RuYW1lGAMgASgJEhAKCGNhcGFjaXR5GAQgASgNEg8KB3J1bm5pbmcYBSABKA0SMwoJbGFuZ3VhZ2VzGAYgAygLMiAubXVzY29kZS5ydW5uZXIudjEuTGFuZ3VhZ2VJbWFnZSI1Cg1MYW5ndWFnZUltYWdlEhMKC2xhbmd1YWdlX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiKAoRSGVhcnRiZWF0UmVzcG9uc2USEwoLaW50ZXJ2YWxfbXMYASABKA0qWgoGU3RyZWFtEhYKElNUUkVBTV9VTlNQRUNJRklFRBAAEhEKDVNUUkVBTV9TVERPVVQQARIRCg1TVFJFQU1fU1RERVJSEAISEgoOU1RSRUFNX0NPTVBJTEUQAyqCAgoHVmVyZGljdBIXChNWRVJESUNUX1VOU1BFQ0lGSUVEEAASFQoRVkVSRElDVF9DT01QTEVURUQQARIZChVWRVJESUNUX1JVTlRJTUVfRVJST1IQAhITCg9WRVJESUNUX1RJTUVPVVQQAxIVChFWRVJESUNUX0NQVV9MSU1JVBAEEhgKFFZFUkRJQ1RfTUVNT1JZX0xJTUlUEAUSGAoUVkVSRElDVF9PVVRQVVRfTElNSVQQBhIZChVWRVJESUNUX0NPTVBJTEVfRVJST1IQBxIVChFWRVJESUNUX0NBTkNFTExFRBAIEhoKFlZFUkRJQ1RfSU5URVJOQUxfRVJST1IQCTK8AQoNUnVubmVyU2VydmljZRJRCgZSZXBvcnQSIC5tdXNjb2RlLnJ1bm5lci52MS5SZXBvcnRSZXF1ZXN0GiEubXVzY29kZS5ydW5uZXIudjEuUmVwb3J0UmVzcG9uc2UiACgBElgKCUhlYXJ0YmVhdBIjLm11c2NvZGUucnVubmVyLnYxLkhlYXJ0YmVhdFJlcXVlc3QaJC5tdXNjb2RlLnJ1bm5lci52MS5IZWFydGJlYXRSZXNwb25zZSIAYgZwcm90bzM");
+  fileDesc("Ch5tdXNjb2RlL3J1bm5lci92MS9ydW5uZXIucHJvdG8SEW11c2NvZGUucnVubmVyLnYxIqgCCg1SZXBvcnRSZXF1ZXN0EhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgNEhEKCXJ1bm5lcl9pZBgDIAEoCRILCgNzZXEYBCABKA0SLQoHc3RhcnRlZBgKIAEoCzIaLm11c2NvZGUucnVubmVyLnYxLlN0YXJ0ZWRIABIrCgZvdXRwdXQYCyABKAsyGS5tdXNjb2RlLnJ1bm5lci52MS5PdXRwdXRIABI6Cg5jb21waWxlX3Jlc3VsdBgMIAEoCzIgLm11c2NvZGUucnVubmVyLnYxLkNvbXBpbGVSZXN1bHRIABIvCghmaW5pc2hlZBgNIAEoCzIbLm11c2NvZGUucnVubmVyLnYxLkZpbmlzaGVkSABCBwoFZXZlbnQiGwoHU3RhcnRlZBIQCghxdWV1ZV9tcxgBIAEoDSJBCgZPdXRwdXQSKQoGc3RyZWFtGAEgASgOMhkubXVzY29kZS5ydW5uZXIudjEuU3RyZWFtEgwKBGRhdGEYAiABKAwiVAoNQ29tcGlsZVJlc3VsdBIRCglleGl0X2NvZGUYASABKAUSDwoHd2FsbF9tcxgCIAEoDRIOCgZjcHVfbXMYAyABKA0SDwoHc3VjY2VzcxgEIAEoCCKjAgoIRmluaXNoZWQSKwoHdmVyZGljdBgBIAEoDjIaLm11c2NvZGUucnVubmVyLnYxLlZlcmRpY3QSFgoJZXhpdF9jb2RlGAIgASgFSACIAQESDgoGc2lnbmFsGAMgASgFEg8KB3dhbGxfbXMYBCABKA0SDgoGY3B1X21zGAUgASgNEhYKDnBlYWtfbWVtb3J5X2tiGAYgASgNEg4KBnN0ZG91dBgHIAEoDBIOCgZzdGRlcnIYCCABKAwSFgoOY29tcGlsZV9vdXRwdXQYCSABKAwSGAoQc3Rkb3V0X3RydW5jYXRlZBgKIAEoCBIYChBzdGRlcnJfdHJ1bmNhdGVkGAsgASgIEg8KB21lc3NhZ2UYDCABKAlCDAoKX2V4aXRfY29kZSIiCg5SZXBvcnRSZXNwb25zZRIQCghsYXN0X3NlcRgBIAEoDSLvAQoQSGVhcnRiZWF0UmVxdWVzdBIRCglydW5uZXJfaWQYASABKAkSDgoGcmVnaW9uGAIgASgJEhAKCGhvc3RuYW1lGAMgASgJEhAKCGNhcGFjaXR5GAQgASgNEg8KB3J1bm5pbmcYBSABKA0SMwoJbGFuZ3VhZ2VzGAYgAygLMiAubXVzY29kZS5ydW5uZXIudjEuTGFuZ3VhZ2VJbWFnZRIPCgdob3N0X2lkGAcgASgJEhAKCGRyYWluaW5nGAggASgIEisKBXBvb2xzGAkgAygLMhwubXVzY29kZS5ydW5uZXIudjEuUG9vbFN0YXRlIjcKCVBvb2xTdGF0ZRIMCgRuYW1lGAEgASgJEgwKBHdhcm0YAiABKA0SDgoGdGFyZ2V0GAMgASgNIjUKDUxhbmd1YWdlSW1hZ2USEwoLbGFuZ3VhZ2VfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoCSIoChFIZWFydGJlYXRSZXNwb25zZRITCgtpbnRlcnZhbF9tcxgBIAEoDSpaCgZTdHJlYW0SFgoSU1RSRUFNX1VOU1BFQ0lGSUVEEAASEQoNU1RSRUFNX1NURE9VVBABEhEKDVNUUkVBTV9TVERFUlIQAhISCg5TVFJFQU1fQ09NUElMRRADKoICCgdWZXJkaWN0EhcKE1ZFUkRJQ1RfVU5TUEVDSUZJRUQQABIVChFWRVJESUNUX0NPTVBMRVRFRBABEhkKFVZFUkRJQ1RfUlVOVElNRV9FUlJPUhACEhMKD1ZFUkRJQ1RfVElNRU9VVBADEhUKEVZFUkRJQ1RfQ1BVX0xJTUlUEAQSGAoUVkVSRElDVF9NRU1PUllfTElNSVQQBRIYChRWRVJESUNUX09VVFBVVF9MSU1JVBAGEhkKFVZFUkRJQ1RfQ09NUElMRV9FUlJPUhAHEhUKEVZFUkRJQ1RfQ0FOQ0VMTEVEEAgSGgoWVkVSRElDVF9JTlRFUk5BTF9FUlJPUhAJMrwBCg1SdW5uZXJTZXJ2aWNlElEKBlJlcG9ydBIgLm11c2NvZGUucnVubmVyLnYxLlJlcG9ydFJlcXVlc3QaIS5tdXNjb2RlLnJ1bm5lci52MS5SZXBvcnRSZXNwb25zZSIAKAESWAoJSGVhcnRiZWF0EiMubXVzY29kZS5ydW5uZXIudjEuSGVhcnRiZWF0UmVxdWVzdBokLm11c2NvZGUucnVubmVyLnYxLkhlYXJ0YmVhdFJlc3BvbnNlIgBiBnByb3RvMw");
 
 /**
  * ReportRequest is one event of an execution attempt.
@@ -309,6 +309,27 @@ export type HeartbeatRequest = Message<"muscode.runner.v1.HeartbeatRequest"> & {
    * @generated from field: repeated muscode.runner.v1.LanguageImage languages = 6;
    */
   languages: LanguageImage[];
+
+  /**
+   * The host (Docker Engine) the agent runs on; several agents may share one.
+   *
+   * @generated from field: string host_id = 7;
+   */
+  hostId: string;
+
+  /**
+   * True once the agent stopped taking jobs and is finishing the running ones.
+   *
+   * @generated from field: bool draining = 8;
+   */
+  draining: boolean;
+
+  /**
+   * Warm sandboxes per pool, if the agent keeps pools.
+   *
+   * @generated from field: repeated muscode.runner.v1.PoolState pools = 9;
+   */
+  pools: PoolState[];
 };
 
 /**
@@ -317,6 +338,41 @@ export type HeartbeatRequest = Message<"muscode.runner.v1.HeartbeatRequest"> & {
  */
 export const HeartbeatRequestSchema: GenMessage<HeartbeatRequest> = /*@__PURE__*/
   messageDesc(file_muscode_runner_v1_runner, 6);
+
+/**
+ * PoolState is the size of one warm pool of an agent.
+ *
+ * @generated from message muscode.runner.v1.PoolState
+ */
+export type PoolState = Message<"muscode.runner.v1.PoolState"> & {
+  /**
+   * The pool's key (e.g. the language or image it serves).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Sandboxes started and waiting for a job.
+   *
+   * @generated from field: uint32 warm = 2;
+   */
+  warm: number;
+
+  /**
+   * Sandboxes the pool aims to keep warm.
+   *
+   * @generated from field: uint32 target = 3;
+   */
+  target: number;
+};
+
+/**
+ * Describes the message muscode.runner.v1.PoolState.
+ * Use `create(PoolStateSchema)` to create a new message.
+ */
+export const PoolStateSchema: GenMessage<PoolState> = /*@__PURE__*/
+  messageDesc(file_muscode_runner_v1_runner, 7);
 
 /**
  * LanguageImage is a language an agent can run.
@@ -340,7 +396,7 @@ export type LanguageImage = Message<"muscode.runner.v1.LanguageImage"> & {
  * Use `create(LanguageImageSchema)` to create a new message.
  */
 export const LanguageImageSchema: GenMessage<LanguageImage> = /*@__PURE__*/
-  messageDesc(file_muscode_runner_v1_runner, 7);
+  messageDesc(file_muscode_runner_v1_runner, 8);
 
 /**
  * HeartbeatResponse tells the agent how often to beat.
@@ -359,7 +415,7 @@ export type HeartbeatResponse = Message<"muscode.runner.v1.HeartbeatResponse"> &
  * Use `create(HeartbeatResponseSchema)` to create a new message.
  */
 export const HeartbeatResponseSchema: GenMessage<HeartbeatResponse> = /*@__PURE__*/
-  messageDesc(file_muscode_runner_v1_runner, 8);
+  messageDesc(file_muscode_runner_v1_runner, 9);
 
 /**
  * Stream names an output stream of the sandboxed program.

@@ -1,0 +1,29 @@
+import { Elysia } from 'elysia';
+import { errors } from '../../errors.js';
+import { authenticate } from '../../http/auth-guard.js';
+import type { TokenService } from '../auth/tokens.js';
+import type { RunnerRegistry } from './registry.js';
+
+/** `GET /runners` (admin role only): the fleet, with live, draining and gone agents. */
+export function runnerRoutes(runners: RunnerRegistry, tokens: TokenService) {
+  return new Elysia().get('/runners', async ({ headers }) => {
+    const caller = await authenticate(headers, tokens);
+    if (caller.role !== 'admin') throw errors.forbidden('Only administrators can list runners.');
+    const all = await runners.all();
+    return {
+      success: true,
+      data: all.map((r) => ({
+        id: r.runnerId,
+        state: r.state,
+        region: r.region,
+        hostname: r.hostname,
+        hostId: r.hostId ?? null,
+        capacity: r.capacity,
+        running: r.running,
+        languages: r.languages,
+        pools: r.pools ?? [],
+        lastHeartbeatAt: new Date(r.seenAt).toISOString(),
+      })),
+    };
+  });
+}

@@ -1,0 +1,177 @@
+import type { Redis } from 'ioredis';
+import { jobField, redisKeys, type Job, type Logger } from '@muscode/common';
+import type { Streams } from '../../infra/streams.js';
+import type { SweeperRepo, StuckRow } from './repo.js';
+
+export interface SweeperOptions {
+  prefix: string;
+  /** This instance's id in the leader lock. */
+  instanceId: string;
+  intervalMs: number;
+  /** Executions younger than this are never touched (their job may be being queued right now). */
+  graceMs: number;
+  /** Queued or running longer than this ends as internal_error whatever the queue says. */
+  maxAgeMs: number;
+  /** Attempts per execution, as on the agents: a lost job is re-queued while attempts remain. */
+  maxAttempts: number;
+  batchSize: number;
+}
+
+export interface SweepReport {
+  checked: number;
+  requeued: number;
+  failed: number;
+}
+
+/**
+ * extend-lock: KEYS[1] lock · ARGV[1] owner · ARGV[2] ttl ms.
+ * Returns 1 if this owner holds the lock (now extended), 0 otherwise.
+ */
+const extendLock = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`;
+
+/**
+ * Finds executions whose job vanished from Redis (data loss, a flushed stream: not in the
+ * job stream, so neither waiting nor pending) and re-queues them from the source kept in the
+ * database, or fails them clearly once their attempts are spent. Executions queued or running
+ * past `maxAgeMs` are failed too, so none stays queued or running forever. One control-plane
+ * instance sweeps at a time (a Redis lock with a TTL, renewed while it lives).
+ */
+export function createSweeper(deps: {
+  redis: Redis;
+  repo: SweeperRepo;
+  streams: Streams;
+  log: Logger;
+  onSwept?: (report: SweepReport) => void;
+  opts: SweeperOptions;
+}) {
+  const { redis, repo, opts } = deps;
+  const keys = redisKeys(opts.prefix);
+  const log = deps.log.child({ component: 'sweeper' });
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  async function lead(): Promise<boolean> {
+    const ttl = opts.intervalMs * 3;
+    const got = await redis.set(keys.sweeperLock(), opts.instanceId, 'PX', ttl, 'NX');
+    if (got === 'OK') return true;
+    return Number(await redis.eval(extendLock, 1, keys.sweeperLock(), opts.instanceId, ttl)) === 1;
+  }
+
+  /** Execution ids that have an entry in a region's job stream (waiting or pending). */
+  async function queuedIds(region: string): Promise<Set<string>> {
+    const ids = new Set<string>();
+    let start = '-';
+    for (;;) {
+      const page = await redis.xrange(keys.jobs(region), start, '+', 'COUNT', 500);
+      for (const [, fields] of page) {
+        const raw = fields[fields.indexOf(jobField) + 1];
+        try {
+          const id = (JSON.parse(raw ?? '') as { executionId?: unknown }).executionId;
+          if (typeof id === 'string') ids.add(id);
+        } catch {
+          // A malformed entry is the agents' to dead-letter.
+        }
+      }
+      const last = page.at(-1);
+      if (page.length < 500 || !last) return ids;
+      start = `(${last[0]}`;
+    }
+  }
+
+  function jobOf(row: StuckRow, attemptBase: number): Job {
+    return {
+      executionId: row.id,
+      ownerId: row.user_id,
+      language: row.language,
+      files: row.source,
+      mainFile: row.main_file,
+      stdin: (row.stdin ?? Buffer.alloc(0)).toString('base64'),
+      interactive: false,
+      limits: row.limits,
+      enqueuedAt: Date.now(),
+      attemptBase,
+    };
+  }
+
+  async function handle(row: StuckRow, inQueue: boolean, report: SweepReport): Promise<void> {
+    const rlog = log.child({ executionId: row.id, region: row.region, attempt: row.attempt });
+    if (row.age_ms > opts.maxAgeMs) {
+      const message = `The execution did not finish within ${Math.round(opts.maxAgeMs / 1000)} seconds of being submitted and was stopped.`;
+      if (await repo.fail(row.id, row.attempt, message)) {
+        report.failed += 1;
+        rlog.warn({ ageMs: Math.round(row.age_ms) }, 'execution too old; failed');
+      }
+      return;
+    }
+    if (inQueue) return;
+    // The lost delivery may have been attempt row.attempt + 1 already: start after it.
+    const base = row.attempt + 1;
+    if (base >= opts.maxAttempts) {
+      const message = `The execution's job was lost by the queue after ${base} attempts; it was not run to completion.`;
+      if (await repo.fail(row.id, row.attempt, message)) {
+        report.failed += 1;
+        rlog.warn('lost job out of attempts; failed');
+      }
+      return;
+    }
+    if (await repo.requeue(row.id, row.attempt, base)) {
+      await deps.streams.enqueueJob(row.region, jobOf(row, base));
+      report.requeued += 1;
+      rlog.warn({ attemptBase: base }, 'job vanished from the queue; re-queued');
+    }
+  }
+
+  async function sweep(): Promise<SweepReport> {
+    const report: SweepReport = { checked: 0, requeued: 0, failed: 0 };
+    const rows = await repo.findStuck(opts.graceMs, opts.batchSize);
+    report.checked = rows.length;
+    const byRegion = new Map<string, Set<string>>();
+    for (const row of rows) {
+      let present = byRegion.get(row.region);
+      if (!present) {
+        present = await queuedIds(row.region);
+        byRegion.set(row.region, present);
+      }
+      await handle(row, present.has(row.id), report);
+    }
+    if (report.requeued + report.failed > 0) log.info(report, 'sweep done');
+    deps.onSwept?.(report);
+    return report;
+  }
+
+  async function tick(): Promise<void> {
+    try {
+      if (await lead()) await sweep();
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'sweep failed; retrying next round');
+    }
+  }
+
+  return {
+    start(): void {
+      const loop = () => {
+        if (stopped) return;
+        timer = setTimeout(() => void tick().finally(loop), opts.intervalMs);
+      };
+      loop();
+    },
+    /** One sweep now, if this instance is (or becomes) the leader. */
+    tick,
+    sweep,
+    async stop(): Promise<void> {
+      stopped = true;
+      clearTimeout(timer);
+      // Hand the lock over at once rather than after its TTL.
+      const release = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+      await redis.eval(release, 1, keys.sweeperLock(), opts.instanceId).catch(() => undefined);
+    },
+  };
+}
+
+export type Sweeper = ReturnType<typeof createSweeper>;
