@@ -1,27 +1,57 @@
-import { Elysia } from 'elysia';
+import { Elysia, t } from 'elysia';
 import { authenticate } from '../../http/auth-guard.js';
 import type { TokenService } from '../auth/tokens.js';
-import { executeBody } from './model.js';
+import { executeBody, executeQuery, historyQuery } from './model.js';
 import type { ExecutionService } from './service.js';
+
+const idParams = t.Object({ executionId: t.String({ maxLength: 64 }) });
 
 export function executionRoutes(executions: ExecutionService, tokens: TokenService) {
   return (
-    new Elysia({ prefix: '/execute' })
+    new Elysia()
       // derive runs before body validation: a request without a token is a 401, whatever its body.
       .derive(async ({ headers }) => ({ caller: await authenticate(headers, tokens) }))
       .post(
-        '/',
-        async ({ body, caller }) => ({ success: true, data: await executions.submit(caller.userId, body) }),
-        { body: executeBody },
+        '/execute',
+        async ({ body, caller, query, request }) => ({
+          success: true,
+          data: query.wait
+            ? await executions.submitAndWait(caller.userId, body, { signal: request.signal })
+            : await executions.submit(caller.userId, body),
+        }),
+        { body: executeBody, query: executeQuery },
       )
       .post(
-        '/batch',
-        async ({ body, caller }) => ({ success: true, data: await executions.submit(caller.userId, body) }),
-        { body: executeBody },
+        '/execute/batch',
+        async ({ body, caller, query, request }) => ({
+          success: true,
+          data: query.wait
+            ? await executions.submitAndWait(caller.userId, body, { signal: request.signal })
+            : await executions.submit(caller.userId, body),
+        }),
+        { body: executeBody, query: executeQuery },
       )
-      .get('/:executionId', async ({ params, caller }) => ({
-        success: true,
-        data: await executions.get(caller.userId, params.executionId),
-      }))
+      .get(
+        '/execute/:executionId',
+        async ({ params, caller }) => ({
+          success: true,
+          data: await executions.get(caller.userId, params.executionId),
+        }),
+        { params: idParams },
+      )
+      .post(
+        '/execute/:executionId/cancel',
+        async ({ params, caller, set }) => {
+          const data = await executions.cancel(caller.userId, params.executionId);
+          set.status = data.status === 'cancelled' ? 200 : 202;
+          return { success: true, data };
+        },
+        { params: idParams },
+      )
+      .get(
+        '/executions',
+        async ({ query, caller }) => ({ success: true, data: await executions.list(caller.userId, query) }),
+        { query: historyQuery },
+      )
   );
 }

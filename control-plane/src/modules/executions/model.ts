@@ -25,3 +25,30 @@ export const executeBody = t.Object(
 );
 
 export type ExecuteBody = typeof executeBody.static;
+
+export const finalStatuses = [
+  'completed',
+  'runtime_error',
+  'timeout',
+  'cpu_limit',
+  'memory_limit',
+  'output_limit',
+  'compile_error',
+  'cancelled',
+  'internal_error',
+] as const;
+export const executionStatuses = ['queued', 'running', ...finalStatuses] as const;
+
+export const executeQuery = t.Object({
+  /** Answer with the final result instead of at once, waiting at most the execution's limits. */
+  wait: t.Optional(t.BooleanString()),
+});
+
+export const historyQuery = t.Object({
+  page: t.Optional(t.Integer({ minimum: 1, maximum: 100000 })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100 })),
+  status: t.Optional(t.Union(executionStatuses.map((s) => t.Literal(s)))),
+  language: t.Optional(t.String({ minLength: 1, maxLength: 50 })),
+  project: t.Optional(t.String({ format: 'uuid' })),
+});
+export type HistoryQuery = typeof historyQuery.static;

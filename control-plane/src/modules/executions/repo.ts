@@ -26,6 +26,20 @@ const executionRow = z.object({
 });
 export type ExecutionRow = z.infer<typeof executionRow>;
 
+const executionSummaryRow = z.object({
+  id: z.string(),
+  project_id: z.string().nullable(),
+  language: z.string(),
+  status: z.string(),
+  exit_code: z.number().nullable(),
+  execution_time_ms: z.number().nullable(),
+  cpu_time_ms: z.number().nullable(),
+  memory_used_kb: z.number().nullable(),
+  created_at: z.number(),
+  completed_at: z.number().nullable(),
+});
+export type ExecutionSummaryRow = z.infer<typeof executionSummaryRow>;
+
 const columns = sql.fragment`
   id, user_id, language, status, stdout, stderr, stdout_truncated, stderr_truncated, exit_code,
   signal, execution_time_ms, cpu_time_ms, memory_used_kb, compilation_error, message,
@@ -55,6 +69,7 @@ export function createExecutionRepo(db: Db) {
      */
     async insertQueued(e: {
       userId: string;
+      projectId?: string | null;
       language: string;
       region: string;
       files: SourceFile[];
@@ -83,8 +98,8 @@ export function createExecutionRepo(db: Db) {
           return { quotaExceeded: daily?.spent ? 'daily' : 'monthly' };
         }
         return tx.one(sql.type(z.object({ id: z.string() }))`
-          INSERT INTO executions (user_id, language, region, source, main_file, limits, stdin)
-          VALUES (${e.userId}, ${e.language}, ${e.region}, ${sql.jsonb(e.files.map((f) => ({ path: f.path, content: f.content })))}, ${e.mainFile},
+          INSERT INTO executions (user_id, project_id, language, region, source, main_file, limits, stdin)
+          VALUES (${e.userId}, ${e.projectId ?? null}, ${e.language}, ${e.region}, ${sql.jsonb(e.files.map((f) => ({ path: f.path, content: f.content })))}, ${e.mainFile},
                   ${sql.jsonb({ ...e.limits })}, ${sql.binary(e.stdin)})
           RETURNING id`);
       });
@@ -128,6 +143,45 @@ export function createExecutionRepo(db: Db) {
           attempt = ${attempt}, completed_at = now()
         WHERE id = ${id} AND status IN ('queued', 'running') AND attempt <= ${attempt}`);
       return result.rowCount > 0;
+    },
+
+    /** Cancels an execution no agent has started; false once it runs or is final. */
+    async cancelQueued(id: string, userId: string): Promise<boolean> {
+      const r = await db.query(sql.unsafe`
+        UPDATE executions SET status = 'cancelled', message = 'Cancelled before it started.', completed_at = now()
+        WHERE id = ${id} AND user_id = ${userId} AND status = 'queued'`);
+      return r.rowCount > 0;
+    },
+
+    /** One page of the caller's executions, newest first, and how many match in all. */
+    async listOwned(q: {
+      userId: string;
+      status?: string | undefined;
+      language?: string | undefined;
+      projectId?: string | undefined;
+      limit: number;
+      offset: number;
+    }): Promise<{ rows: ExecutionSummaryRow[]; total: number }> {
+      const where = sql.join(
+        [
+          sql.fragment`user_id = ${q.userId}`,
+          ...(q.status ? [sql.fragment`status = ${q.status}`] : []),
+          ...(q.language ? [sql.fragment`language = ${q.language}`] : []),
+          ...(q.projectId ? [sql.fragment`project_id = ${q.projectId}`] : []),
+        ],
+        sql.fragment` AND `,
+      );
+      const [rows, total] = await Promise.all([
+        db.any(sql.type(executionSummaryRow)`
+          SELECT id, project_id, language, status, exit_code, execution_time_ms, cpu_time_ms,
+                 memory_used_kb, created_at, completed_at
+          FROM executions WHERE ${where}
+          ORDER BY created_at DESC, id DESC LIMIT ${q.limit} OFFSET ${q.offset}`),
+        db.oneFirst(
+          sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM executions WHERE ${where}`,
+        ),
+      ]);
+      return { rows: [...rows], total };
     },
 
     async ownerOf(id: string): Promise<string | null> {

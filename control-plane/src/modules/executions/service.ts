@@ -1,15 +1,24 @@
+import type { Redis } from 'ioredis';
 import { findLanguage, type Job, type LanguageManifest, type Logger } from '@muscode/common';
 import { errors } from '../../errors.js';
 import type { Streams } from '../../infra/streams.js';
-import type { ExecuteBody } from './model.js';
+import type { AuditRepo } from '../audit/repo.js';
+import { finalStatuses, type ExecuteBody, type HistoryQuery } from './model.js';
 import type { ExecutionRepo } from './repo.js';
 import { resolveLimits, resolveSource } from './request.js';
-import { executionView } from './view.js';
+import { executionSummaryView, executionView } from './view.js';
+
+const finalStatusSet = new Set<string>(finalStatuses);
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function secondsUntilTomorrowUtc(now = new Date()): number {
   const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+  return Math.max(1, Math.ceil((next - now.getTime()) / 1000));
+}
+
+function secondsUntilNextMonthUtc(now = new Date()): number {
+  const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
   return Math.max(1, Math.ceil((next - now.getTime()) / 1000));
 }
 
@@ -21,75 +30,193 @@ export function createExecutionService(deps: {
   /** Throws a 429 when the user or the region has too much queued (admission module). */
   admit?: (userId: string, region: string) => Promise<void>;
   log: Logger;
+  /** A new Redis connection: following an event stream blocks the one it reads on. */
+  newRedisConnection?: () => Redis;
+  /** How long `wait` waits beyond the execution's own time limits. */
+  waitMarginMs?: number;
+  audit?: AuditRepo;
 }) {
   const { repo, streams, manifest } = deps;
 
-  return {
-    /** Validates, takes quota, records the execution as queued and queues its job. */
-    async submit(userId: string, body: ExecuteBody) {
-      const lang = findLanguage(manifest, body.language);
-      if (!lang) throw errors.unsupportedLanguage(body.language);
-      const limits = resolveLimits(manifest, body, lang);
-      const { files, mainFile } = resolveSource(manifest, lang, body);
-      const stdin = Buffer.from(body.stdin ?? '', 'utf8');
-      if (stdin.length > manifest.limits.stdinBytes.max) {
-        throw errors.validation(`stdin must be at most ${manifest.limits.stdinBytes.max} bytes.`, {
-          field: 'stdin',
-        });
-      }
-      const region = body.region ?? deps.defaultRegion;
-      await deps.admit?.(userId, region);
-      const inserted = await repo.insertQueued({
+  /**
+   * Validates, takes quota, records the execution as queued and queues its job. Returns the
+   * API answer and how long the execution may take at most (queueing aside).
+   */
+  async function queue(userId: string, body: ExecuteBody, projectId: string | null) {
+    const lang = findLanguage(manifest, body.language);
+    if (!lang) throw errors.unsupportedLanguage(body.language);
+    const limits = resolveLimits(manifest, body, lang);
+    const { files, mainFile } = resolveSource(manifest, lang, body);
+    const stdin = Buffer.from(body.stdin ?? '', 'utf8');
+    if (stdin.length > manifest.limits.stdinBytes.max) {
+      throw errors.validation(`stdin must be at most ${manifest.limits.stdinBytes.max} bytes.`, {
+        field: 'stdin',
+      });
+    }
+    const region = body.region ?? deps.defaultRegion;
+    await deps.admit?.(userId, region);
+    const inserted = await repo.insertQueued({
+      userId,
+      projectId,
+      language: lang.id,
+      region,
+      files,
+      mainFile,
+      limits,
+      stdin,
+    });
+    if ('quotaExceeded' in inserted) {
+      throw errors.quotaExceeded(
+        inserted.quotaExceeded,
+        inserted.quotaExceeded === 'daily' ? secondsUntilTomorrowUtc() : secondsUntilNextMonthUtc(),
+      );
+    }
+    const job: Job = {
+      executionId: inserted.id,
+      ownerId: userId,
+      language: lang.id,
+      files,
+      mainFile,
+      stdin: stdin.toString('base64'),
+      interactive: false,
+      limits,
+      enqueuedAt: Date.now(),
+    };
+    try {
+      await streams.enqueueJob(region, job);
+    } catch (err) {
+      deps.log.error({ err, executionId: inserted.id }, 'could not queue job');
+      await repo.markInternalError(inserted.id, 'The job queue is unavailable.');
+      throw errors.unavailable('The job queue is unavailable; try again shortly.');
+    }
+    deps.log.info(
+      {
+        executionId: inserted.id,
         userId,
         language: lang.id,
-        region,
-        files,
-        mainFile,
-        limits,
-        stdin,
-      });
-      if ('quotaExceeded' in inserted) {
-        throw errors.quotaExceeded(inserted.quotaExceeded, secondsUntilTomorrowUtc());
-      }
-      const job: Job = {
-        executionId: inserted.id,
-        ownerId: userId,
-        language: lang.id,
-        files,
-        mainFile,
-        stdin: stdin.toString('base64'),
-        interactive: false,
-        limits,
-        enqueuedAt: Date.now(),
-      };
-      try {
-        await streams.enqueueJob(region, job);
-      } catch (err) {
-        deps.log.error({ err, executionId: inserted.id }, 'could not queue job');
-        await repo.markInternalError(inserted.id, 'The job queue is unavailable.');
-        throw errors.unavailable('The job queue is unavailable; try again shortly.');
-      }
-      deps.log.info(
-        {
-          executionId: inserted.id,
-          userId,
-          language: lang.id,
-          codeBytes: files.reduce((n, f) => n + f.content.length, 0),
-        },
-        'execution queued',
-      );
-      return {
+        codeBytes: files.reduce((n, f) => n + f.content.length, 0),
+      },
+      'execution queued',
+    );
+    await deps.audit?.record({
+      userId,
+      action: 'execution_submit',
+      resourceType: 'execution',
+      resourceId: inserted.id,
+      metadata: { language: lang.id, projectId },
+    });
+    return {
+      answer: {
         executionId: inserted.id,
         status: 'queued' as const,
         estimatedTime: Math.ceil(limits.timeoutMs / 1000),
-      };
+      },
+      budgetMs: limits.timeoutMs + (lang.compile ? limits.compileTimeoutMs : 0),
+    };
+  }
+
+  async function get(userId: string, executionId: string) {
+    if (!uuidPattern.test(executionId)) throw errors.notFound('Execution');
+    const row = await repo.findOwned(executionId, userId);
+    if (!row) throw errors.notFound('Execution');
+    return executionView(row);
+  }
+
+  /**
+   * Follows the execution's event stream until its `result` event (or the deadline, or the
+   * client going away). Reads from the stream's start, so a result that came before we began
+   * to read is not missed.
+   */
+  async function waitForResult(executionId: string, deadline: number, signal?: AbortSignal) {
+    if (!deps.newRedisConnection) return;
+    const conn = deps.newRedisConnection();
+    try {
+      let after = '0';
+      while (!signal?.aborted) {
+        const left = deadline - Date.now();
+        if (left <= 0) return;
+        const events = await streams.readEvents(conn, executionId, after, Math.min(left, 2000));
+        for (const { id, event } of events) {
+          after = id;
+          if (event.type === 'result') return;
+        }
+      }
+    } finally {
+      conn.disconnect();
+    }
+  }
+
+  return {
+    async submit(userId: string, body: ExecuteBody, opts: { projectId?: string } = {}) {
+      return (await queue(userId, body, opts.projectId ?? null)).answer;
     },
 
-    async get(userId: string, executionId: string) {
-      if (!uuidPattern.test(executionId)) throw errors.notFound('Execution');
-      const row = await repo.findOwned(executionId, userId);
-      if (!row) throw errors.notFound('Execution');
-      return executionView(row);
+    /**
+     * Submits and answers with the result (the shape of `get`), waiting at most the
+     * execution's own limits plus a margin; past that, the answer shows it still queued or
+     * running.
+     */
+    async submitAndWait(
+      userId: string,
+      body: ExecuteBody,
+      opts: { projectId?: string; signal?: AbortSignal } = {},
+    ) {
+      const { answer, budgetMs } = await queue(userId, body, opts.projectId ?? null);
+      const deadline = Date.now() + budgetMs + (deps.waitMarginMs ?? 15000);
+      await waitForResult(answer.executionId, deadline, opts.signal);
+      return get(userId, answer.executionId);
+    },
+
+    get,
+
+    /**
+     * Cancels the caller's execution: a queued one is marked cancelled at once (fenced, so an
+     * agent that starts it meanwhile wins and gets the cancel message instead); a running one
+     * gets a cancel message and its agent reports `cancelled`. A final one is a 409.
+     */
+    async cancel(userId: string, executionId: string) {
+      const current = await get(userId, executionId);
+      if (finalStatusSet.has(current.status)) {
+        throw errors.conflict(
+          'execution_finished',
+          `The execution has already finished (${current.status}).`,
+          {
+            status: current.status,
+          },
+        );
+      }
+      // Sent in every case: an agent that already holds the job reads its control stream from the start.
+      await streams.sendControl(executionId, { type: 'cancel' });
+      await deps.audit?.record({
+        userId,
+        action: 'execution_cancel',
+        resourceType: 'execution',
+        resourceId: executionId,
+      });
+      if (current.status === 'queued' && (await repo.cancelQueued(executionId, userId))) {
+        // Watchers (gateways, `wait`) learn that it is over; seq 0: no agent event precedes it.
+        await streams.appendEvent(executionId, { type: 'result', seq: 0, status: 'cancelled' });
+        return { executionId, status: 'cancelled' as const };
+      }
+      return { executionId, status: 'cancelling' as const };
+    },
+
+    /** The caller's history, newest first, filtered and paginated. */
+    async list(userId: string, q: HistoryQuery) {
+      const page = q.page ?? 1;
+      const limit = q.limit ?? 20;
+      const { rows, total } = await repo.listOwned({
+        userId,
+        status: q.status,
+        language: q.language,
+        projectId: q.project,
+        limit,
+        offset: (page - 1) * limit,
+      });
+      return {
+        executions: rows.map(executionSummaryView),
+        pagination: { total, page, limit, pages: Math.ceil(total / limit) },
+      };
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { ExecutionRow } from './repo.js';
+import type { ExecutionRow, ExecutionSummaryRow } from './repo.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -40,6 +40,22 @@ export function executionView(row: ExecutionRow) {
     message: row.message,
     createdAt: iso(row.created_at),
     startedAt: iso(row.started_at),
+    completedAt: iso(row.completed_at),
+  };
+}
+
+/** One line of the caller's history: the outcome without the output. */
+export function executionSummaryView(row: ExecutionSummaryRow) {
+  return {
+    executionId: row.id,
+    projectId: row.project_id,
+    language: row.language,
+    status: row.status,
+    exitCode: row.exit_code,
+    executionTime: row.execution_time_ms === null ? null : row.execution_time_ms / 1000,
+    cpuTime: row.cpu_time_ms === null ? null : row.cpu_time_ms / 1000,
+    memoryUsed: row.memory_used_kb === null ? null : Math.round((row.memory_used_kb / 1024) * 100) / 100,
+    createdAt: iso(row.created_at),
     completedAt: iso(row.completed_at),
   };
 }
