@@ -13,6 +13,30 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       bodyLimitBytes: env.int(2 * 1024 * 1024, 1024),
       /** Time allowed for the control-plane to answer a forwarded request. */
       upstreamTimeoutMs: env.int(60_000, 100),
+      /** Redis holding the execution event streams (the same one the control-plane writes). */
+      redisUrl: env.string('redis://127.0.0.1:6379'),
+      redisPrefix: env.string('muscode:'),
+      /** Issuer the control-plane puts in access tokens. */
+      jwtIssuer: env.string('muscode'),
+      /** How long the control-plane's JWKS is cached before it is fetched again. */
+      jwksCacheSeconds: env.int(600, 1),
+      /** A WebSocket client whose unsent data passes this many bytes is disconnected (4008). */
+      wsMaxBufferedBytes: env.int(1024 * 1024, 1024),
+      /** Largest message a WebSocket client may send, in bytes. */
+      wsMaxMessageBytes: env.int(1024 * 1024, 1024),
+      /** Seconds without traffic before a WebSocket is closed; uWS pings idle clients before that. */
+      wsIdleTimeoutSeconds: env.int(60, 8),
+      /** Executions one WebSocket may follow at once. */
+      wsMaxSubscriptions: env.int(32, 1),
+      /** Longest time one XREAD of the fan-out loop blocks. */
+      fanoutBlockMs: env.int(5000, 10),
+      /** Stream entries read per stream and call by the fan-out loop. */
+      fanoutBatch: env.int(256, 1),
+      /** Length and lifetime of control streams written for stdin and cancel (as the control-plane's). */
+      controlMaxLen: env.int(10000, 100),
+      controlTtlSeconds: env.int(3600, 10),
+      /** On shutdown, time given to running subscriptions to finish before sockets are closed. */
+      shutdownDrainMs: env.int(10_000, 0),
       logLevel: env.logLevel(),
     },
     source,

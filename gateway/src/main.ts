@@ -1,7 +1,13 @@
+import { Redis } from 'ioredis';
 import { createLogger, onShutdown } from '@muscode/common';
+import { createTokenVerifier } from './auth.js';
 import { loadConfig } from './config.js';
+import { createFanout } from './fanout.js';
 import { createProxy } from './http/proxy.js';
+import { createUpstream } from './upstream.js';
 import { uws, uwsImplementation } from './uws.js';
+import { closeCodes } from './ws/protocol.js';
+import { mountWebSocket } from './ws/server.js';
 
 const config = loadConfig(process.env);
 const log = createLogger('gateway', config.logLevel);
@@ -9,20 +15,66 @@ const implementation = uwsImplementation();
 if (implementation === 'native') log.info('uWebSockets.js native binary loaded');
 else log.warn('uWebSockets.js native binary did NOT load; running the slower Node.js fallback');
 
+const upstreamBase = config.controlPlaneUrl.replace(/\/$/, '');
 const proxy = createProxy({
-  upstream: config.controlPlaneUrl.replace(/\/$/, ''),
+  upstream: upstreamBase,
   bodyLimitBytes: config.bodyLimitBytes,
   timeoutMs: config.upstreamTimeoutMs,
   log,
 });
 
-const app = uws
-  .App()
+const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis error'));
+const fanout = createFanout({
+  redis,
+  prefix: config.redisPrefix,
+  blockMs: config.fanoutBlockMs,
+  batch: config.fanoutBatch,
+  maxPending: 10_000,
+  log,
+});
+fanout.start();
+let draining = false;
+
+const app = uws.App();
+const ws = mountWebSocket(
+  app,
+  {
+    fanout,
+    upstream: createUpstream({ baseUrl: upstreamBase, timeoutMs: config.upstreamTimeoutMs }),
+    redis,
+    redisPrefix: config.redisPrefix,
+    controlMaxLen: config.controlMaxLen,
+    controlTtlSeconds: config.controlTtlSeconds,
+    maxSubscriptions: config.wsMaxSubscriptions,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+    draining: () => draining,
+    log: log.child({ component: 'ws' }),
+  },
+  {
+    verify: createTokenVerifier({
+      jwksUrl: `${upstreamBase}/api/v1/auth/jwks`,
+      issuer: config.jwtIssuer,
+      cacheSeconds: config.jwksCacheSeconds,
+    }),
+    maxMessageBytes: config.wsMaxMessageBytes,
+    idleTimeoutSeconds: config.wsIdleTimeoutSeconds,
+  },
+);
+
+app
   .any('/api/v1/*', proxy)
   .get('/healthz', (res) => {
-    res
-      .writeHeader('content-type', 'application/json')
-      .end(JSON.stringify({ status: 'ok', uws: implementation }));
+    const memory = process.memoryUsage();
+    res.writeHeader('content-type', 'application/json').end(
+      JSON.stringify({
+        status: draining ? 'draining' : 'ok',
+        uws: implementation,
+        websockets: ws.connections(),
+        follows: fanout.stats(),
+        memory: { rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external },
+      }),
+    );
   })
   .any('/*', (res) => {
     res
@@ -44,6 +96,13 @@ app.listen(config.host, config.port, (socket) => {
 });
 
 onShutdown(log, async () => {
+  // Stop accepting, let running executions finish streaming, then tell the rest to reconnect.
+  draining = true;
   if (listenSocket) uws.us_listen_socket_close(listenSocket);
   listenSocket = false;
+  const deadline = Date.now() + config.shutdownDrainMs;
+  while (ws.activeFollows() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  ws.closeAll(closeCodes.goingAway, 'gateway shutting down');
+  await fanout.stop();
+  redis.disconnect();
 });

@@ -66,6 +66,8 @@ export default async function setup(project: TestProject) {
       GATEWAY_HOST: '127.0.0.1',
       GATEWAY_PORT: String(gatewayPort),
       GATEWAY_CONTROL_PLANE_URL: `http://127.0.0.1:${httpPort}`,
+      GATEWAY_REDIS_URL: redisUrl,
+      GATEWAY_REDIS_PREFIX: redisPrefix,
       GATEWAY_LOG_LEVEL: 'info',
     }),
     startProcess('runner-agent', 'runner-agent/src/main.ts', {

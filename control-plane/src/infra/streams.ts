@@ -8,12 +8,26 @@ import {
   type ExecutionEvent,
   type Job,
 } from '@muscode/common';
+import { appendEventScript } from './scripts/append-event.js';
 
 export interface Streams {
   /** Queues a job for the agents of a region. */
   enqueueJob(region: string, job: Job): Promise<void>;
-  /** Appends an event to an execution's bounded, expiring stream. */
+  /**
+   * Appends an event to an execution's bounded, expiring stream. Its `seq` is replaced by the
+   * execution's next contiguous seq (so events of every attempt and writer are numbered once).
+   */
   appendEvent(executionId: string, event: ExecutionEvent): Promise<void>;
+  /**
+   * Records event `runnerSeq` of a runner's report of `attempt` and appends `event` (if any),
+   * unless that report was already recorded or a later attempt has reported. Returns the
+   * event's seq, or one of appendEventCodes.
+   */
+  appendReported(
+    executionId: string,
+    report: { attempt: number; runnerSeq: number },
+    event: ExecutionEvent | null,
+  ): Promise<number>;
   /** Sends stdin, stdin_close or cancel to the agent running an execution. */
   sendControl(executionId: string, message: ControlMessage): Promise<void>;
   /**
@@ -33,17 +47,37 @@ export function createStreams(
   opts: { prefix: string; eventsMaxLen: number; eventsTtlSeconds: number },
 ): Streams {
   const keys = redisKeys(opts.prefix);
+  const append = async (
+    executionId: string,
+    event: ExecutionEvent | null,
+    attempt: string,
+    runnerSeq: number,
+  ): Promise<number> => {
+    // The script numbers the event; whatever seq the caller put there is dropped.
+    const rest: Record<string, unknown> = { ...event };
+    delete rest['seq'];
+    const result = await redis.eval(
+      appendEventScript,
+      2,
+      keys.events(executionId),
+      keys.report(executionId),
+      event ? JSON.stringify(rest) : '',
+      opts.eventsMaxLen,
+      opts.eventsTtlSeconds,
+      attempt,
+      runnerSeq,
+    );
+    return Number(result);
+  };
   return {
     async enqueueJob(region, job) {
       await redis.xadd(keys.jobs(region), '*', jobField, JSON.stringify(job));
     },
     async appendEvent(executionId, event) {
-      const key = keys.events(executionId);
-      await redis
-        .multi()
-        .xadd(key, 'MAXLEN', '~', opts.eventsMaxLen, '*', eventField, JSON.stringify(event))
-        .expire(key, opts.eventsTtlSeconds)
-        .exec();
+      await append(executionId, event, '', 0);
+    },
+    async appendReported(executionId, report, event) {
+      return append(executionId, event, String(report.attempt), report.runnerSeq);
     },
     async sendControl(executionId, message) {
       const key = keys.control(executionId);

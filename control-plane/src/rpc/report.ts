@@ -37,8 +37,10 @@ export function verdictToStatus(v: Verdict): string {
 
 /**
  * The agent's stream of one attempt's events. Each event goes to the execution's Redis stream
- * (for live watchers) and the final one to the executions row. Sequence numbers make a re-sent
- * stream harmless: events at or below the last seen seq are skipped.
+ * (for live watchers) and the final one to the executions row. A stream re-sent after a
+ * reconnect (to this or another control-plane) is harmless: Redis remembers the last runner
+ * seq recorded per execution and attempt, and skips events at or below it, so every output
+ * chunk is appended once; the result row is written once by the database's own guard.
  */
 export function report(deps: {
   repo: ExecutionRepo;
@@ -56,25 +58,31 @@ export function report(deps: {
         throw new ConnectError('one report stream carries one execution', Code.InvalidArgument);
       }
       if (req.seq <= lastSeq) continue;
-      lastSeq = req.seq;
       const log = deps.log.child({ executionId, runnerId: req.runnerId, attempt: req.attempt });
+      const at = { attempt: req.attempt, runnerSeq: req.seq };
       const ev = req.event;
       switch (ev.case) {
-        case 'started':
-          if (await deps.repo.markRunning(executionId, req.attempt, req.runnerId)) {
-            deps.observe?.started(Number(ev.value.queueMs));
-            await deps.streams.appendEvent(executionId, { type: 'status', seq: req.seq, status: 'running' });
-          }
+        case 'started': {
+          const running = await deps.repo.markRunning(executionId, req.attempt, req.runnerId);
+          if (running) deps.observe?.started(Number(ev.value.queueMs));
+          await deps.streams.appendReported(
+            executionId,
+            at,
+            running ? { type: 'status', seq: 0, status: 'running' } : null,
+          );
           break;
+        }
         case 'output':
-          await deps.streams.appendEvent(executionId, {
+          await deps.streams.appendReported(executionId, at, {
             type: 'output',
-            seq: req.seq,
+            seq: 0,
             stream: streamName[ev.value.stream],
             data: Buffer.from(ev.value.data).toString('base64'),
           });
           break;
         case 'compileResult':
+        case undefined:
+          await deps.streams.appendReported(executionId, at, null);
           break;
         case 'finished': {
           const f = ev.value;
@@ -93,18 +101,19 @@ export function report(deps: {
             compileOutput: f.compileOutput.length > 0 ? Buffer.from(f.compileOutput) : null,
             message: f.message || null,
           });
+          // Not written also when an earlier delivery of this very report wrote it and the
+          // control-plane died before the event: the script appends the result event once.
+          const seq = await deps.streams.appendReported(executionId, at, { type: 'result', seq: 0, status });
           if (written) {
             deps.observe?.finished(status, f.wallMs);
-            await deps.streams.appendEvent(executionId, { type: 'result', seq: req.seq, status });
             log.info({ status, wallMs: f.wallMs, stdoutBytes: f.stdout.length }, 'execution finished');
-          } else {
+          } else if (seq <= 0) {
             log.info('result of a stale or repeated attempt ignored');
           }
           break;
         }
-        case undefined:
-          break;
       }
+      lastSeq = req.seq;
     }
     return create(ReportResponseSchema, { lastSeq });
   };

@@ -20,6 +20,8 @@ export const executeBody = t.Object(
     timeout: t.Optional(t.Number()),
     memoryLimit: t.Optional(t.Number()),
     region: t.Optional(t.String({ pattern: '^[a-z0-9-]{1,50}$' })),
+    /** Keep stdin open for data sent later (WebSocket `stdin`, gRPC Interact) until stdin_close. */
+    interactive: t.Optional(t.Boolean()),
   },
   { additionalProperties: false },
 );

@@ -78,7 +78,7 @@ export function createExecutionService(deps: {
       files,
       mainFile,
       stdin: stdin.toString('base64'),
-      interactive: false,
+      interactive: body.interactive ?? false,
       limits,
       enqueuedAt: Date.now(),
     };

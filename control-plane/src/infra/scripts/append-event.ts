@@ -1,0 +1,44 @@
+/**
+ * append-event.lua — appends one event to an execution's stream with the next contiguous `seq`
+ * of that execution, optionally deduplicating a runner's report by (attempt, runner seq).
+ *
+ * KEYS[1] the execution's events stream   exec:{id}:events
+ * KEYS[2] the execution's report state    exec:{id}:report  (hash: seq, attempt, rseq, result)
+ * ARGV[1] event JSON without seq ("" to record the report without appending anything)
+ * ARGV[2] stream MAXLEN (approximate)
+ * ARGV[3] TTL in seconds of both keys
+ * ARGV[4] attempt of the report, or "" when the event does not come from a runner report
+ * ARGV[5] runner seq of the report (ignored without ARGV[4])
+ *
+ * Returns the seq given to the event (> 0), or one of:
+ *    0  recorded, nothing appended (empty event, or a second result)
+ *   -1  stale: a later attempt has already reported
+ *   -2  duplicate: this attempt's report with this seq was already recorded
+ */
+export const appendEventScript = `
+local ttl = tonumber(ARGV[3])
+if ARGV[4] ~= '' then
+  local attempt = tonumber(ARGV[4])
+  local rseq = tonumber(ARGV[5])
+  local current = tonumber(redis.call('HGET', KEYS[2], 'attempt') or '0')
+  if attempt < current then return -1 end
+  if attempt > current then redis.call('HSET', KEYS[2], 'attempt', attempt, 'rseq', 0) end
+  local last = tonumber(redis.call('HGET', KEYS[2], 'rseq') or '0')
+  if rseq <= last then return -2 end
+  redis.call('HSET', KEYS[2], 'rseq', rseq)
+end
+redis.call('EXPIRE', KEYS[2], ttl)
+if ARGV[1] == '' then return 0 end
+local event = cjson.decode(ARGV[1])
+if event['type'] == 'result' then
+  if redis.call('HGET', KEYS[2], 'result') == '1' then return 0 end
+  redis.call('HSET', KEYS[2], 'result', '1')
+end
+local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+event['seq'] = seq
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', cjson.encode(event))
+redis.call('EXPIRE', KEYS[1], ttl)
+return seq
+`;
+
+export const appendEventCodes = { recorded: 0, stale: -1, duplicate: -2 } as const;

@@ -1,0 +1,43 @@
+/** What the control-plane answered: its envelope's data or error, and the HTTP status. */
+export interface UpstreamAnswer {
+  status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the envelope's data is per endpoint
+  data?: any;
+  error?: { code: string; message: string; details?: unknown };
+}
+
+/**
+ * Calls the control-plane's REST API on behalf of a WebSocket client, with the client's own
+ * access token: the control-plane stays the one place that decides ownership and quotas.
+ */
+export function createUpstream(opts: { baseUrl: string; timeoutMs: number }) {
+  async function call(method: string, path: string, token: string, body?: unknown): Promise<UpstreamAnswer> {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      const res = await fetch(`${opts.baseUrl}/api/v1${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(opts.timeoutMs),
+      });
+      const text = await res.text();
+      const json = text ? (JSON.parse(text) as { data?: unknown; error?: UpstreamAnswer['error'] }) : {};
+      return { status: res.status, data: json.data, error: json.error };
+    } catch {
+      return {
+        status: 502,
+        error: { code: 'bad_gateway', message: 'The API is unreachable; try again shortly.' },
+      };
+    }
+  }
+  return {
+    getExecution: (token: string, executionId: string) =>
+      call('GET', `/execute/${encodeURIComponent(executionId)}`, token),
+    submit: (token: string, body: Record<string, unknown>) => call('POST', '/execute', token, body),
+    cancel: (token: string, executionId: string) =>
+      call('POST', `/execute/${encodeURIComponent(executionId)}/cancel`, token, {}),
+  };
+}
+
+export type Upstream = ReturnType<typeof createUpstream>;

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/**
+ * Close codes of /api/v1/ws (4000–4999 are the application's own, RFC 6455 §7.4.2).
+ * Documented in gateway/ws-protocol.json and the README.
+ */
+export const closeCodes = {
+  /** Server shutting down; reconnect (to any gateway) with fromSeq. */
+  goingAway: 1001,
+  /** The token could not be checked (JWKS unreachable); retry shortly. */
+  tryAgainLater: 1013,
+  /** No, malformed, or wrongly signed access token. */
+  unauthorized: 4001,
+  /** The access token expired (at connect time or while connected); reconnect with a fresh one. */
+  tokenExpired: 4002,
+  /** The client did not read fast enough: its unsent data passed the gateway's bound. */
+  slowConsumer: 4008,
+} as const;
+
+const executionId = z.string().min(1).max(64);
+const file = z.object({ name: z.string().min(1).max(255), content: z.string() }).strict();
+
+export const clientMessage = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('subscribe'),
+      executionId,
+      /** Last seq the client has; events above it are sent. 0 (default) replays everything. */
+      fromSeq: z.number().int().min(0).default(0),
+    })
+    .strict(),
+  z.object({ type: z.literal('unsubscribe'), executionId }).strict(),
+  z
+    .object({
+      type: z.literal('execute'),
+      /** Echoed in the first status and in errors, to match answers to requests. */
+      requestId: z.string().max(100).optional(),
+      language: z.string().min(1).max(50),
+      code: z.string().optional(),
+      files: z.array(file).min(1).optional(),
+      mainFile: z.string().min(1).max(500).optional(),
+      stdin: z.string().optional(),
+      limits: z
+        .object({
+          /** Wall-time limit in seconds. */
+          timeout: z.number().positive().optional(),
+          /** Memory limit in MB. */
+          memoryLimit: z.number().positive().optional(),
+        })
+        .strict()
+        .optional(),
+      /** Keep stdin open for `stdin` messages until `stdin_close`. */
+      interactive: z.boolean().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('stdin'),
+      executionId,
+      data: z.string(),
+      encoding: z.enum(['utf8', 'base64']).default('utf8'),
+    })
+    .strict(),
+  z.object({ type: z.literal('stdin_close'), executionId }).strict(),
+  z.object({ type: z.literal('cancel'), executionId }).strict(),
+  z.object({ type: z.literal('ping') }).passthrough(),
+]);
+
+export type ClientMessage = z.infer<typeof clientMessage>;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Output bytes as UTF-8 text when they are valid UTF-8, else base64: no byte is lost. */
+export function encodeOutput(bytes: Buffer): { data: string; encoding: 'utf8' | 'base64' } {
+  try {
+    return { data: utf8.decode(bytes), encoding: 'utf8' };
+  } catch {
+    return { data: bytes.toString('base64'), encoding: 'base64' };
+  }
+}

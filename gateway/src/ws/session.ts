@@ -1,0 +1,90 @@
+import type { WebSocket } from 'uWebSockets.js';
+import type { Redis } from 'ioredis';
+import type { Logger } from '@muscode/common';
+import type { Caller } from '../auth.js';
+import type { Fanout } from '../fanout.js';
+import type { Upstream } from '../upstream.js';
+import { closeCodes } from './protocol.js';
+
+/** What every message handler may use. */
+export interface WsContext {
+  fanout: Fanout;
+  upstream: Upstream;
+  redis: Redis;
+  redisPrefix: string;
+  controlMaxLen: number;
+  controlTtlSeconds: number;
+  maxSubscriptions: number;
+  maxBufferedBytes: number;
+  /** True once the gateway is shutting down: no new executions or subscriptions. */
+  draining: () => boolean;
+  log: Logger;
+}
+
+/** One authenticated WebSocket connection. */
+export interface Session {
+  readonly caller: Caller;
+  readonly token: string;
+  /** Followed executions and the function that stops following each. */
+  readonly subs: Map<string, () => void>;
+  /** Executions the control-plane confirmed belong to this caller. */
+  readonly owned: Set<string>;
+  /** Run once when the connection ends. */
+  readonly cleanup: (() => void)[];
+  closed: boolean;
+  send(message: Record<string, unknown>): void;
+  error(code: string, message: string, extra?: Record<string, unknown>): void;
+  close(code: number, reason: string): void;
+}
+
+export interface UserData {
+  caller?: Caller;
+  token: string;
+  authError?: { code: number; reason: string };
+  session?: Session;
+}
+
+export function createSession(
+  ws: WebSocket<UserData>,
+  caller: Caller,
+  token: string,
+  ctx: WsContext,
+): Session {
+  const s: Session = {
+    caller,
+    token,
+    subs: new Map(),
+    owned: new Set(),
+    cleanup: [],
+    closed: false,
+    send(message) {
+      if (s.closed) return;
+      ws.send(JSON.stringify(message), false);
+      // The bound on what one client may hold in the gateway's memory.
+      if (ws.getBufferedAmount() > ctx.maxBufferedBytes) {
+        ctx.log.info(
+          { userId: caller.userId, buffered: ws.getBufferedAmount() },
+          'slow consumer disconnected',
+        );
+        s.close(closeCodes.slowConsumer, 'slow consumer: too much unread data');
+      }
+    },
+    error(code, message, extra = {}) {
+      s.send({ type: 'error', code, message, ...extra });
+    },
+    close(code, reason) {
+      if (s.closed) return;
+      s.closed = true;
+      ws.end(code, reason);
+    },
+  };
+  return s;
+}
+
+/** Stops everything a closed connection was following. */
+export function endSession(s: Session): void {
+  s.closed = true;
+  for (const stop of s.subs.values()) stop();
+  s.subs.clear();
+  for (const fn of s.cleanup.splice(0)) fn();
+}
