@@ -1,6 +1,16 @@
 import { Elysia } from 'elysia';
-import type { LanguageManifest } from '@muscode/common';
+import { languageLimits, type LanguageManifest, type LimitRange, type Limits } from '@muscode/common';
 import type { RunnerRegistry } from '../runners/registry.js';
+
+/** The request-settable limits a client needs to know: default and maximum of each. */
+function publicLimits(l: Limits) {
+  const pick = (r: LimitRange) => ({ default: r.default, max: r.max });
+  return {
+    timeoutSeconds: pick(l.timeoutSeconds),
+    compileTimeoutSeconds: pick(l.compileTimeoutSeconds),
+    memoryMb: pick(l.memoryMb),
+  };
+}
 
 /**
  * `GET /languages`: the manifest, with each language's version as read from its image at build
@@ -23,6 +33,7 @@ export function languageRoutes(manifest: LanguageManifest, runners: RunnerRegist
         mainFile: l.mainFile,
         compiled: l.compile !== null,
         available: versions.has(l.id),
+        limits: publicLimits(languageLimits(manifest, l)),
       })),
     };
   });
