@@ -17,6 +17,14 @@ import { metricsRoutes } from './modules/metrics/index.js';
 import { runnerRoutes } from './modules/runners/index.js';
 import { languageRoutes } from './modules/languages/index.js';
 import type { RunnerRegistry } from './modules/runners/registry.js';
+import { commentRoutes } from './modules/comments/index.js';
+import type { CommentService } from './modules/comments/service.js';
+import { fileRoutes } from './modules/files/index.js';
+import type { FileService } from './modules/files/service.js';
+import { projectRoutes, publicProjectRoutes } from './modules/projects/index.js';
+import type { ProjectService } from './modules/projects/service.js';
+import type { StatsRepo } from './modules/stats/repo.js';
+import { statsRoutes } from './modules/stats/index.js';
 import { errors } from './errors.js';
 
 export interface AppDeps {
@@ -25,6 +33,10 @@ export interface AppDeps {
   auth: AuthService;
   tokens: TokenService;
   executions: ExecutionService;
+  projects: ProjectService;
+  files: FileService;
+  comments: CommentService;
+  stats: StatsRepo;
   runners: RunnerRegistry;
   manifest: LanguageManifest;
   bodyLimitBytes: number;
@@ -56,6 +68,11 @@ export function createApp(deps: AppDeps) {
       api
         .use(authRoutes(deps.auth, deps.tokens))
         .use(executionRoutes(deps.executions, deps.tokens))
+        .use(publicProjectRoutes(deps.projects, deps.tokens))
+        .use(projectRoutes(deps.projects, deps.tokens))
+        .use(fileRoutes(deps.files, deps.tokens))
+        .use(commentRoutes(deps.comments, deps.tokens))
+        .use(statsRoutes(deps.stats, deps.tokens))
         .use(languageRoutes(deps.manifest, deps.runners))
         .use(healthRoutes(deps.db, deps.redis, deps.runners))
         .use(runnerRoutes(deps.runners, deps.tokens)),

@@ -50,6 +50,9 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       sweepIntervalMs: env.int(30_000, 100),
       sweepGraceMs: env.int(60_000, 0),
       sweepMaxAgeMs: env.int(2 * 3600 * 1000, 1000),
+      /** Largest file of a project, and most files in one project. */
+      maxFileBytes: env.int(1024 * 1024, 1),
+      maxFilesPerProject: env.int(200, 1),
       manifestPath: env.optionalString(),
       logLevel: env.logLevel(),
     },

@@ -51,6 +51,12 @@ export const errors = {
       { period },
       { retryAfterSeconds },
     ),
+  storageQuotaExceeded: () =>
+    new AppError(
+      413,
+      'storage_quota_exceeded',
+      'Your storage quota is used up; delete files or projects to make room.',
+    ),
   rateLimited: (retryAfterSeconds: number) =>
     new AppError(429, 'rate_limited', 'Too many requests; slow down.', undefined, { retryAfterSeconds }),
   internal: (cause?: unknown) =>

@@ -16,6 +16,13 @@ import { createAuthService } from './modules/auth/service.js';
 import { createTokenService, readPrivateKeyFile } from './modules/auth/tokens.js';
 import { createExecutionRepo } from './modules/executions/repo.js';
 import { createExecutionService } from './modules/executions/service.js';
+import { createCommentRepo } from './modules/comments/repo.js';
+import { createCommentService } from './modules/comments/service.js';
+import { createFileRepo } from './modules/files/repo.js';
+import { createFileService } from './modules/files/service.js';
+import { createProjectRepo } from './modules/projects/repo.js';
+import { createProjectService } from './modules/projects/service.js';
+import { createStatsRepo } from './modules/stats/repo.js';
 import { createAdmissionRepo } from './modules/admission/repo.js';
 import { createAdmission } from './modules/admission/service.js';
 import { createMetricsRepo } from './modules/metrics/repo.js';
@@ -100,12 +107,26 @@ const auth = createAuthService({
   denylist,
 });
 
+const fileLimits = { maxFileBytes: config.maxFileBytes, maxFilesPerProject: config.maxFilesPerProject };
+const projects = createProjectService({ repo: createProjectRepo(db), manifest, executions, audit });
+const files = createFileService({
+  repo: createFileRepo(db, fileLimits),
+  manifest,
+  limits: fileLimits,
+  audit,
+});
+const comments = createCommentService({ repo: createCommentRepo(db) });
+
 const app = createApp({
   db,
   redis,
   auth,
   tokens,
   executions,
+  projects,
+  files,
+  comments,
+  stats: createStatsRepo(db),
   runners,
   manifest,
   bodyLimitBytes: config.bodyLimitBytes,

@@ -12,6 +12,14 @@ export async function authenticate(
   return tokens.verifyAccess(match[1]);
 }
 
+/** The caller when the request carries a token (which must then be valid); null when it carries none. */
+export async function optionalCaller(
+  headers: Record<string, string | undefined>,
+  tokens: TokenService,
+): Promise<AccessClaims | null> {
+  return headers['authorization'] ? authenticate(headers, tokens) : null;
+}
+
 /** Best-effort client address for audit and rate limiting. */
 export function clientInfo(headers: Record<string, string | undefined>) {
   const forwarded = headers['x-forwarded-for']?.split(',')[0]?.trim();
