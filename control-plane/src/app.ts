@@ -10,6 +10,8 @@ import type { Db } from './infra/db.js';
 import { authRoutes } from './modules/auth/index.js';
 import type { AuthService } from './modules/auth/service.js';
 import type { TokenService } from './modules/auth/tokens.js';
+import { apiKeyRoutes } from './modules/api-keys/index.js';
+import type { ApiKeyService } from './modules/api-keys/service.js';
 import { executionRoutes } from './modules/executions/index.js';
 import type { ExecutionService } from './modules/executions/service.js';
 import { healthRoutes } from './modules/health/index.js';
@@ -37,6 +39,7 @@ export interface AppDeps {
   files: FileService;
   comments: CommentService;
   stats: StatsRepo;
+  apiKeys: ApiKeyService;
   runners: RunnerRegistry;
   manifest: LanguageManifest;
   bodyLimitBytes: number;
@@ -73,6 +76,7 @@ export function createApp(deps: AppDeps) {
         .use(fileRoutes(deps.files, deps.tokens))
         .use(commentRoutes(deps.comments, deps.tokens))
         .use(statsRoutes(deps.stats, deps.tokens))
+        .use(apiKeyRoutes(deps.apiKeys, deps.tokens))
         .use(languageRoutes(deps.manifest, deps.runners))
         .use(healthRoutes(deps.db, deps.redis, deps.runners))
         .use(runnerRoutes(deps.runners, deps.tokens)),

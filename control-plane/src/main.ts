@@ -14,6 +14,8 @@ import { createJtiDenylist } from './modules/auth/denylist.js';
 import { createAuthRepo } from './modules/auth/repo.js';
 import { createAuthService } from './modules/auth/service.js';
 import { createTokenService, readPrivateKeyFile } from './modules/auth/tokens.js';
+import { createApiKeyRepo } from './modules/api-keys/repo.js';
+import { createApiKeyService } from './modules/api-keys/service.js';
 import { createExecutionRepo } from './modules/executions/repo.js';
 import { createExecutionService } from './modules/executions/service.js';
 import { createCommentRepo } from './modules/comments/repo.js';
@@ -59,6 +61,7 @@ const runners = createRunnerRegistry(redis, {
   ttlSeconds: config.runnerTtlSeconds,
 });
 const executionRepo = createExecutionRepo(db);
+const apiKeys = createApiKeyService({ repo: createApiKeyRepo(db) });
 const admission = createAdmission(redis, createAdmissionRepo(db), {
   prefix: config.redisPrefix,
   maxActivePerUser: config.maxActivePerUser,
@@ -127,6 +130,7 @@ const app = createApp({
   files,
   comments,
   stats: createStatsRepo(db),
+  apiKeys,
   runners,
   manifest,
   bodyLimitBytes: config.bodyLimitBytes,
@@ -152,7 +156,7 @@ const rpc = createRpcServer({
   runnerToken: config.runnerToken,
   report: report({ repo: executionRepo, streams, log: log.child({ component: 'report' }), observe: metrics }),
   heartbeat: heartbeat({ runners, ttlSeconds: config.runnerTtlSeconds, onBeat: metrics.heartbeat }),
-  execution: executionRpc({ executions, tokens, streams, redis, log }),
+  execution: executionRpc({ executions, tokens, apiKeys, streams, redis, manifest, runners, log }),
   log,
 });
 rpc.listen(config.rpcPort, config.host);

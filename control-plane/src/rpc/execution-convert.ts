@@ -42,6 +42,7 @@ export function specToBody(spec: ExecutionSpec | undefined): ExecuteBody {
   if (s.stdin.length > 0) body.stdin = Buffer.from(s.stdin).toString('utf8');
   if (s.limits?.timeoutSeconds) body.timeout = s.limits.timeoutSeconds;
   if (s.limits?.memoryMb) body.memoryLimit = s.limits.memoryMb;
+  if (s.interactive) body.interactive = true;
   return body;
 }
 

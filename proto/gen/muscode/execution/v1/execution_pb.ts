@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file muscode/execution/v1/execution.proto.
  */
 export const file_muscode_execution_v1_execution: GenFile = /*@__PURE__*/
-  fileDesc("CiRtdXNjb2RlL2V4ZWN1dGlvbi92MS9leGVjdXRpb24ucHJvdG8SFG11c2NvZGUuZXhlY3V0aW9uLnYxIiUKBEZpbGUSDAoEbmFtZRgBIAEoCRIPCgdjb250ZW50GAIgASgJIjQKBkxpbWl0cxIXCg90aW1lb3V0X3NlY29uZHMYASABKA0SEQoJbWVtb3J5X21iGAIgASgNIqoBCg1FeGVjdXRpb25TcGVjEhAKCGxhbmd1YWdlGAEgASgJEgwKBGNvZGUYAiABKAkSKQoFZmlsZXMYAyADKAsyGi5tdXNjb2RlLmV4ZWN1dGlvbi52MS5GaWxlEhEKCW1haW5fZmlsZRgEIAEoCRINCgVzdGRpbhgFIAEoDBIsCgZsaW1pdHMYBiABKAsyHC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5MaW1pdHMiQgoNU3VibWl0UmVxdWVzdBIxCgRzcGVjGAEgASgLMiMubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uU3BlYyJUCg5TdWJtaXRSZXNwb25zZRIUCgxleGVjdXRpb25faWQYASABKAkSLAoGc3RhdHVzGAIgASgOMhwubXVzY29kZS5leGVjdXRpb24udjEuU3RhdHVzIiIKCkdldFJlcXVlc3QSFAoMZXhlY3V0aW9uX2lkGAEgASgJIkEKC0dldFJlc3BvbnNlEjIKCWV4ZWN1dGlvbhgBIAEoCzIfLm11c2NvZGUuZXhlY3V0aW9uLnYxLkV4ZWN1dGlvbiJDCg5FeGVjdXRlUmVxdWVzdBIxCgRzcGVjGAEgASgLMiMubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uU3BlYyK3AQoPRXhlY3V0ZVJlc3BvbnNlEjMKBnN0YXR1cxgBIAEoCzIhLm11c2NvZGUuZXhlY3V0aW9uLnYxLlN0YXR1c0V2ZW50SAASMwoGb3V0cHV0GAIgASgLMiEubXVzY29kZS5leGVjdXRpb24udjEuT3V0cHV0RXZlbnRIABIxCgZyZXN1bHQYAyABKAsyHy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRpb25IAEIHCgVldmVudCJRCgtTdGF0dXNFdmVudBIUCgxleGVjdXRpb25faWQYASABKAkSLAoGc3RhdHVzGAIgASgOMhwubXVzY29kZS5leGVjdXRpb24udjEuU3RhdHVzIlwKC091dHB1dEV2ZW50EjIKBnN0cmVhbRgBIAEoDjIiLm11c2NvZGUuZXhlY3V0aW9uLnYxLk91dHB1dFN0cmVhbRIMCgRkYXRhGAIgASgMEgsKA3NlcRgDIAEoDSLNAgoJRXhlY3V0aW9uEhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIQCghsYW5ndWFnZRgCIAEoCRIsCgZzdGF0dXMYAyABKA4yHC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGF0dXMSDgoGc3Rkb3V0GAQgASgMEg4KBnN0ZGVychgFIAEoDBIWCglleGl0X2NvZGUYBiABKAVIAIgBARIOCgZzaWduYWwYByABKAUSDwoHd2FsbF9tcxgIIAEoDRIOCgZjcHVfbXMYCSABKA0SFgoOcGVha19tZW1vcnlfa2IYCiABKA0SFgoOY29tcGlsZV9vdXRwdXQYCyABKAwSGAoQc3Rkb3V0X3RydW5jYXRlZBgMIAEoCBIYChBzdGRlcnJfdHJ1bmNhdGVkGA0gASgIEg8KB21lc3NhZ2UYDiABKAlCDAoKX2V4aXRfY29kZSqeAgoGU3RhdHVzEhYKElNUQVRVU19VTlNQRUNJRklFRBAAEhEKDVNUQVRVU19RVUVVRUQQARISCg5TVEFUVVNfUlVOTklORxACEhQKEFNUQVRVU19DT01QTEVURUQQAxIYChRTVEFUVVNfUlVOVElNRV9FUlJPUhAEEhIKDlNUQVRVU19USU1FT1VUEAUSFAoQU1RBVFVTX0NQVV9MSU1JVBAGEhcKE1NUQVRVU19NRU1PUllfTElNSVQQBxIXChNTVEFUVVNfT1VUUFVUX0xJTUlUEAgSGAoUU1RBVFVTX0NPTVBJTEVfRVJST1IQCRIUChBTVEFUVVNfQ0FOQ0VMTEVEEAoSGQoVU1RBVFVTX0lOVEVSTkFMX0VSUk9SEAsqfAoMT3V0cHV0U3RyZWFtEh0KGU9VVFBVVF9TVFJFQU1fVU5TUEVDSUZJRUQQABIYChRPVVRQVVRfU1RSRUFNX1NURE9VVBABEhgKFE9VVFBVVF9TVFJFQU1fU1RERVJSEAISGQoVT1VUUFVUX1NUUkVBTV9DT01QSUxFEAMykwIKEEV4ZWN1dGlvblNlcnZpY2USVQoGU3VibWl0EiMubXVzY29kZS5leGVjdXRpb24udjEuU3VibWl0UmVxdWVzdBokLm11c2NvZGUuZXhlY3V0aW9uLnYxLlN1Ym1pdFJlc3BvbnNlIgASTAoDR2V0EiAubXVzY29kZS5leGVjdXRpb24udjEuR2V0UmVxdWVzdBohLm11c2NvZGUuZXhlY3V0aW9uLnYxLkdldFJlc3BvbnNlIgASWgoHRXhlY3V0ZRIkLm11c2NvZGUuZXhlY3V0aW9uLnYxLkV4ZWN1dGVSZXF1ZXN0GiUubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0ZVJlc3BvbnNlIgAwAWIGcHJvdG8z");
+  fileDesc("CiRtdXNjb2RlL2V4ZWN1dGlvbi92MS9leGVjdXRpb24ucHJvdG8SFG11c2NvZGUuZXhlY3V0aW9uLnYxIiUKBEZpbGUSDAoEbmFtZRgBIAEoCRIPCgdjb250ZW50GAIgASgJIjQKBkxpbWl0cxIXCg90aW1lb3V0X3NlY29uZHMYASABKA0SEQoJbWVtb3J5X21iGAIgASgNIr8BCg1FeGVjdXRpb25TcGVjEhAKCGxhbmd1YWdlGAEgASgJEgwKBGNvZGUYAiABKAkSKQoFZmlsZXMYAyADKAsyGi5tdXNjb2RlLmV4ZWN1dGlvbi52MS5GaWxlEhEKCW1haW5fZmlsZRgEIAEoCRINCgVzdGRpbhgFIAEoDBIsCgZsaW1pdHMYBiABKAsyHC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5MaW1pdHMSEwoLaW50ZXJhY3RpdmUYByABKAgiQgoNU3VibWl0UmVxdWVzdBIxCgRzcGVjGAEgASgLMiMubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uU3BlYyJUCg5TdWJtaXRSZXNwb25zZRIUCgxleGVjdXRpb25faWQYASABKAkSLAoGc3RhdHVzGAIgASgOMhwubXVzY29kZS5leGVjdXRpb24udjEuU3RhdHVzIiIKCkdldFJlcXVlc3QSFAoMZXhlY3V0aW9uX2lkGAEgASgJIkEKC0dldFJlc3BvbnNlEjIKCWV4ZWN1dGlvbhgBIAEoCzIfLm11c2NvZGUuZXhlY3V0aW9uLnYxLkV4ZWN1dGlvbiJDCg5FeGVjdXRlUmVxdWVzdBIxCgRzcGVjGAEgASgLMiMubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uU3BlYyK3AQoPRXhlY3V0ZVJlc3BvbnNlEjMKBnN0YXR1cxgBIAEoCzIhLm11c2NvZGUuZXhlY3V0aW9uLnYxLlN0YXR1c0V2ZW50SAASMwoGb3V0cHV0GAIgASgLMiEubXVzY29kZS5leGVjdXRpb24udjEuT3V0cHV0RXZlbnRIABIxCgZyZXN1bHQYAyABKAsyHy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRpb25IAEIHCgVldmVudCJRCgtTdGF0dXNFdmVudBIUCgxleGVjdXRpb25faWQYASABKAkSLAoGc3RhdHVzGAIgASgOMhwubXVzY29kZS5leGVjdXRpb24udjEuU3RhdHVzIlwKC091dHB1dEV2ZW50EjIKBnN0cmVhbRgBIAEoDjIiLm11c2NvZGUuZXhlY3V0aW9uLnYxLk91dHB1dFN0cmVhbRIMCgRkYXRhGAIgASgMEgsKA3NlcRgDIAEoDSLNAgoJRXhlY3V0aW9uEhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIQCghsYW5ndWFnZRgCIAEoCRIsCgZzdGF0dXMYAyABKA4yHC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGF0dXMSDgoGc3Rkb3V0GAQgASgMEg4KBnN0ZGVychgFIAEoDBIWCglleGl0X2NvZGUYBiABKAVIAIgBARIOCgZzaWduYWwYByABKAUSDwoHd2FsbF9tcxgIIAEoDRIOCgZjcHVfbXMYCSABKA0SFgoOcGVha19tZW1vcnlfa2IYCiABKA0SFgoOY29tcGlsZV9vdXRwdXQYCyABKAwSGAoQc3Rkb3V0X3RydW5jYXRlZBgMIAEoCBIYChBzdGRlcnJfdHJ1bmNhdGVkGA0gASgIEg8KB21lc3NhZ2UYDiABKAlCDAoKX2V4aXRfY29kZSIlCg1DYW5jZWxSZXF1ZXN0EhQKDGV4ZWN1dGlvbl9pZBgBIAEoCSJECg5DYW5jZWxSZXNwb25zZRIyCglleGVjdXRpb24YASABKAsyHy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRpb24iFgoUTGlzdExhbmd1YWdlc1JlcXVlc3QiSgoVTGlzdExhbmd1YWdlc1Jlc3BvbnNlEjEKCWxhbmd1YWdlcxgBIAMoCzIeLm11c2NvZGUuZXhlY3V0aW9uLnYxLkxhbmd1YWdlIpIBCghMYW5ndWFnZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSDwoHYWxpYXNlcxgEIAMoCRISCgpleHRlbnNpb25zGAUgAygJEhEKCW1haW5fZmlsZRgGIAEoCRIQCghjb21waWxlZBgHIAEoCBIRCglhdmFpbGFibGUYCCABKAgi0QEKD0ludGVyYWN0UmVxdWVzdBIzCgRzcGVjGAEgASgLMiMubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uU3BlY0gAEg8KBXN0ZGluGAIgASgMSAASNwoLc3RkaW5fY2xvc2UYAyABKAsyIC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGRpbkNsb3NlSAASNAoGY2FuY2VsGAQgASgLMiIubXVzY29kZS5leGVjdXRpb24udjEuQ2FuY2VsU2lnbmFsSABCCQoHbWVzc2FnZSIMCgpTdGRpbkNsb3NlIg4KDENhbmNlbFNpZ25hbCK4AQoQSW50ZXJhY3RSZXNwb25zZRIzCgZzdGF0dXMYASABKAsyIS5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGF0dXNFdmVudEgAEjMKBm91dHB1dBgCIAEoCzIhLm11c2NvZGUuZXhlY3V0aW9uLnYxLk91dHB1dEV2ZW50SAASMQoGcmVzdWx0GAMgASgLMh8ubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uSABCBwoFZXZlbnQqngIKBlN0YXR1cxIWChJTVEFUVVNfVU5TUEVDSUZJRUQQABIRCg1TVEFUVVNfUVVFVUVEEAESEgoOU1RBVFVTX1JVTk5JTkcQAhIUChBTVEFUVVNfQ09NUExFVEVEEAMSGAoUU1RBVFVTX1JVTlRJTUVfRVJST1IQBBISCg5TVEFUVVNfVElNRU9VVBAFEhQKEFNUQVRVU19DUFVfTElNSVQQBhIXChNTVEFUVVNfTUVNT1JZX0xJTUlUEAcSFwoTU1RBVFVTX09VVFBVVF9MSU1JVBAIEhgKFFNUQVRVU19DT01QSUxFX0VSUk9SEAkSFAoQU1RBVFVTX0NBTkNFTExFRBAKEhkKFVNUQVRVU19JTlRFUk5BTF9FUlJPUhALKnwKDE91dHB1dFN0cmVhbRIdChlPVVRQVVRfU1RSRUFNX1VOU1BFQ0lGSUVEEAASGAoUT1VUUFVUX1NUUkVBTV9TVERPVVQQARIYChRPVVRQVVRfU1RSRUFNX1NUREVSUhACEhkKFU9VVFBVVF9TVFJFQU1fQ09NUElMRRADMrcEChBFeGVjdXRpb25TZXJ2aWNlElUKBlN1Ym1pdBIjLm11c2NvZGUuZXhlY3V0aW9uLnYxLlN1Ym1pdFJlcXVlc3QaJC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdWJtaXRSZXNwb25zZSIAEkwKA0dldBIgLm11c2NvZGUuZXhlY3V0aW9uLnYxLkdldFJlcXVlc3QaIS5tdXNjb2RlLmV4ZWN1dGlvbi52MS5HZXRSZXNwb25zZSIAEloKB0V4ZWN1dGUSJC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRlUmVxdWVzdBolLm11c2NvZGUuZXhlY3V0aW9uLnYxLkV4ZWN1dGVSZXNwb25zZSIAMAESVQoGQ2FuY2VsEiMubXVzY29kZS5leGVjdXRpb24udjEuQ2FuY2VsUmVxdWVzdBokLm11c2NvZGUuZXhlY3V0aW9uLnYxLkNhbmNlbFJlc3BvbnNlIgASagoNTGlzdExhbmd1YWdlcxIqLm11c2NvZGUuZXhlY3V0aW9uLnYxLkxpc3RMYW5ndWFnZXNSZXF1ZXN0GisubXVzY29kZS5leGVjdXRpb24udjEuTGlzdExhbmd1YWdlc1Jlc3BvbnNlIgASXwoISW50ZXJhY3QSJS5tdXNjb2RlLmV4ZWN1dGlvbi52MS5JbnRlcmFjdFJlcXVlc3QaJi5tdXNjb2RlLmV4ZWN1dGlvbi52MS5JbnRlcmFjdFJlc3BvbnNlIgAoATABYgZwcm90bzM");
 
 /**
  * File is a source file of an execution.
@@ -101,6 +101,13 @@ export type ExecutionSpec = Message<"muscode.execution.v1.ExecutionSpec"> & {
    * @generated from field: muscode.execution.v1.Limits limits = 6;
    */
   limits?: Limits | undefined;
+
+  /**
+   * Keep stdin open after `stdin` for data sent later (Interact, WebSocket `stdin`).
+   *
+   * @generated from field: bool interactive = 7;
+   */
+  interactive: boolean;
 };
 
 /**
@@ -385,6 +392,254 @@ export const ExecutionSchema: GenMessage<Execution> = /*@__PURE__*/
   messageDesc(file_muscode_execution_v1_execution, 11);
 
 /**
+ * CancelRequest names the execution to stop.
+ *
+ * @generated from message muscode.execution.v1.CancelRequest
+ */
+export type CancelRequest = Message<"muscode.execution.v1.CancelRequest"> & {
+  /**
+   * @generated from field: string execution_id = 1;
+   */
+  executionId: string;
+};
+
+/**
+ * Describes the message muscode.execution.v1.CancelRequest.
+ * Use `create(CancelRequestSchema)` to create a new message.
+ */
+export const CancelRequestSchema: GenMessage<CancelRequest> = /*@__PURE__*/
+  messageDesc(file_muscode_execution_v1_execution, 12);
+
+/**
+ * CancelResponse is the execution's state after the cancel was sent.
+ *
+ * @generated from message muscode.execution.v1.CancelResponse
+ */
+export type CancelResponse = Message<"muscode.execution.v1.CancelResponse"> & {
+  /**
+   * @generated from field: muscode.execution.v1.Execution execution = 1;
+   */
+  execution?: Execution | undefined;
+};
+
+/**
+ * Describes the message muscode.execution.v1.CancelResponse.
+ * Use `create(CancelResponseSchema)` to create a new message.
+ */
+export const CancelResponseSchema: GenMessage<CancelResponse> = /*@__PURE__*/
+  messageDesc(file_muscode_execution_v1_execution, 13);
+
+/**
+ * ListLanguagesRequest has no fields.
+ *
+ * @generated from message muscode.execution.v1.ListLanguagesRequest
+ */
+export type ListLanguagesRequest = Message<"muscode.execution.v1.ListLanguagesRequest"> & {
+};
+
+/**
+ * Describes the message muscode.execution.v1.ListLanguagesRequest.
+ * Use `create(ListLanguagesRequestSchema)` to create a new message.
+ */
+export const ListLanguagesRequestSchema: GenMessage<ListLanguagesRequest> = /*@__PURE__*/
+  messageDesc(file_muscode_execution_v1_execution, 14);
+
+/**
+ * ListLanguagesResponse lists the languages of the manifest.
+ *
+ * @generated from message muscode.execution.v1.ListLanguagesResponse
+ */
+export type ListLanguagesResponse = Message<"muscode.execution.v1.ListLanguagesResponse"> & {
+  /**
+   * @generated from field: repeated muscode.execution.v1.Language languages = 1;
+   */
+  languages: Language[];
+};
+
+/**
+ * Describes the message muscode.execution.v1.ListLanguagesResponse.
+ * Use `create(ListLanguagesResponseSchema)` to create a new message.
+ */
+export const ListLanguagesResponseSchema: GenMessage<ListLanguagesResponse> = /*@__PURE__*/
+  messageDesc(file_muscode_execution_v1_execution, 15);
+
+/**
+ * Language is a language that can be run.
+ *
+ * @generated from message muscode.execution.v1.Language
+ */
+export type Language = Message<"muscode.execution.v1.Language"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The version read from the sandbox image, empty while no live agent has it.
+   *
+   * @generated from field: string version = 3;
+   */
+  version: string;
+
+  /**
+   * @generated from field: repeated string aliases = 4;
+   */
+  aliases: string[];
+
+  /**
+   * @generated from field: repeated string extensions = 5;
+   */
+  extensions: string[];
+
+  /**
+   * @generated from field: string main_file = 6;
+   */
+  mainFile: string;
+
+  /**
+   * @generated from field: bool compiled = 7;
+   */
+  compiled: boolean;
+
+  /**
+   * True when a live runner agent has the language's image.
+   *
+   * @generated from field: bool available = 8;
+   */
+  available: boolean;
+};
+
+/**
+ * Describes the message muscode.execution.v1.Language.
+ * Use `create(LanguageSchema)` to create a new message.
+ */
+export const LanguageSchema: GenMessage<Language> = /*@__PURE__*/
+  messageDesc(file_muscode_execution_v1_execution, 16);
+
+/**
+ * InteractRequest is one message of an interactive session.
+ *
+ * @generated from message muscode.execution.v1.InteractRequest
+ */
+export type InteractRequest = Message<"muscode.execution.v1.InteractRequest"> & {
+  /**
+   * @generated from oneof muscode.execution.v1.InteractRequest.message
+   */
+  message: {
+    /**
+     * The first message: what to run (it runs as interactive).
+     *
+     * @generated from field: muscode.execution.v1.ExecutionSpec spec = 1;
+     */
+    value: ExecutionSpec;
+    case: "spec";
+  } | {
+    /**
+     * Bytes for the program's stdin.
+     *
+     * @generated from field: bytes stdin = 2;
+     */
+    value: Uint8Array;
+    case: "stdin";
+  } | {
+    /**
+     * Closes the program's stdin (end of file).
+     *
+     * @generated from field: muscode.execution.v1.StdinClose stdin_close = 3;
+     */
+    value: StdinClose;
+    case: "stdinClose";
+  } | {
+    /**
+     * Stops the program.
+     *
+     * @generated from field: muscode.execution.v1.CancelSignal cancel = 4;
+     */
+    value: CancelSignal;
+    case: "cancel";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message muscode.execution.v1.InteractRequest.
+ * Use `create(InteractRequestSchema)` to create a new message.
+ */
+export const InteractRequestSchema: GenMessage<InteractRequest> = /*@__PURE__*/
+  messageDesc(file_muscode_execution_v1_execution, 17);
+
+/**
+ * StdinClose closes the program's stdin.
+ *
+ * @generated from message muscode.execution.v1.StdinClose
+ */
+export type StdinClose = Message<"muscode.execution.v1.StdinClose"> & {
+};
+
+/**
+ * Describes the message muscode.execution.v1.StdinClose.
+ * Use `create(StdinCloseSchema)` to create a new message.
+ */
+export const StdinCloseSchema: GenMessage<StdinClose> = /*@__PURE__*/
+  messageDesc(file_muscode_execution_v1_execution, 18);
+
+/**
+ * CancelSignal stops the program.
+ *
+ * @generated from message muscode.execution.v1.CancelSignal
+ */
+export type CancelSignal = Message<"muscode.execution.v1.CancelSignal"> & {
+};
+
+/**
+ * Describes the message muscode.execution.v1.CancelSignal.
+ * Use `create(CancelSignalSchema)` to create a new message.
+ */
+export const CancelSignalSchema: GenMessage<CancelSignal> = /*@__PURE__*/
+  messageDesc(file_muscode_execution_v1_execution, 19);
+
+/**
+ * InteractResponse is one event of an interactive execution.
+ *
+ * @generated from message muscode.execution.v1.InteractResponse
+ */
+export type InteractResponse = Message<"muscode.execution.v1.InteractResponse"> & {
+  /**
+   * @generated from oneof muscode.execution.v1.InteractResponse.event
+   */
+  event: {
+    /**
+     * @generated from field: muscode.execution.v1.StatusEvent status = 1;
+     */
+    value: StatusEvent;
+    case: "status";
+  } | {
+    /**
+     * @generated from field: muscode.execution.v1.OutputEvent output = 2;
+     */
+    value: OutputEvent;
+    case: "output";
+  } | {
+    /**
+     * @generated from field: muscode.execution.v1.Execution result = 3;
+     */
+    value: Execution;
+    case: "result";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message muscode.execution.v1.InteractResponse.
+ * Use `create(InteractResponseSchema)` to create a new message.
+ */
+export const InteractResponseSchema: GenMessage<InteractResponse> = /*@__PURE__*/
+  messageDesc(file_muscode_execution_v1_execution, 20);
+
+/**
  * Status is the lifecycle state of an execution; every final status is also its verdict.
  *
  * @generated from enum muscode.execution.v1.Status
@@ -491,8 +746,10 @@ export const OutputStreamSchema: GenEnum<OutputStream> = /*@__PURE__*/
   enumDesc(file_muscode_execution_v1_execution, 1);
 
 /**
- * ExecutionService runs code for internal tools. Calls authenticate with a user's access
- * token in the `authorization` metadata (`Bearer <token>`).
+ * ExecutionService runs code for internal tools. Calls authenticate in the `authorization`
+ * metadata with `Bearer <token>`: an API key (`msk_…`, made at /api/v1/api-keys, scoped) or a
+ * user's access token (every scope). Submit, Execute, Interact and Cancel need the `execute`
+ * scope; Get and ListLanguages need `read`.
  *
  * @generated from service muscode.execution.v1.ExecutionService
  */
@@ -526,6 +783,38 @@ export const ExecutionService: GenService<{
     methodKind: "server_streaming";
     input: typeof ExecuteRequestSchema;
     output: typeof ExecuteResponseSchema;
+  },
+  /**
+   * Cancel stops a queued or running execution; its result has status CANCELLED.
+   *
+   * @generated from rpc muscode.execution.v1.ExecutionService.Cancel
+   */
+  cancel: {
+    methodKind: "unary";
+    input: typeof CancelRequestSchema;
+    output: typeof CancelResponseSchema;
+  },
+  /**
+   * ListLanguages lists the languages that can be run, with their versions.
+   *
+   * @generated from rpc muscode.execution.v1.ExecutionService.ListLanguages
+   */
+  listLanguages: {
+    methodKind: "unary";
+    input: typeof ListLanguagesRequestSchema;
+    output: typeof ListLanguagesResponseSchema;
+  },
+  /**
+   * Interact runs an interactive execution: the first request carries the spec, later ones
+   * stdin, stdin_close or cancel. Responses are the events of Execute. Closing the request
+   * stream closes the program's stdin.
+   *
+   * @generated from rpc muscode.execution.v1.ExecutionService.Interact
+   */
+  interact: {
+    methodKind: "bidi_streaming";
+    input: typeof InteractRequestSchema;
+    output: typeof InteractResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_muscode_execution_v1_execution, 0);

@@ -1,0 +1,34 @@
+import { Code, ConnectError, type HandlerContext } from '@connectrpc/connect';
+import { errors } from '../../errors.js';
+import { apiKeyPrefix, type ApiKeyService } from '../../modules/api-keys/service.js';
+import type { ApiKeyScope } from '../../modules/api-keys/model.js';
+import type { TokenService } from '../../modules/auth/tokens.js';
+import { bearer } from '../errors.js';
+
+export interface RpcCaller {
+  userId: string;
+  /** Set when the call came with an API key rather than a user's access token. */
+  apiKeyId?: string;
+}
+
+/**
+ * The caller of an ExecutionService call: `authorization: Bearer <API key | access token>`.
+ * An access token carries every scope; an API key only those it was made with.
+ */
+export function createRpcAuth(deps: { tokens: TokenService; apiKeys: ApiKeyService }) {
+  return async (ctx: HandlerContext, scope: ApiKeyScope): Promise<RpcCaller> => {
+    const token = bearer(ctx.requestHeader);
+    if (!token) throw errors.unauthorized('Send `authorization: Bearer <API key or access token>`.');
+    if (token.startsWith(apiKeyPrefix)) {
+      const key = await deps.apiKeys.authenticate(token);
+      if (!key.scopes.includes(scope)) {
+        throw new ConnectError(`this API key lacks the "${scope}" scope`, Code.PermissionDenied);
+      }
+      return { userId: key.userId, apiKeyId: key.keyId };
+    }
+    const claims = await deps.tokens.verifyAccess(token);
+    return { userId: claims.userId };
+  };
+}
+
+export type RpcAuth = ReturnType<typeof createRpcAuth>;

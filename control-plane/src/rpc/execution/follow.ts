@@ -1,0 +1,68 @@
+import { create } from '@bufbuild/protobuf';
+import type { Redis } from 'ioredis';
+import {
+  ExecuteResponseSchema,
+  OutputStream,
+  Status,
+  type ExecuteResponse,
+} from '@muscode/proto/execution/v1';
+import type { Streams } from '../../infra/streams.js';
+import type { ExecutionService } from '../../modules/executions/service.js';
+import { toStatus, viewToExecution } from '../execution-convert.js';
+
+const outputStreams = {
+  stdout: OutputStream.STDOUT,
+  stderr: OutputStream.STDERR,
+  compile: OutputStream.COMPILE,
+} as const;
+
+/**
+ * The events of an execution, from its queued status to its result, read from its Redis
+ * stream. Used by Execute and Interact, whose responses have the same shape.
+ */
+export async function* followExecution(deps: {
+  executions: ExecutionService;
+  streams: Streams;
+  redis: Redis;
+  userId: string;
+  executionId: string;
+  signal: AbortSignal;
+}): AsyncGenerator<ExecuteResponse> {
+  const { executionId } = deps;
+  yield create(ExecuteResponseSchema, {
+    event: { case: 'status', value: { executionId, status: Status.QUEUED } },
+  });
+  // XREAD BLOCK holds its connection, so each follower gets one of its own.
+  const conn = deps.redis.duplicate();
+  try {
+    let after = '0';
+    while (!deps.signal.aborted) {
+      const events = await deps.streams.readEvents(conn, executionId, after, 5000);
+      for (const { id, event } of events) {
+        after = id;
+        if (event.type === 'status') {
+          yield create(ExecuteResponseSchema, {
+            event: { case: 'status', value: { executionId, status: toStatus(event.status) } },
+          });
+        } else if (event.type === 'output') {
+          yield create(ExecuteResponseSchema, {
+            event: {
+              case: 'output',
+              value: {
+                stream: outputStreams[event.stream],
+                data: Buffer.from(event.data, 'base64'),
+                seq: event.seq,
+              },
+            },
+          });
+        } else {
+          const v = await deps.executions.get(deps.userId, executionId);
+          yield create(ExecuteResponseSchema, { event: { case: 'result', value: viewToExecution(v) } });
+          return;
+        }
+      }
+    }
+  } finally {
+    conn.disconnect();
+  }
+}
