@@ -9,7 +9,7 @@ import {
   type HeartbeatRequest,
   type ReportRequest,
 } from '@muscode/proto/runner/v1';
-import { createAsyncQueue } from './async-queue.js';
+import { createReplayLog } from './replay-log.js';
 
 export type ReportEvent = MessageInitShape<typeof ReportRequestSchema>['event'];
 
@@ -29,7 +29,10 @@ export function createControlPlane(opts: {
   runnerToken: string;
   runnerId: string;
   log: Logger;
+  /** How long one attempt's report keeps reconnecting before the attempt gives up. */
+  retryForMs?: number;
 }): ControlPlane {
+  const retryForMs = opts.retryForMs ?? 120_000;
   const auth: Interceptor = (next) => (req) => {
     req.header.set('authorization', `Bearer ${opts.runnerToken}`);
     return next(req);
@@ -41,50 +44,45 @@ export function createControlPlane(opts: {
 
   return {
     open(executionId, attempt) {
+      const log = opts.log.child({ executionId, attempt });
+      const events = createReplayLog<ReportRequest>();
       let seq = 0;
-      const sent: ReportRequest[] = [];
-      const queue = createAsyncQueue<ReportRequest>();
-      const first = client.report(queue);
-      // Swallowed here and seen in finish(): a failed stream must not crash the agent.
-      first.catch(() => undefined);
+
+      /**
+       * Streams the attempt's events until `finish`, reconnecting when the stream breaks (the
+       * control-plane restarted, or a load balancer moved us). A new stream resends the events
+       * from the start: the control-plane records the last seq of each execution and attempt in
+       * Redis and skips what it already has, so nothing is lost or doubled, whichever instance
+       * answers.
+       */
+      const delivered = (async () => {
+        let brokeAt: number | undefined;
+        for (let failures = 0; ; failures++) {
+          try {
+            await client.report(events.read());
+            if (brokeAt !== undefined) log.info({ failures }, 'report stream resumed and delivered');
+            return;
+          } catch (err) {
+            brokeAt ??= Date.now();
+            if (Date.now() - brokeAt > retryForMs) throw err;
+            log.warn({ err: (err as Error).message, failures }, 'report stream broke; reconnecting');
+            await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** failures, 2000)));
+          }
+        }
+      })();
+      // Seen in finish(): a failed stream must not crash the agent.
+      delivered.catch(() => undefined);
+
       return {
         send(event) {
           seq += 1;
-          const req = create(ReportRequestSchema, {
-            executionId,
-            attempt,
-            runnerId: opts.runnerId,
-            seq,
-            event,
-          });
-          sent.push(req);
-          queue.push(req);
+          events.push(
+            create(ReportRequestSchema, { executionId, attempt, runnerId: opts.runnerId, seq, event }),
+          );
         },
         async finish() {
-          queue.close();
-          try {
-            await first;
-            return;
-          } catch (err) {
-            opts.log.warn({ err: (err as Error).message, executionId }, 'report stream failed; retrying');
-          }
-          // The live stream broke. The lifecycle events carry everything that matters (the
-          // final one has the whole output), and the control-plane fences repeats, so resend
-          // those until they land.
-          const essential = sent.filter((r) => r.event.case === 'started' || r.event.case === 'finished');
-          for (let attemptNo = 1; ; attemptNo++) {
-            try {
-              await client.report(
-                (async function* () {
-                  yield* essential;
-                })(),
-              );
-              return;
-            } catch (err) {
-              if (attemptNo >= 8) throw err;
-              await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attemptNo, 5000)));
-            }
-          }
+          events.close();
+          await delivered;
         },
       };
     },
