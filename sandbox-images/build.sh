@@ -72,7 +72,11 @@ for (const lang of doc.languages) {
   byImage.get(image).push(lang);
 }
 for (const [image, langs] of byImage) {
-  const hash = createHash("sha256").update(JSON.stringify(langs)).digest("hex");
+  // An image depends on its languages only through the labels the build writes: their ids and
+  // version commands. Commands, limits and self-tests can change without a rebuild.
+  const hash = createHash("sha256")
+    .update(JSON.stringify(langs.map((l) => [l.id, l.versionCommand])))
+    .digest("hex");
   console.log(`image ${image} ${hash}`);
   for (const l of langs) console.log(`version ${image} ${l.id} ${JSON.stringify(l.versionCommand)}`);
 }
