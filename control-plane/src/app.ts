@@ -3,6 +3,7 @@ import { node } from '@elysiajs/node';
 import type { LanguageManifest, Logger, Registry } from '@muscode/common';
 import type { Redis } from 'ioredis';
 import { readJsonBody } from './http/body.js';
+import { openapiDocs } from './http/openapi.js';
 import { rateLimitHook, type RateLimits } from './http/rate-limit-hook.js';
 import type { RateLimiter } from './http/rate-limit.js';
 import { toErrorResponse } from './http/error-envelope.js';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps) {
       if (retryAfterSeconds !== undefined) set.headers['retry-after'] = String(retryAfterSeconds);
       return body;
     })
+    .use(openapiDocs())
     .group('/api/v1', (api) =>
       api
         .use(authRoutes(deps.auth, deps.tokens))

@@ -9,7 +9,7 @@ const projectParams = t.Object({ projectId: t.String({ maxLength: 64 }) });
 export function commentRoutes(comments: CommentService, tokens: TokenService) {
   return new Elysia({ prefix: '/projects/:projectId/comments' })
     .get(
-      '/',
+      '',
       async ({ params, query, headers }) => {
         const caller = await optionalCaller(headers, tokens);
         return { success: true, data: await comments.list(caller?.userId ?? null, params.projectId, query) };
@@ -17,7 +17,7 @@ export function commentRoutes(comments: CommentService, tokens: TokenService) {
       { params: projectParams, query: commentListQuery },
     )
     .post(
-      '/',
+      '',
       async ({ params, body, headers, set }) => {
         const caller = await authenticate(headers, tokens);
         const data = await comments.create(caller.userId, params.projectId, body.content, body.parentId);

@@ -19,7 +19,7 @@ export function fileRoutes(files: FileService, tokens: TokenService) {
       { params: fileParams },
     )
     .post(
-      '/',
+      '',
       async ({ params, body, headers, set }) => {
         const caller = await authenticate(headers, tokens);
         const data = await files.create(caller.userId, params.projectId, body);

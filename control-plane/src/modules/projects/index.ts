@@ -24,14 +24,14 @@ export function projectRoutes(projects: ProjectService, tokens: TokenService) {
   return new Elysia({ prefix: '/projects' })
     .derive(async ({ headers }) => ({ caller: await authenticate(headers, tokens) }))
     .get(
-      '/',
+      '',
       async ({ query, caller }) => ({ success: true, data: await projects.list(caller.userId, query) }),
       {
         query: listQuery,
       },
     )
     .post(
-      '/',
+      '',
       async ({ body, caller, set }) => {
         set.status = 201;
         return { success: true, data: await projects.create(caller.userId, body) };
