@@ -30,6 +30,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# nginx only for `nginx -t` of deploy/nginx in the test suite: installed without being started
+# (a policy-rc.d that refuses service starts, removed again unless the machine had one).
+if ! command -v nginx >/dev/null 2>&1; then
+  log "installing nginx-light (config checks only; not started)"
+  own_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
+  [ "$own_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+fi
+
 # --- Docker with runsc ----------------------------------------------------------------------
 # Merge our runtime into daemon.json rather than replacing the file.
 mkdir -p /etc/docker
