@@ -10,6 +10,8 @@ export const jobSchema = z.object({
   language: z.string(),
   files: z.array(z.object({ path: z.string(), content: z.string() })).min(1),
   mainFile: z.string(),
+  /** Command-line arguments of the program, after the language's run command. */
+  args: z.array(z.string()).optional(),
   /** Base64 of the program's stdin. */
   stdin: z.string(),
   /**

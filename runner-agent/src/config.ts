@@ -3,6 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { env, loadEnvConfig } from '@muscode/common';
 
+const isolations = ['sandbox', 'owner', 'jail'] as const;
+type Isolation = (typeof isolations)[number];
+
 /** Every setting of a runner agent, read once in main.ts from AGENT_* variables. */
 export function loadConfig(source: NodeJS.ProcessEnv) {
   return loadEnvConfig(
@@ -25,6 +28,29 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       allowUnsafeRuntime: env.bool(false),
       /** Memory the sandbox itself needs on top of the user's limit (gVisor's own ~15–20 MiB). */
       sandboxMemoryOverheadMb: env.int(32, 0),
+      /**
+       * Isolation level (README, "Isolation levels"): `sandbox` = a fresh never-used sandbox per
+       * run; `owner` = a wiped sandbox serves the same owner's next runs; `jail` = a pooled
+       * sandbox runs many executions, each in its own jail.
+       */
+      isolation: env
+        .string('sandbox')
+        .refine((v) => (isolations as readonly string[]).includes(v), 'must be sandbox, owner or jail')
+        .transform((v) => v as Isolation),
+      /** Pre-started never-used sandboxes kept per image (0 = start one per job). */
+      poolSize: env.int(2, 0),
+      /** Images that get a pool: comma-separated manifest image names, or `*` for all. */
+      poolImages: env.string('python,javascript'),
+      /** owner/jail: a sandbox is recycled after this many executions… */
+      recycleRuns: env.int(50, 1),
+      /** …or after this many milliseconds. */
+      recycleMs: env.int(120_000, 1000),
+      /** Sandbox starts at once (each costs ~1 CPU-second under runsc); default: the cores. */
+      startConcurrency: env.int(availableParallelism(), 1),
+      /** Time the launcher has to wipe a reused sandbox before it is discarded instead. */
+      wipeTimeoutMs: env.int(3000, 100),
+      /** Memory cgroup (v1) folder of Docker's containers, for peak memory. */
+      cgroupMemoryRoot: env.string('/sys/fs/cgroup/memory/docker'),
       /** Time allowed for a sandbox to start and take its files, on top of the job's limits. */
       startGraceMs: env.int(5000, 100),
       /** How long a read of the job stream blocks. */

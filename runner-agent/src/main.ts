@@ -13,8 +13,11 @@ import { loadConfig } from './config.js';
 import { createHostReaper } from './consumer/host-reaper.js';
 import { createJobConsumer } from './consumer/job-consumer.js';
 import { createAgentMetrics } from './metrics/agent-metrics.js';
+import { launcherLabel, launcherVersion, sandboxSpec } from './engine/container-spec.js';
 import { runJob } from './engine/run-job.js';
+import { createWarmPool } from './pool/warm-pool.js';
 import { createControlPlane } from './report/control-plane.js';
+import { createCgroupMemory } from './sandbox/cgroup.js';
 import { createDockerDriver } from './sandbox/docker.js';
 
 const config = loadConfig(process.env);
@@ -33,7 +36,11 @@ await driver.ping();
 const reaped = await driver.reap(config.id);
 if (reaped > 0) log.info({ reaped }, 'removed sandboxes left by an earlier run of this agent');
 
-const images = await driver.images();
+// Only images with the launcher protocol this agent speaks: an older launcher would run the
+// program as its own uid (sandbox-images/launcher/PROTOCOL.md, "Process rules").
+const images = new Map(
+  [...(await driver.images())].filter(([, labels]) => labels[launcherLabel] === launcherVersion),
+);
 const languages = manifest.languages.flatMap((l) => {
   const labels = images.get(sandboxImageName(l.image));
   return labels ? [{ languageId: l.id, version: labels[versionLabel(l.id)] ?? '' }] : [];
@@ -50,6 +57,50 @@ const controlPlane = createControlPlane({
 });
 
 const cleanups = new Set<Promise<unknown>>();
+const track = (p: Promise<unknown>) => {
+  const tracked = p.catch((err: unknown) => log.warn({ err }, 'sandbox removal failed'));
+  cleanups.add(tracked);
+  void tracked.finally(() => cleanups.delete(tracked));
+};
+
+// Pooled sandboxes are made with the manifest's default limits; their container-level ulimits
+// and pids limit at the maxima, since the launcher sets each step's own below them.
+const lm = manifest.limits;
+const poolLimits = {
+  timeoutMs: lm.timeoutSeconds.default * 1000,
+  compileTimeoutMs: lm.compileTimeoutSeconds.default * 1000,
+  memoryMb: lm.memoryMb.default,
+  cpus: lm.cpus.default,
+  processes: lm.processes.max,
+  openFiles: lm.openFiles.max,
+  fileSizeBytes: lm.fileSizeBytes.max,
+  workspaceMb: lm.workspaceMb.default,
+  outputBytes: lm.outputBytes.default,
+};
+const specBase = {
+  runtime: config.runtime,
+  runnerId: config.id,
+  memoryOverheadMb: config.sandboxMemoryOverheadMb,
+};
+const pooledImages = new Set(config.poolImages.split(',').map((s) => s.trim()));
+const pool = createWarmPool({
+  driver,
+  specFor: (image) => sandboxSpec({ ...specBase, image, limits: poolLimits, isolation: config.isolation }),
+  images: [...new Set(manifest.languages.map((l) => l.image))]
+    .filter((name) => pooledImages.has('*') || pooledImages.has(name))
+    .map(sandboxImageName)
+    .filter((image) => images.has(image)),
+  config: {
+    isolation: config.isolation,
+    size: config.poolSize,
+    maxRuns: config.recycleRuns,
+    maxAgeMs: config.recycleMs,
+    startConcurrency: config.startConcurrency,
+  },
+  log: log.child({ component: 'pool' }),
+  track,
+});
+const cgroup = createCgroupMemory(config.cgroupMemoryRoot);
 const reclaimIdleMs =
   config.reclaimIdleMs ||
   (manifest.limits.timeoutSeconds.max + manifest.limits.compileTimeoutSeconds.max) * 1000 +
@@ -84,21 +135,17 @@ const consumer = createJobConsumer({
     metrics.timeAttempt(() =>
       runJob(
         {
-          driver,
+          pool,
           controlPlane,
           redis,
           redisPrefix: config.redisPrefix,
           manifest,
-          runnerId: config.id,
-          runtime: config.runtime,
-          memoryOverheadMb: config.sandboxMemoryOverheadMb,
+          poolLimits,
+          specBase,
           startGraceMs: config.startGraceMs,
+          wipeTimeoutMs: config.wipeTimeoutMs,
+          cgroup,
           hasImage: (image) => images.has(image),
-          track: (p) => {
-            const tracked = p.catch((err: unknown) => log.warn({ err }, 'sandbox removal failed'));
-            cleanups.add(tracked);
-            void tracked.finally(() => cleanups.delete(tracked));
-          },
           log,
         },
         job,
@@ -147,6 +194,7 @@ async function beat(): Promise<void> {
 }
 
 await hostReaper.start();
+pool.fill();
 consumer.start();
 await beat();
 const metricsServer = await serveMetrics(metrics.registry, config.metricsHost, config.metricsPort);
@@ -158,6 +206,8 @@ log.info(
     runtime: config.runtime,
     reclaimIdleMs,
     metricsPort: metricsServer.port,
+    isolation: config.isolation,
+    poolSize: config.poolSize,
   },
   'runner agent started',
 );
@@ -172,6 +222,7 @@ onShutdown(log, async () => {
     await driver.reap(config.id).catch(() => undefined);
   }
   clearTimeout(heartbeatTimer);
+  pool.stop();
   await Promise.allSettled([...cleanups]);
   await hostReaper.stop();
   await metricsServer.close();

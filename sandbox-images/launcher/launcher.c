@@ -1,9 +1,11 @@
 /*
- * MUSCode sandbox launcher: the first and only process of a sandbox container (PID 1, uid
- * 1000, under gVisor). It takes the files, commands and limits of one submission as frames on
- * stdin, runs the optional compile step and the run step, and streams their output back as
- * frames on stdout. The wire format and the rules are in PROTOCOL.md next to this file. Where
- * it leaves room, this file decides:
+ * MUSCode sandbox launcher: the first process of a sandbox container (PID 1, root inside
+ * gVisor with a handful of capabilities). It takes the files, commands and limits of a
+ * submission as frames on stdin, runs the optional compile step and the run step as an
+ * unprivileged uid without capabilities, and streams their output back as frames on stdout.
+ * With `reuse=1` it wipes the sandbox afterwards and serves the next submission; with `jail=1`
+ * every step runs in fresh PID, network, UTS and IPC namespaces under a uid of its own. The wire format and the rules
+ * are in PROTOCOL.md next to this file. Where it leaves room, this file decides:
  *  - Frames outside their phase (I/E/K before G, F/C/R/L/G after it), a second C or R, a
  *    payload on E/K/G, I after E, and EOF before G or inside a frame are protocol errors.
  *  - compile_output_max works like stdout_max: past it the compiler is killed, output_limit=1.
@@ -16,6 +18,8 @@
  *    session; every exec failure is exit 127; the launcher refuses to start unless PID 1.
  *  - kill(-1) is called by the launcher itself rather than a forked helper: Linux and gVisor
  *    both skip the caller as well as PID 1, so the effect is the same without a fork.
+ *  - Between submissions of a reused sandbox, late I/E/K frames of the previous one are
+ *    skipped; EOF between submissions ends the launcher with status 0.
  *
  * Single-threaded by design: one poll() loop owns every descriptor, and every frame is written
  * to stdout whole before the next one starts, so frames can never interleave.
@@ -31,7 +35,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <dirent.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -45,6 +54,11 @@
 #define CHUNK 65536
 #define DRAIN_MS 100
 #define EXEC_FAILED 127
+/* The uid of sandbox and owner mode (the image's `runner` user); jail mode uses JAIL_UID_BASE
+ * plus the submission's number, so no two submissions of one sandbox share a uid. */
+#define RUNNER_UID 1000
+#define JAIL_UID_BASE 20000
+#define JAIL_UIDS 40000
 
 extern char **environ;
 
@@ -147,7 +161,7 @@ struct limits {
     uint64_t stdout_max, stderr_max, compile_output_max;
 };
 
-static struct limits lim = {
+static const struct limits default_limits = {
     .compile_wall_ms = 10000,
     .compile_cpu_ms = 10000,
     .run_wall_ms = 5000,
@@ -159,6 +173,17 @@ static struct limits lim = {
     .stderr_max = 65536,
     .compile_output_max = 65536,
 };
+static struct limits lim;
+
+/* Per submission: its number (from 0), the uid its steps run as, and the workspace folder the
+ * launcher writes its files into (/workspace itself, or /workspace/.jail-<n> in jail mode). */
+static unsigned long job_seq;
+/* The sandbox's mode, from MUSCODE_LAUNCHER_MODE in the container's environment (set by the
+ * agent, never by a submission): reuse = serve submissions one after another, jail = run
+ * each in namespaces of its own. */
+static int mode_reuse, mode_jail;
+static uid_t job_uid = RUNNER_UID;
+static char job_dir[64];
 
 static char **compile_argv; /* NULL: no compile step */
 static char **run_argv;
@@ -202,18 +227,26 @@ static void reap(void) {
     }
 }
 
-/* Kills every process we may signal. kill(-1) never reaches the caller nor PID 1, and the
- * sandbox has a single uid, so this is "everything but the launcher": the step's process group
- * and anything that left it (setsid, daemons, double forks). Returns 0 once nothing is left.
- * Processes that are still dying (or zombies not yet reaped) count as left, so the callers
- * repeat it from their loop until it reports nothing, which also catches a child forked while
- * the previous sweep ran. */
+/* Kills every process but the launcher. kill(-1) never reaches the caller nor PID 1, and the
+ * launcher is root with CAP_KILL, so this is the step's process group and anything that left
+ * it (setsid, daemons, double forks, a jail's whole PID namespace). Returns 0 once nothing is
+ * left. Processes that are still dying (or zombies not yet reaped) count as left, so the
+ * callers repeat it from their loop until it reports nothing, which also catches a child
+ * forked while the previous sweep ran. */
 static int kill_all(void) {
     reap();
     if (kill(-1, SIGKILL) == 0) return 1;
-    if (errno == ESRCH) return 0;
-    /* EPERM would mean a process of another uid (a root `docker exec`): not ours to stop. */
-    return 0;
+    return 0; /* ESRCH: nothing left */
+}
+
+/* Sweeps until nothing is left; a process that will not die ends the sandbox (never handed on
+ * to another step or submission). */
+static void kill_everything(void) {
+    for (int i = 0; i < 2000; i++) {
+        if (!kill_all()) return;
+        usleep(1000);
+    }
+    fatal("processes of the step survived SIGKILL for 2 s");
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -341,26 +374,48 @@ static void parse_limits(char *p) {
     }
 }
 
-static void read_header(char *type, uint32_t *len) {
+/* Returns 0 at a clean EOF between submissions of a reused sandbox. */
+static int read_header(char *type, uint32_t *len, int first) {
     unsigned char h[5];
     size_t n = read_full(STDIN_FILENO, h, sizeof h);
+    if (n == 0 && first && job_seq > 0) return 0;
     if (n == 0) fatal("protocol error: stdin ended before G");
     if (n != sizeof h) fatal("protocol error: stdin ended inside a frame header");
-    if (!memchr("FCRLG", h[0], 5) || h[0] == 0)
+    int late = job_seq > 0 && memchr("IEK", h[0], 3) && h[0] != 0;
+    if ((!memchr("FCRLG", h[0], 5) || h[0] == 0) && !late)
         fatal("protocol error: frame type 0x%02x not allowed before G", h[0]);
     *type = (char)h[0];
     *len = (uint32_t)h[1] << 24 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 8 | (uint32_t)h[4];
     if (*len > MAX_PAYLOAD) fatal("protocol error: %c frame of %u bytes is over 64 MiB", *type, *len);
+    return 1;
+}
+
+static void skip_payload(uint32_t len) {
+    static char buf[CHUNK];
+    while (len > 0) {
+        size_t n = len > sizeof buf ? sizeof buf : len;
+        if (read_full(STDIN_FILENO, buf, n) != n) fatal("protocol error: stdin ended inside a frame");
+        len -= (uint32_t)n;
+    }
 }
 
 /* Reads frames until G, with plain blocking reads: nothing runs yet, so there is nothing else
- * to watch. Reads never go past G, so the run phase starts exactly at the next frame. */
-static void setup_phase(void) {
+ * to watch. Reads never go past G, so the run phase starts exactly at the next frame. Returns
+ * 0 if stdin ended cleanly before the first frame of a later submission. */
+static int setup_phase(void) {
+    int first = 1; /* no frame of this submission yet */
     while (1) {
         char type;
         uint32_t len;
-        read_header(&type, &len);
+        if (!read_header(&type, &len, first)) return 0;
+        first = type == 'I' || type == 'E' || type == 'K';
         switch (type) {
+        case 'I':
+        case 'E':
+        case 'K':
+            /* Input or a cancel that reached us after the previous submission ended. */
+            skip_payload(len);
+            break;
         case 'F':
             read_file_frame(len);
             break;
@@ -381,7 +436,7 @@ static void setup_phase(void) {
         case 'G':
             if (len != 0) fatal("protocol error: G frame with a payload");
             if (!run_argv) fatal("protocol error: G before R");
-            return;
+            return 1;
         default:
             fatal("protocol error: frame type 0x%02x not allowed before G", (unsigned char)type);
         }
@@ -477,26 +532,86 @@ static void read_launcher_stdin(void) {
 /* ------------------------------------------------------------------------------------------ */
 /* Steps                                                                                       */
 
+static char home_env[80] = "HOME=" WORKSPACE;
 static char *fresh_env[] = {
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    "HOME=" WORKSPACE,
+    home_env,
     "TMPDIR=/tmp",
     "LANG=C.UTF-8",
     NULL,
 };
 
 static void child_limit(int resource, uint64_t soft, uint64_t hard) {
-    /* An unprivileged process cannot raise its hard limit; a request above it just keeps the
-     * stricter limit that is already there. */
-    struct rlimit cur, rl;
-    if (getrlimit(resource, &cur) == 0 && cur.rlim_max != RLIM_INFINITY) {
-        if (hard > cur.rlim_max) hard = cur.rlim_max;
-        if (soft > hard) soft = hard;
-    }
-    rl.rlim_cur = (rlim_t)soft;
-    rl.rlim_max = (rlim_t)hard;
+    struct rlimit rl = {.rlim_cur = (rlim_t)soft, .rlim_max = (rlim_t)hard};
     if (setrlimit(resource, &rl) < 0) {
         dprintf(STDERR_FILENO, "launcher: setrlimit(%d): %s\n", resource, strerror(errno));
+        _exit(EXEC_FAILED);
+    }
+}
+
+/* The step's process becomes job_uid with no supplementary groups and no capability left in
+ * any set: the effective and permitted sets empty on the switch away from uid 0, the ambient
+ * and bounding sets cleared first, and no-new-privileges (set by Docker, set again here) keeps
+ * setuid binaries from giving any back. Every failure ends the child before exec. */
+static void drop_privileges(void) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) goto fail;
+    /* gVisor may not know every capability number the headers do: EINVAL past its last. */
+    for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) goto fail;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) goto fail;
+    if (setgroups(0, NULL) < 0) goto fail;
+    if (setresgid(job_uid, job_uid, job_uid) < 0) goto fail;
+    if (setresuid(job_uid, job_uid, job_uid) < 0) goto fail;
+    uid_t r, e, s;
+    if (getresuid(&r, &e, &s) < 0 || r != job_uid || e != job_uid || s != job_uid) goto fail;
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &hdr, data) < 0) goto fail;
+    for (int i = 0; i < 2; i++)
+        if (data[i].effective || data[i].permitted || data[i].inheritable) goto fail;
+    return;
+fail:
+    dprintf(STDERR_FILENO, "launcher: cannot drop privileges: %s\n", strerror(errno));
+    _exit(EXEC_FAILED);
+}
+
+/* Mirrors a child's end as our own, so the launcher's wait4 sees what the jailed program did. */
+static void exit_like(int status) {
+    if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+    int sig = WTERMSIG(status);
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigaction(sig, &dfl, NULL);
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, sig);
+    sigprocmask(SIG_UNBLOCK, &only, NULL);
+    raise(sig);
+    _exit(128 + sig);
+}
+
+/* Jail mode: new PID, network, UTS and IPC namespaces. The forked child stays outside as a
+ * keeper that waits for the program and mirrors its end (the launcher's wait4 then sees the
+ * program's status, and the rusage of everything the keeper reaped); the program is PID 1 of
+ * its namespace, so when it ends, the kernel kills whatever it left. No mount namespace: on
+ * gVisor 2022-12 a mount made in a child mount namespace shows up in the parent's (measured),
+ * so the jail's files are kept apart by uid instead: its own 0700 folder and its own uid. */
+static void enter_jail(void) {
+    if (unshare(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC) < 0) {
+        dprintf(STDERR_FILENO, "launcher: unshare: %s\n", strerror(errno));
+        _exit(EXEC_FAILED);
+    }
+    pid_t pid = fork();
+    if (pid < 0) _exit(EXEC_FAILED);
+    if (pid > 0) {
+        /* The keeper holds no descriptor: the step's pipes end when the program's processes do. */
+        for (int fd = 0; fd < 1024; fd++) close(fd);
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+            if (errno != EINTR) _exit(EXEC_FAILED);
+        exit_like(status);
+    }
+    if (sethostname("jail", 4) < 0) {
+        dprintf(STDERR_FILENO, "launcher: jail hostname: %s\n", strerror(errno));
         _exit(EXEC_FAILED);
     }
 }
@@ -522,14 +637,12 @@ static void exec_child(char **argv, int in_fd, int out_fd, int err_fd, uint64_t 
     if (dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0)
         _exit(EXEC_FAILED);
 
-    if (chdir(WORKSPACE) < 0) {
-        dprintf(STDERR_FILENO, "launcher: cannot enter %s: %s\n", WORKSPACE, strerror(errno));
-        _exit(EXEC_FAILED);
-    }
+    if (mode_jail) enter_jail();
 
     /* RLIMIT_CPU counts whole seconds: round up so the step gets at least what it asked for.
      * SIGXCPU at the soft limit is the polite stop; the hard limit one second later is
-     * SIGKILL for a program that catches or ignores SIGXCPU. */
+     * SIGKILL for a program that catches or ignores SIGXCPU. RLIMIT_NPROC counts the
+     * processes of job_uid, which only this submission uses. */
     uint64_t cpu_s = (cpu_ms + 999) / 1000;
     if (cpu_s == 0) cpu_s = 1;
     child_limit(RLIMIT_CPU, cpu_s, cpu_s + 1);
@@ -537,6 +650,12 @@ static void exec_child(char **argv, int in_fd, int out_fd, int err_fd, uint64_t 
     child_limit(RLIMIT_NOFILE, lim.nofile, lim.nofile);
     child_limit(RLIMIT_NPROC, lim.nproc, lim.nproc);
     child_limit(RLIMIT_CORE, 0, 0);
+    drop_privileges();
+    /* After the drop: the workspace may be the submission's own 0700 folder. */
+    if (chdir(job_dir) < 0) {
+        dprintf(STDERR_FILENO, "launcher: cannot enter %s: %s\n", job_dir, strerror(errno));
+        _exit(EXEC_FAILED);
+    }
 
     /* execvp searches the PATH of the environment it runs in, so switch environments first. */
     environ = fresh_env;
@@ -719,8 +838,8 @@ static int run_step(int is_compile) {
     close_fd(&in_fd);
     close_fd(&out.fd);
     close_fd(&err.fd);
-    /* Leftovers cannot survive into the next step or past our exit. */
-    for (int i = 0; i < 200 && kill_all(); i++) usleep(1000);
+    /* Leftovers cannot survive into the next step, the next submission or our exit. */
+    kill_everything();
     main_pid = -1;
 
     struct rusage *ru = &main_usage;
@@ -743,15 +862,140 @@ static int run_step(int is_compile) {
 
 /* ------------------------------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------------------------------ */
+/* Between submissions of a reused sandbox                                                      */
+
+/* Removes everything inside dirfd (not dirfd itself), as the submission's fsuid. A folder the
+ * program made unreadable is opened up first: its owner may always chmod it. */
+static void empty_dir(int dirfd, const char *what) {
+    DIR *d = fdopendir(dirfd);
+    if (!d) fatal("wiping %s: %s", what, strerror(errno));
+    struct dirent *e;
+    while ((errno = 0, e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (unlinkat(dirfd, e->d_name, 0) == 0) continue;
+        if (errno != EISDIR && errno != EPERM) fatal("wiping %s/%s: %s", what, e->d_name, strerror(errno));
+        fchmodat(dirfd, e->d_name, 0700, 0);
+        int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0) fatal("wiping %s/%s: %s", what, e->d_name, strerror(errno));
+        empty_dir(sub, what);
+        if (unlinkat(dirfd, e->d_name, AT_REMOVEDIR) < 0) fatal("wiping %s/%s: %s", what, e->d_name, strerror(errno));
+        rewinddir(d);
+    }
+    if (errno) fatal("wiping %s: %s", what, strerror(errno));
+    closedir(d);
+}
+
+static void wipe(const char *path, int remove_itself) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return;
+        fatal("wiping %s: %s", path, strerror(errno));
+    }
+    empty_dir(fd, path);
+    if (remove_itself && rmdir(path) < 0) fatal("removing %s: %s", path, strerror(errno));
+}
+
+/* An I frame the run phase had begun to read when the step ended: read the rest, so the next
+ * submission's frames start at a frame boundary. */
+static void finish_partial_frame(void) {
+    if (in.hdr_len == 0) return;
+    if (in.hdr_len < sizeof in.hdr) {
+        size_t want = sizeof in.hdr - in.hdr_len;
+        if (read_full(STDIN_FILENO, in.hdr + in.hdr_len, want) != want) fatal("protocol error: stdin ended inside a frame");
+        in.left = (uint32_t)in.hdr[1] << 24 | (uint32_t)in.hdr[2] << 16 | (uint32_t)in.hdr[3] << 8 | (uint32_t)in.hdr[4];
+        if (in.left > MAX_PAYLOAD) fatal("protocol error: frame of %u bytes is over 64 MiB", in.left);
+    }
+    skip_payload(in.left);
+    in.hdr_len = 0;
+    in.left = 0;
+}
+
+static void become(uid_t uid);
+
+/* Fresh per-submission state; in jail mode a new uid and a new folder for the files. */
+static void start_job(void) {
+    lim = default_limits;
+    free(compile_argv ? compile_argv[0] : NULL);
+    free(compile_argv);
+    free(run_argv ? run_argv[0] : NULL);
+    free(run_argv);
+    compile_argv = run_argv = NULL;
+    cancelled = input_closed = input_dropped = 0;
+    pending_len = 0;
+    memset(&in, 0, sizeof in);
+    if (workspace_fd >= 0) close_fd(&workspace_fd);
+
+    if (mode_jail) {
+        job_uid = (uid_t)(JAIL_UID_BASE + job_seq % JAIL_UIDS);
+        snprintf(job_dir, sizeof job_dir, WORKSPACE "/.jail-%lu", job_seq);
+    } else {
+        job_uid = RUNNER_UID;
+        snprintf(job_dir, sizeof job_dir, "%s", WORKSPACE);
+    }
+    /* Files are written, and later wiped, with the submission's own uid as our effective uid
+     * (gVisor has no setfsuid): the launcher has no CAP_DAC_OVERRIDE, and nothing it makes
+     * belongs to root. No process of that uid exists while we do. */
+    become(job_uid);
+    snprintf(home_env, sizeof home_env, "HOME=%s", job_dir);
+    if (mode_jail && mkdir(job_dir, 0700) < 0) fatal("making %s: %s", job_dir, strerror(errno));
+    workspace_fd = open(job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (workspace_fd < 0) fatal("opening %s: %s", job_dir, strerror(errno));
+}
+
+/* Effective uid and gid: job_uid while the launcher touches the submission's files, 0 (and
+ * with it the effective capabilities, kept in the permitted set) while it runs steps. */
+static void become(uid_t uid) {
+    if (uid != 0) {
+        if (setresgid((gid_t)-1, uid, (gid_t)-1) < 0 || setresuid((uid_t)-1, uid, (uid_t)-1) < 0)
+            fatal("switching to uid %u: %s", (unsigned)uid, strerror(errno));
+    } else if (setresuid((uid_t)-1, 0, (uid_t)-1) < 0 || setresgid((gid_t)-1, 0, (gid_t)-1) < 0) {
+        fatal("switching back to root: %s", strerror(errno));
+    }
+}
+
+/* After a submission of a reused sandbox: nothing of it may reach the next one. */
+static void end_job(void) {
+    finish_partial_frame();
+    kill_everything();
+    close_fd(&workspace_fd);
+    become(job_uid);
+    /* Only this submission's uid can have written anything: the folders are wiped as it. */
+    if (mode_jail) wipe(job_dir, 1);
+    else wipe(WORKSPACE, 0);
+    wipe("/tmp", 0);
+    wipe("/dev/shm", 0);
+    become(0);
+    emit('z', "", 0);
+    job_seq++;
+}
+
 int main(void) {
     /* kill(-1) would reach far more than a sandbox outside a fresh PID namespace: refuse. */
     if (getpid() != 1) {
         dprintf(STDERR_FILENO, "launcher: must run as PID 1 of its own PID namespace (a sandbox container)\n");
         return 3;
     }
+    /* The submission must run as another uid than ours, or it could open our descriptors (the
+     * agent's stdin and stdout) through /proc/1/fd and forge frames. */
+    if (getuid() != 0 || geteuid() != 0) {
+        dprintf(STDERR_FILENO, "launcher: must start as root inside the sandbox (it runs submissions as uid %d)\n",
+                RUNNER_UID);
+        return 3;
+    }
+    const char *mode = getenv("MUSCODE_LAUNCHER_MODE");
+    if (!mode || !strcmp(mode, "sandbox")) {
+    } else if (!strcmp(mode, "owner")) {
+        mode_reuse = 1;
+    } else if (!strcmp(mode, "jail")) {
+        mode_reuse = mode_jail = 1;
+    } else {
+        dprintf(STDERR_FILENO, "launcher: unknown MUSCODE_LAUNCHER_MODE %s\n", mode);
+        return 3;
+    }
 
-    /* The user's program runs as our uid: without this it could ptrace us or open our
-     * descriptors (the agent's stdin and stdout) through /proc. */
+    /* Belt and braces: a non-dumpable process cannot be ptraced or have its /proc entries
+     * opened by other users, on top of the uid and capability barrier. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fatal("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 
     /* A dead reader must give us EPIPE (handled), not kill the launcher silently. */
@@ -772,12 +1016,14 @@ int main(void) {
     sigemptyset(&chld.sa_mask);
     sigaction(SIGCHLD, &chld, NULL);
 
-    workspace_fd = open(WORKSPACE, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (workspace_fd < 0) fatal("opening %s: %s", WORKSPACE, strerror(errno));
-
-    setup_phase();
-
-    if (compile_argv && !run_step(1)) return 0;
-    if (!cancelled) run_step(0);
-    return 0;
+    while (1) {
+        start_job();
+        if (!setup_phase()) return 0;
+        become(0);
+        if (!compile_argv || run_step(1)) {
+            if (!cancelled) run_step(0);
+        }
+        if (!mode_reuse) return 0;
+        end_job();
+    }
 }

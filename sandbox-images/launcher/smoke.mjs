@@ -16,6 +16,9 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DOCKER = process.env.DOCKER || (existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker');
+// SMOKE_MODE=sandbox|owner|jail: the launcher's mode (MUSCODE_LAUNCHER_MODE).
+const mode = process.env.SMOKE_MODE || 'sandbox';
+const reuse = mode !== 'sandbox';
 const manifest = JSON.parse(readFileSync(join(here, '..', 'languages.json'), 'utf8'));
 
 // ---- frames ------------------------------------------------------------------------------------
@@ -56,7 +59,7 @@ function parseX(text) {
  */
 function session(
   image,
-  { files = {}, compile, run, limits = {}, stdin, sendE = true, cancelAfterMs, raw, tmpfsSize = '64m' },
+  { files = {}, compile, run, limits = {}, stdin, sendE = true, cancelAfterMs, raw, tmpfsSize = '64m', jobs },
 ) {
   const args = [
     'run',
@@ -67,13 +70,27 @@ function session(
     'none',
     '--read-only',
     '--tmpfs',
-    `/workspace:rw,size=${tmpfsSize},uid=1000,gid=1000,mode=0755`,
+    mode === 'jail'
+      ? `/workspace:rw,size=${tmpfsSize},mode=1777`
+      : `/workspace:rw,size=${tmpfsSize},uid=1000,gid=1000,mode=0755`,
     '--tmpfs',
     '/tmp:rw,size=64m,mode=1777',
+    // The launcher starts as root inside gVisor with only the capabilities it needs, and runs
+    // every step as an unprivileged uid (PROTOCOL.md, "Process rules").
+    '--user',
+    '0:0',
     '--cap-drop',
     'ALL',
+    ...['SETUID', 'SETGID', 'KILL', 'SETPCAP'].flatMap((c) => ['--cap-add', c]),
+    ...(mode === 'jail' ? ['--cap-add', 'SYS_ADMIN'] : []),
     '--security-opt',
     'no-new-privileges',
+    '--env',
+    `MUSCODE_LAUNCHER_MODE=${mode}`,
+    // Development aid: try a freshly compiled launcher without rebuilding the image.
+    ...(process.env.SMOKE_LAUNCHER
+      ? ['--volume', `${process.env.SMOKE_LAUNCHER}:/opt/muscode/launcher:ro`]
+      : []),
     image,
   ];
   const started = performance.now();
@@ -98,22 +115,40 @@ function session(
   let stderr = '';
   child.stderr.on('data', (c) => (stderr += c));
 
-  const out = [];
-  if (raw) out.push(raw);
-  else {
-    for (const [path, content] of Object.entries(files)) out.push(frame('F', filePayload(path, content)));
-    if (compile) out.push(frame('C', argvPayload(compile)));
-    out.push(frame('R', argvPayload(run)));
-    out.push(frame('L', limitsPayload(limits)));
+  const jobFrames = (j) => {
+    const out = [];
+    for (const [path, content] of Object.entries(j.files ?? {}))
+      out.push(frame('F', filePayload(path, content)));
+    if (j.compile) out.push(frame('C', argvPayload(j.compile)));
+    out.push(frame('R', argvPayload(j.run)));
+    out.push(frame('L', limitsPayload(j.limits ?? {})));
     out.push(frame('G'));
-    if (stdin !== undefined) {
-      const buf = Buffer.from(stdin);
+    if (j.stdin !== undefined) {
+      const buf = Buffer.from(j.stdin);
       for (let i = 0; i < buf.length; i += 65536) out.push(frame('I', buf.subarray(i, i + 65536)));
     }
-  }
+    return out;
+  };
+  const out = [];
+  if (raw) out.push(raw);
+  else out.push(...jobFrames(jobs ? jobs[0] : { files, compile, run, limits, stdin }));
   child.stdin.write(Buffer.concat(out));
-  if (!raw && cancelAfterMs !== undefined) {
-    setTimeout(() => child.stdin.write(frame('K')), cancelAfterMs);
+  if (jobs) {
+    // One submission after another: the next goes only after the launcher's `z`.
+    let next = 1;
+    child.stdin.write(frame('E'));
+    child.stdout.on('data', () => {
+      const zs = frames.filter((f) => f.type === 'z').length;
+      while (next <= zs && next < jobs.length)
+        child.stdin.write(Buffer.concat([...jobFrames(jobs[next++]), frame('E')]));
+      if (zs >= jobs.length) child.stdin.end();
+    });
+  } else if (!raw && cancelAfterMs !== undefined) {
+    setTimeout(() => {
+      child.stdin.write(frame('K'));
+      // A reused sandbox waits for the next submission: EOF ends it.
+      if (reuse) child.stdin.end();
+    }, cancelAfterMs);
   } else {
     if (!raw && sendE) child.stdin.write(frame('E'));
     child.stdin.end();
@@ -137,12 +172,24 @@ function session(
         errout: pick('e'),
         compileOut: pick('c'),
         x: xs.find((x) => x.step === 'run'),
+        runs: xs.filter((x) => x.step === 'run'),
+        outputs: splitByZ(frames, 'o'),
         xCompile: xs.find((x) => x.step === 'compile'),
         xs,
       });
       if (!raw && cancelAfterMs !== undefined) child.stdin.end();
     });
   });
+}
+
+// The run stdout of each submission of a reused sandbox (split at `z` frames).
+function splitByZ(frames, type) {
+  const parts = [[]];
+  for (const f of frames) {
+    if (f.type === 'z') parts.push([]);
+    else if (f.type === type) parts[parts.length - 1].push(f.data);
+  }
+  return parts.map((p) => Buffer.concat(p).toString());
 }
 
 function printFrames(check, r) {
@@ -200,7 +247,17 @@ const programs = {
     proc1:
       "import os\nfor p, m in (('/proc/1/fd/1', os.O_WRONLY), ('/proc/1/fd/0', os.O_RDONLY | os.O_NONBLOCK)):\n" +
       "    try:\n        os.close(os.open(p, m))\n        print(p, 'open')\n    except OSError as e:\n        print(p, type(e).__name__)",
+    // Trying: write a forged result frame to the launcher's stdout through /proc.
+    forge:
+      "import os\nfor p in ('/proc/1/fd/1', '/proc/1/fd/0', '/proc/1/fd/2'):\n" +
+      "    try:\n        fd = os.open(p, os.O_WRONLY)\n        os.write(fd, b'x\\x00\\x00\\x00\\x05faked')\n        print(p, 'written')\n" +
+      '    except OSError as e:\n        print(p, type(e).__name__)',
+    whoami:
+      "import os\nprint(os.getuid(), os.geteuid(), os.getgroups(), open('/proc/self/status').read().split('CapEff:')[1].split()[0], open('/proc/self/status').read().split('CapBnd:')[1].split()[0])",
     env: 'import os\nprint(sorted(os.environ.items()), os.getcwd(), os.getuid(), os.getpgrp() == os.getpid())',
+    leave:
+      "import subprocess, os\nopen('/tmp/left', 'w').write('x')\nopen('left', 'w').write('x')\nos.mkdir('locked'); os.chmod('locked', 0)\nsubprocess.Popen(['sleep', '1000'], start_new_session=True)\nprint('left')",
+    look: "import os, glob\nprint(os.path.exists('/tmp/left'), os.path.exists('left'), len([p for p in glob.glob('/proc/[0-9]*') if open(p + '/cmdline').read().startswith('sleep')]), os.getuid())",
     forkmany:
       "import subprocess\nok = 0\nerr = ''\nfor i in range(40):\n    try:\n        subprocess.Popen(['sleep', '5']); ok += 1\n    except OSError as e:\n        err = str(e); break\nprint(ok, err)",
     fsize:
@@ -318,23 +375,56 @@ function checks(lang) {
     (c) => one(c, { stdin: 'no E frame\n', sendE: false }),
     (r) => r.stdout.toString() === 'no E frame\n' && r.x?.exit === 0,
   );
-  // PROTOCOL.md promises this (PR_SET_DUMPABLE), but gVisor release 20221219 does not honour
-  // dumpability for /proc/<pid>/fd: reported as WARN, since the launcher cannot fix it alone.
+  // The launcher is root and the program is not: /proc/1/fd stays closed to it (gVisor
+  // 20221219 ignores PR_SET_DUMPABLE there, so the uid is the barrier).
   add(
     'proc1-fds-closed',
     'proc1',
     (c) => one(c),
     (r) => r.stdout.toString() === '/proc/1/fd/1 PermissionError\n/proc/1/fd/0 PermissionError\n',
-    { warnOnly: true },
+  );
+  add(
+    'no-forged-frames',
+    'forge',
+    (c) => one(c),
+    (r) =>
+      r.stdout.toString() ===
+        '/proc/1/fd/1 PermissionError\n/proc/1/fd/0 PermissionError\n/proc/1/fd/2 PermissionError\n' &&
+      r.xs.length === 1 &&
+      r.x?.exit === 0,
+  );
+  add(
+    'unprivileged',
+    'whoami',
+    (c) => one(c),
+    (r) =>
+      /^(\d+) \1 \[\] 0000000000000000 0000000000000000\n$/.test(r.stdout.toString()) &&
+      !r.stdout.toString().startsWith('0 '),
   );
   add(
     'environment',
     'env',
     (c) => one(c),
     (r) =>
-      r.stdout.toString() ===
-      "[('HOME', '/workspace'), ('LANG', 'C.UTF-8'), ('PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'), ('TMPDIR', '/tmp')] /workspace 1000 True\n",
+      r.stdout.toString().startsWith("[('HOME', '/workspace") &&
+      (mode === 'jail'
+        ? /\/workspace\/\.jail-\d+ 2\d+ /.test(r.stdout.toString())
+        : r.stdout.toString().endsWith(' 1000 True\n')),
   );
+  if (reuse && p.leave) {
+    list.push({
+      name: 'wiped-between-submissions',
+      opts: { jobs: [one(p.leave), one(p.look), one(p.hello)] },
+      verify: (r) =>
+        r.runs.length === 3 &&
+        r.outputs[0] === 'left\n' &&
+        r.outputs[1].startsWith('False False 0 ') &&
+        r.outputs[2] === 'Hello, World!\n' &&
+        r.code === 0 &&
+        (mode !== 'jail' || r.outputs[1] !== 'False False 0 ' + r.outputs[0]),
+      warnOnly: false,
+    });
+  }
   add(
     'nproc',
     'forkmany',

@@ -21,6 +21,7 @@ describe('sandboxSpec', () => {
     executionId: 'e1',
     limits,
     memoryOverheadMb: 32,
+    isolation: 'sandbox',
   });
   const host = spec.HostConfig!;
 
@@ -38,12 +39,39 @@ describe('sandboxSpec', () => {
     expect(host.Tmpfs?.['/tmp']).toContain('size=64m');
   });
 
-  it('runs as a non-root user without capabilities or privilege gain', () => {
-    expect(spec.User).toBe('1000:1000');
+  it('starts the launcher as root in gVisor with only the capabilities it needs', () => {
+    // The launcher drops every step to uid 1000 with no capabilities (PROTOCOL.md).
+    expect(spec.User).toBe('0:0');
     expect(host.CapDrop).toEqual(['ALL']);
-    expect(host.CapAdd ?? []).toEqual([]);
+    expect(host.CapAdd).toEqual(['SETUID', 'SETGID', 'KILL', 'SETPCAP']);
     expect(host.SecurityOpt).toContain('no-new-privileges');
     expect(host.Privileged).toBe(false);
+    expect(spec.Env).toEqual(['MUSCODE_LAUNCHER_MODE=sandbox']);
+  });
+
+  it('adds SYS_ADMIN only for jails, which need namespaces', () => {
+    const jail = sandboxSpec({
+      image: 'muscode/sandbox-python:latest',
+      runtime: 'runsc',
+      runnerId: 'r1',
+      limits,
+      memoryOverheadMb: 32,
+      isolation: 'jail',
+    });
+    expect(jail.HostConfig?.CapAdd).toEqual(['SETUID', 'SETGID', 'KILL', 'SETPCAP', 'SYS_ADMIN']);
+    expect(jail.Env).toEqual(['MUSCODE_LAUNCHER_MODE=jail']);
+    expect(jail.Labels?.['dev.muscode.execution']).toBeUndefined();
+    for (const level of ['sandbox', 'owner'] as const) {
+      const s = sandboxSpec({
+        image: 'i',
+        runtime: 'runsc',
+        runnerId: 'r1',
+        limits,
+        memoryOverheadMb: 0,
+        isolation: level,
+      });
+      expect(s.HostConfig?.CapAdd).not.toContain('SYS_ADMIN');
+    }
   });
 
   it('sets memory = memory + swap (with gVisor overhead), CPU, pids and ulimits', () => {

@@ -4,6 +4,22 @@ import type { JobLimits } from '@muscode/common';
 export const managedLabel = 'dev.muscode.managed';
 export const runnerLabel = 'dev.muscode.runner';
 export const executionLabel = 'dev.muscode.execution';
+/** Launcher protocol version an image must carry (sandbox-images/launcher/PROTOCOL.md). */
+export const launcherLabel = 'dev.muscode.launcher';
+export const launcherVersion = '2';
+
+export type Isolation = 'sandbox' | 'owner' | 'jail';
+
+/**
+ * Capabilities of the launcher, which is root inside gVisor and runs every step as an
+ * unprivileged uid with none of them: SETUID/SETGID to switch to it, SETPCAP to clear the
+ * bounding set, KILL to stop the step's processes (another uid), SYS_ADMIN for the namespaces
+ * of a jail.
+ */
+export function launcherCaps(isolation: Isolation): string[] {
+  const caps = ['SETUID', 'SETGID', 'KILL', 'SETPCAP'];
+  return isolation === 'jail' ? [...caps, 'SYS_ADMIN'] : caps;
+}
 
 const MiB = 1024 * 1024;
 
@@ -11,25 +27,29 @@ export interface SpecInput {
   image: string;
   runtime: string;
   runnerId: string;
-  executionId: string;
+  /** The execution it is made for; absent for a pre-started (pooled) sandbox. */
+  executionId?: string;
   limits: JobLimits;
   memoryOverheadMb: number;
+  isolation: Isolation;
 }
 
 /**
  * The Docker create body of a sandbox, following ARCHITECTURE.md's sandbox rules: gVisor, no
- * network at all, read-only root, size-capped tmpfs workspace and /tmp, a non-root user with no
- * capabilities and no privilege gain, pids, memory (= memory + swap), CPU and ulimits, and no
- * log driver (output flows only through the attach stream, never onto the host's disk).
+ * network at all, read-only root, size-capped tmpfs workspace and /tmp, no privilege gain,
+ * pids, memory (= memory + swap), CPU and ulimits, and no log driver (output flows only through
+ * the attach stream, never onto the host's disk). The launcher is root inside gVisor with the
+ * few capabilities of launcherCaps(); the user's program runs as uid 1000 (or a jail uid) with
+ * none, so it cannot reach the launcher's descriptors (PROTOCOL.md, "Process rules").
  */
 export function sandboxSpec(input: SpecInput): ContainerCreateOptions {
   const { limits } = input;
   const memory = (limits.memoryMb + input.memoryOverheadMb) * MiB;
   return {
     Image: input.image,
-    User: '1000:1000',
+    User: '0:0',
     WorkingDir: '/workspace',
-    Env: [],
+    Env: [`MUSCODE_LAUNCHER_MODE=${input.isolation}`],
     AttachStdin: true,
     AttachStdout: true,
     AttachStderr: true,
@@ -40,17 +60,22 @@ export function sandboxSpec(input: SpecInput): ContainerCreateOptions {
     Labels: {
       [managedLabel]: 'true',
       [runnerLabel]: input.runnerId,
-      [executionLabel]: input.executionId,
+      ...(input.executionId ? { [executionLabel]: input.executionId } : {}),
     },
     HostConfig: {
       Runtime: input.runtime,
       NetworkMode: 'none',
       ReadonlyRootfs: true,
       Tmpfs: {
-        '/workspace': `rw,exec,nosuid,nodev,size=${limits.workspaceMb}m,uid=1000,gid=1000,mode=0755`,
+        // A jail makes a 0700 folder of its own uid in a sticky /workspace.
+        '/workspace':
+          input.isolation === 'jail'
+            ? `rw,exec,nosuid,nodev,size=${limits.workspaceMb}m,mode=1777`
+            : `rw,exec,nosuid,nodev,size=${limits.workspaceMb}m,uid=1000,gid=1000,mode=0755`,
         '/tmp': `rw,exec,nosuid,nodev,size=${limits.workspaceMb}m,mode=1777`,
       },
       CapDrop: ['ALL'],
+      CapAdd: launcherCaps(input.isolation),
       SecurityOpt: ['no-new-privileges'],
       // runsc's own threads count against the pids limit; the user's processes are held by
       // RLIMIT_NPROC inside, this is the backstop.

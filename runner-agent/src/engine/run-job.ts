@@ -4,24 +4,19 @@ import {
   redisKeys,
   sandboxImageName,
   type Job,
+  type JobLimits,
   type LanguageManifest,
   type Logger,
 } from '@muscode/common';
 import { Stream, Verdict } from '@muscode/proto/runner/v1';
+import type { WarmPool } from '../pool/warm-pool.js';
 import type { ControlPlane } from '../report/control-plane.js';
-import type { Sandbox, SandboxDriver } from '../sandbox/docker.js';
-import { expandCommand, launcherLimits, sandboxSpec } from './container-spec.js';
+import type { CgroupMemory } from '../sandbox/cgroup.js';
+import type { SpecInput } from './container-spec.js';
+import { sandboxSpec } from './container-spec.js';
 import { followControl } from './control.js';
-import {
-  argvPayload,
-  createFrameParser,
-  filePayload,
-  frame,
-  limitsPayload,
-  parseStepResult,
-  type StepResult,
-} from './frames.js';
-import { decideVerdict, type VerdictName } from './verdict.js';
+import { executeOnSession, type ExecutionControl, type StreamName } from './execute.js';
+import type { VerdictName } from './verdict.js';
 
 const verdicts: Record<VerdictName, Verdict> = {
   completed: Verdict.COMPLETED,
@@ -35,45 +30,46 @@ const verdicts: Record<VerdictName, Verdict> = {
   internal_error: Verdict.INTERNAL_ERROR,
 };
 
+const streams: Record<StreamName, Stream> = {
+  stdout: Stream.STDOUT,
+  stderr: Stream.STDERR,
+  compile: Stream.COMPILE,
+};
+
 export interface EngineDeps {
-  driver: SandboxDriver;
+  pool: WarmPool;
   controlPlane: ControlPlane;
   redis: Redis;
   redisPrefix: string;
   manifest: LanguageManifest;
-  runnerId: string;
-  runtime: string;
-  memoryOverheadMb: number;
+  /** The limits pooled sandboxes are made with (the manifest's defaults). */
+  poolLimits: JobLimits;
+  /** The create body input of a sandbox, less what depends on the job. */
+  specBase: Omit<SpecInput, 'image' | 'limits' | 'executionId' | 'isolation'>;
   startGraceMs: number;
-  /** Images this agent has, by name. */
+  /** Time the launcher has to wipe a reused sandbox before it is discarded. */
+  wipeTimeoutMs: number;
+  cgroup: CgroupMemory | undefined;
+  /** Images this agent can use, by name. */
   hasImage: (image: string) => boolean;
-  /** Removals run off the critical path; the agent waits for them on shutdown. */
-  track: (p: Promise<unknown>) => void;
   log: Logger;
 }
 
-/** Collects one stream's bytes up to its cap. */
-function collector(cap: number) {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  return {
-    add(data: Buffer) {
-      const room = cap - size;
-      if (room <= 0) return;
-      const part = data.length > room ? data.subarray(0, room) : data;
-      chunks.push(part);
-      size += part.length;
-    },
-    bytes: () => Buffer.concat(chunks),
-    full: () => size >= cap,
-  };
+/**
+ * Sandbox-level limits (memory, CPU, tmpfs sizes) are fixed when a sandbox is created; a job
+ * whose limits differ from the pool's gets a sandbox of its own, made for it.
+ */
+function fitsPool(pool: JobLimits, job: JobLimits): boolean {
+  return pool.memoryMb === job.memoryMb && pool.cpus === job.cpus && pool.workspaceMb === job.workspaceMb;
 }
 
 /**
- * Runs one attempt of a job in a fresh gVisor sandbox: prepare → run → collect → cleanup.
+ * Runs one attempt of a job: take a sandbox (warm from the pool, or started now), run the
+ * submission in it, report, and hand the sandbox back (reused or removed, by isolation level).
  * Resolves once the control-plane has the result; rejects only if it could not be told.
  */
 export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promise<void> {
+  const readAt = performance.now();
   const log = deps.log.child({ executionId: job.executionId, attempt });
   const report = deps.controlPlane.open(job.executionId, attempt);
   const fail = async (message: string) => {
@@ -88,157 +84,70 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
     return fail(`Language ${job.language} is not available on this runner.`);
   }
 
-  let sandbox: Sandbox;
-  try {
-    sandbox = await deps.driver.start(
-      sandboxSpec({
+  const cold = fitsPool(deps.poolLimits, job.limits)
+    ? undefined
+    : sandboxSpec({
+        ...deps.specBase,
         image,
-        runtime: deps.runtime,
-        runnerId: deps.runnerId,
-        executionId: job.executionId,
         limits: job.limits,
-        memoryOverheadMb: deps.memoryOverheadMb,
-      }),
-    );
+        executionId: job.executionId,
+        isolation: 'sandbox',
+      });
+  let lease;
+  try {
+    lease = await deps.pool.acquire(image, job.ownerId, cold);
   } catch (err) {
     log.error({ err }, 'sandbox did not start');
     return fail('The sandbox could not be started.');
   }
   report.send({ case: 'started', value: { queueMs: Math.max(0, Date.now() - job.enqueuedAt) } });
 
-  const cap = job.limits.outputBytes;
-  const out = { stdout: collector(cap), stderr: collector(cap), compile: collector(cap) };
-  let compile: StepResult | undefined;
-  let run: StepResult | undefined;
-  let protocolError: string | undefined;
-  let finishStep: () => void = () => undefined;
-  const stepsDone = new Promise<void>((resolve) => {
-    finishStep = resolve;
-  });
-
-  const parse = createFrameParser((f) => {
-    switch (f.type) {
-      case 'o':
-        out.stdout.add(f.payload);
-        report.send({ case: 'output', value: { stream: Stream.STDOUT, data: f.payload } });
-        break;
-      case 'e':
-        out.stderr.add(f.payload);
-        report.send({ case: 'output', value: { stream: Stream.STDERR, data: f.payload } });
-        break;
-      case 'c':
-        out.compile.add(f.payload);
-        report.send({ case: 'output', value: { stream: Stream.COMPILE, data: f.payload } });
-        break;
-      case 'x': {
-        const r = parseStepResult(f.payload);
-        if (r.step === 'compile') {
-          compile = r;
-          const success = r.exit === 0 && r.signal === 0;
-          report.send({
-            case: 'compileResult',
-            value: { exitCode: r.exit, wallMs: r.wallMs, cpuMs: r.cpuMs, success },
-          });
-          if (!success) finishStep();
-        } else {
-          run = r;
-          finishStep();
-        }
-        break;
-      }
-      default:
-        throw new Error(`unknown launcher frame ${JSON.stringify(f.type)}`);
-    }
-  });
-  sandbox.stdout.on('data', (chunk: Buffer) => {
-    try {
-      parse(chunk);
-    } catch (err) {
-      protocolError = (err as Error).message;
-      finishStep();
-    }
-  });
-  let launcherStderr = '';
-  sandbox.stderr.on('data', (chunk: Buffer) => {
-    if (launcherStderr.length < 2000) launcherStderr += chunk.toString('utf8');
-  });
-
-  // Files go in through the launcher's stdin: nothing of the user's touches the host's disk.
-  const frames: Buffer[] = job.files.map((f) => frame('F', filePayload(f.path, f.content)));
-  if (lang.compile) frames.push(frame('C', argvPayload(expandCommand(lang.compile, job.mainFile))));
-  frames.push(frame('R', argvPayload(expandCommand(lang.run, job.mainFile))));
-  frames.push(frame('L', limitsPayload(launcherLimits(job.limits))));
-  frames.push(frame('G'));
-  const stdin = Buffer.from(job.stdin, 'base64');
-  if (stdin.length > 0) frames.push(frame('I', stdin));
-  if (!job.interactive) frames.push(frame('E'));
-  sandbox.stdin.write(Buffer.concat(frames));
-
   // Interactive input and cancel arrive on the execution's control stream.
-  let cancelled = false;
-  const control = followControl({
+  let control: ExecutionControl | undefined;
+  const early: (() => void)[] = [];
+  const follower = followControl({
     redis: deps.redis,
     key: redisKeys(deps.redisPrefix).control(job.executionId),
     log,
     onMessage: (m) => {
-      if (m.type === 'cancel') {
-        cancelled = true;
-        sandbox.stdin.write(frame('K'));
-        // The launcher answers K at once; the kill is the backstop if it cannot.
-        setTimeout(() => void sandbox.kill(), 500).unref();
-      } else if (m.type === 'stdin' && job.interactive) {
-        sandbox.stdin.write(frame('I', Buffer.from(m.data, 'base64')));
-      } else if (m.type === 'stdin_close' && job.interactive) {
-        sandbox.stdin.write(frame('E'));
-      }
+      const act = () => {
+        if (m.type === 'cancel') control?.cancel();
+        else if (m.type === 'stdin') control?.input(Buffer.from(m.data, 'base64'));
+        else control?.closeInput();
+      };
+      if (control) act();
+      else early.push(act);
     },
   });
 
-  // Wall time is enforced from outside too: at this deadline the whole sandbox dies.
-  let deadlineHit = false;
-  const budget =
-    deps.startGraceMs + (lang.compile ? job.limits.compileTimeoutMs : 0) + job.limits.timeoutMs + 1000;
-  let deadlineTimer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => {
-    deadlineTimer = setTimeout(() => {
-      deadlineHit = true;
-      resolve();
-    }, budget);
+  const result = await executeOnSession({
+    session: lease.session,
+    job,
+    lang,
+    graceMs: deps.startGraceMs,
+    cgroup: deps.cgroup,
+    hooks: {
+      onOutput: (stream, data) => report.send({ case: 'output', value: { stream: streams[stream], data } }),
+      onCompileResult: (r) =>
+        report.send({
+          case: 'compileResult',
+          value: {
+            exitCode: r.exit,
+            wallMs: r.wallMs,
+            cpuMs: r.cpuMs,
+            success: r.exit === 0 && r.signal === 0,
+          },
+        }),
+    },
+    onControl: (c) => {
+      control = c;
+      for (const act of early.splice(0)) act();
+    },
   });
+  follower.stop();
 
-  await Promise.race([stepsDone, sandbox.ended, deadline]);
-  clearTimeout(deadlineTimer);
-  control.stop();
-
-  let exitState: { exitCode: number | undefined; oomKilled: boolean } = {
-    exitCode: undefined,
-    oomKilled: false,
-  };
-  if (deadlineHit) {
-    await sandbox.kill();
-  } else if (!run && !compile) {
-    // The sandbox ended without a result line: ask Docker why (OOM kill, crash).
-    await Promise.race([sandbox.ended, new Promise((r) => setTimeout(r, 1000))]);
-    exitState = await sandbox.exit().catch(() => exitState);
-  }
-  deps.track(sandbox.remove());
-
-  const verdict = protocolError
-    ? 'internal_error'
-    : decideVerdict({
-        run,
-        compile,
-        deadlineHit,
-        oomKilled: exitState.oomKilled,
-        sandboxExitCode: exitState.exitCode,
-        cancelled,
-      });
-  if (verdict === 'internal_error') {
-    log.error(
-      { protocolError, launcherStderr: launcherStderr.slice(0, 500), exit: exitState },
-      'sandbox ended without a result',
-    );
-  }
+  const { verdict, run, compile } = result;
+  if (verdict === 'internal_error') log.error({ detail: result.detail }, 'sandbox ended without a result');
   const step = run ?? compile;
   report.send({
     case: 'finished',
@@ -246,17 +155,34 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
       verdict: verdicts[verdict],
       ...(run && run.exit >= 0 ? { exitCode: run.exit } : {}),
       signal: run?.signal ?? 0,
-      wallMs: step?.wallMs ?? 0,
-      cpuMs: step?.cpuMs ?? 0,
-      peakMemoryKb: step?.maxRssKb ?? 0,
-      stdout: out.stdout.bytes(),
-      stderr: out.stderr.bytes(),
-      compileOutput: out.compile.bytes(),
-      stdoutTruncated: (run?.outputLimit ?? false) && out.stdout.full(),
-      stderrTruncated: (run?.outputLimit ?? false) && out.stderr.full(),
+      wallMs: run?.wallMs ?? 0,
+      cpuMs: run?.cpuMs ?? 0,
+      compileWallMs: compile?.wallMs ?? 0,
+      compileCpuMs: compile?.cpuMs ?? 0,
+      peakMemoryKb: result.peakMemoryKb,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      compileOutput: result.compileOutput,
+      stdoutTruncated: result.stdoutTruncated,
+      stderrTruncated: result.stderrTruncated,
       message: verdict === 'internal_error' ? 'The sandbox ended unexpectedly.' : '',
     },
   });
+  const agentMs = Math.round(performance.now() - readAt);
+
+  // Handing the sandbox back is off the critical path: the result is already on its way.
+  const reusable = result.reusable && deps.pool.isolation !== 'sandbox';
+  if (reusable) {
+    void lease.session.nextReady(deps.wipeTimeoutMs).then(
+      (ready) => lease.release(ready),
+      () => lease.release(false),
+    );
+  } else {
+    lease.release(false);
+  }
   await report.finish();
-  log.info({ verdict, wallMs: step?.wallMs, stdoutBytes: out.stdout.bytes().length }, 'job done');
+  log.info(
+    { verdict, wallMs: step?.wallMs, agentMs, warm: lease.warm, stdoutBytes: result.stdout.length },
+    'job done',
+  );
 }

@@ -1,0 +1,175 @@
+import type { ContainerCreateOptions } from 'dockerode';
+import type { Logger } from '@muscode/common';
+import type { Isolation } from '../engine/container-spec.js';
+import { createLauncherSession, type LauncherSession } from '../engine/session.js';
+import type { SandboxDriver } from '../sandbox/docker.js';
+import { createSemaphore } from './semaphore.js';
+
+export interface PoolConfig {
+  isolation: Isolation;
+  /** Never-used sandboxes kept started per image. */
+  size: number;
+  /** owner/jail: a sandbox is recycled after this many submissions… */
+  maxRuns: number;
+  /** …or once it is this old. */
+  maxAgeMs: number;
+  /** Sandbox starts at once (each costs ~1 CPU-second under runsc): about the core count. */
+  startConcurrency: number;
+}
+
+/** A sandbox lent to one job. `release(true)` only after the launcher's `z` (wiped). */
+export interface Lease {
+  session: LauncherSession;
+  release(reusable: boolean): void;
+}
+
+interface Idle {
+  session: LauncherSession;
+  image: string;
+  /** owner mode: the owner it served; undefined = never used. */
+  owner: string | undefined;
+}
+
+/**
+ * Warm pools of pre-started sandboxes, per image, for the configured isolation level:
+ * - `sandbox`: every job gets a never-used sandbox, removed after it.
+ * - `owner`: a wiped sandbox serves the same owner again, never another owner.
+ * - `jail`: a sandbox serves any job (each in its own jail made by the launcher), recycled
+ *   after maxRuns submissions or maxAgeMs.
+ * Pools are refilled in the background; removals never sit on a job's critical path.
+ */
+export function createWarmPool(deps: {
+  driver: SandboxDriver;
+  /** The create body of a pooled sandbox of an image (default limits). */
+  specFor: (image: string) => ContainerCreateOptions;
+  images: string[];
+  config: PoolConfig;
+  log: Logger;
+  track: (p: Promise<unknown>) => void;
+}) {
+  const { config, log } = deps;
+  const idle: Idle[] = [];
+  const starting = new Map<string, number>();
+  const startSlots = createSemaphore(config.startConcurrency);
+  let stopped = false;
+
+  const discard = (session: LauncherSession) => {
+    session.alive = false;
+    deps.track(session.sandbox.remove());
+  };
+
+  const expired = (s: LauncherSession) =>
+    !s.alive || s.runs >= config.maxRuns || Date.now() - s.createdAt >= config.maxAgeMs;
+
+  /** Starts one sandbox, bounded with every other start. */
+  async function start(spec: ContainerCreateOptions): Promise<LauncherSession> {
+    const release = await startSlots.acquire();
+    try {
+      return createLauncherSession(await deps.driver.start(spec));
+    } finally {
+      release();
+    }
+  }
+
+  function refill(): void {
+    if (stopped || config.size <= 0) return;
+    for (const image of deps.images) {
+      const fresh = idle.filter((i) => i.image === image && i.session.runs === 0).length;
+      let missing = config.size - fresh - (starting.get(image) ?? 0);
+      while (missing-- > 0) {
+        starting.set(image, (starting.get(image) ?? 0) + 1);
+        void start(deps.specFor(image))
+          .then(
+            (session) => {
+              if (stopped) return discard(session);
+              idle.push({ session, image, owner: undefined });
+              void session.sandbox.ended.then(() => drop(session));
+            },
+            (err: unknown) => {
+              log.warn({ err: (err as Error).message, image }, 'pool sandbox did not start');
+            },
+          )
+          .finally(() => {
+            starting.set(image, (starting.get(image) ?? 1) - 1);
+          });
+      }
+    }
+  }
+
+  function drop(session: LauncherSession): void {
+    const i = idle.findIndex((e) => e.session === session);
+    if (i >= 0) {
+      idle.splice(i, 1);
+      discard(session);
+    }
+  }
+
+  function take(image: string, ownerId: string): LauncherSession | undefined {
+    for (const e of [...idle]) if (expired(e.session)) drop(e.session);
+    const pick = (ok: (e: Idle) => boolean) => {
+      const i = idle.findIndex((e) => e.image === image && ok(e));
+      return i < 0 ? undefined : idle.splice(i, 1)[0]!.session;
+    };
+    switch (config.isolation) {
+      case 'sandbox':
+        return pick((e) => e.session.runs === 0);
+      case 'owner':
+        return pick((e) => e.owner === ownerId) ?? pick((e) => e.session.runs === 0);
+      case 'jail':
+        return pick((e) => e.session.runs > 0) ?? pick(() => true);
+    }
+  }
+
+  // Reused sandboxes that sit idle too long are recycled even without a job asking.
+  const sweeper = setInterval(
+    () => {
+      for (const e of [...idle]) if (expired(e.session)) drop(e.session);
+    },
+    Math.max(1000, Math.min(config.maxAgeMs, 10_000)),
+  );
+  sweeper.unref();
+
+  return {
+    isolation: config.isolation,
+    /** A sandbox for a job: a warm one if the pool has it, else one started now. */
+    async acquire(
+      image: string,
+      ownerId: string,
+      coldSpec?: ContainerCreateOptions,
+    ): Promise<Lease & { warm: boolean }> {
+      const warm = coldSpec ? undefined : take(image, ownerId);
+      refill();
+      const session = warm ?? (await start(coldSpec ?? deps.specFor(image)));
+      const pooled = !coldSpec;
+      return {
+        session,
+        warm: warm !== undefined,
+        release(reusable) {
+          if (!pooled || stopped || !reusable || config.isolation === 'sandbox' || expired(session)) {
+            discard(session);
+            refill();
+            return;
+          }
+          idle.push({ session, image, owner: config.isolation === 'owner' ? ownerId : undefined });
+          // Owners' sandboxes are not counted as fresh; keep their number bounded.
+          const used = idle.filter((e) => e.image === image && e.session.runs > 0);
+          const cap = Math.max(1, config.size) * 4;
+          if (used.length > cap) drop(used[0]!.session);
+        },
+      };
+    },
+    /** Starts filling the pools; returns once every pool had its first start attempt. */
+    fill(): void {
+      refill();
+    },
+    idleCount: () => idle.length,
+    /** Removes every idle sandbox; later releases remove theirs. */
+    stop(): void {
+      stopped = true;
+      clearInterval(sweeper);
+      for (const e of idle.splice(0)) discard(e.session);
+    },
+  };
+}
+
+export type WarmPool = ReturnType<typeof createWarmPool>;
