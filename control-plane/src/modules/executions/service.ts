@@ -127,20 +127,25 @@ export function createExecutionService(deps: {
    * client going away). Reads from the stream's start, so a result that came before we began
    * to read is not missed.
    */
-  async function waitForResult(executionId: string, deadline: number, signal?: AbortSignal) {
-    if (!deps.newRedisConnection) return;
+  async function waitForResult(
+    executionId: string,
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    if (!deps.newRedisConnection) return false;
     const conn = deps.newRedisConnection();
     try {
       let after = '0';
       while (!signal?.aborted) {
         const left = deadline - Date.now();
-        if (left <= 0) return;
+        if (left <= 0) return false;
         const events = await streams.readEvents(conn, executionId, after, Math.min(left, 2000));
         for (const { id, event } of events) {
           after = id;
-          if (event.type === 'result') return;
+          if (event.type === 'result') return true;
         }
       }
+      return false;
     } finally {
       conn.disconnect();
     }
@@ -163,8 +168,15 @@ export function createExecutionService(deps: {
     ) {
       const { answer, budgetMs } = await queue(userId, body, opts.projectId ?? null);
       const deadline = Date.now() + budgetMs + (deps.waitMarginMs ?? 15000);
-      await waitForResult(answer.executionId, deadline, opts.signal);
-      return get(userId, answer.executionId);
+      const ended = await waitForResult(answer.executionId, deadline, opts.signal);
+      let view = await get(userId, answer.executionId);
+      // The row is written before the result event; should a writer ever order them the other
+      // way, give the row a moment rather than answer a stale state.
+      for (let i = 0; ended && !finalStatusSet.has(view.status) && i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        view = await get(userId, answer.executionId);
+      }
+      return view;
     },
 
     get,
