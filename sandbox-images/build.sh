@@ -280,13 +280,20 @@ if [ "$want_base" = 1 ]; then
 fi
 
 # --- languages ------------------------------------------------------------------------------
+# A language image is built FROM the base image as it is now: its hash names that image's id, so
+# a base rebuilt by anyone (another checkout, another launcher) rebuilds the images on top of it.
+base_id=""
+if [ ${#wanted[@]} -gt 0 ]; then
+  base_id=$("$DOCKER" image inspect --format '{{.Id}}' "$base_image" 2>/dev/null) ||
+    die "$base_image is missing"
+fi
 for image in "${wanted[@]}"; do
   tag="muscode/sandbox-$image:latest"
   [ -f "$here/$image/Dockerfile" ] || die "no Dockerfile for image '$image' ($here/$image/Dockerfile)"
   hash=$(
     {
       echo "recipe $recipe"
-      echo "base $base_hash"
+      echo "base $base_id"
       echo "manifest ${manifest_hash[$image]}"
       hash_files "$image"
     } | sha256sum | cut -d' ' -f1
