@@ -37,6 +37,9 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       controlTtlSeconds: env.int(3600, 10),
       /** On shutdown, time given to running subscriptions to finish before sockets are closed. */
       shutdownDrainMs: env.int(10_000, 0),
+      /** Prometheus /metrics on a port of its own; 0 picks a free one (logged). */
+      metricsHost: env.string('127.0.0.1'),
+      metricsPort: env.port(0),
       logLevel: env.logLevel(),
     },
     source,

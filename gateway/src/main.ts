@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { createLogger, onShutdown } from '@muscode/common';
+import { Gauge, createLogger, createMetricsRegistry, onShutdown, serveMetrics } from '@muscode/common';
 import { createTokenVerifier } from './auth.js';
 import { loadConfig } from './config.js';
 import { createFanout } from './fanout.js';
@@ -95,6 +95,19 @@ app.listen(config.host, config.port, (socket) => {
   log.info({ url: `http://${config.host}:${config.port}`, uws: implementation }, 'gateway listening');
 });
 
+// Prometheus on a port of its own (never the public one).
+const metrics = createMetricsRegistry('gateway');
+new Gauge({
+  name: 'muscode_gateway_active_follows',
+  help: 'Executions whose events this gateway is streaming to WebSocket clients now.',
+  registers: [metrics],
+  collect() {
+    this.set(ws.activeFollows());
+  },
+});
+const metricsServer = await serveMetrics(metrics, config.metricsHost, config.metricsPort);
+log.info({ metricsPort: metricsServer.port }, 'metrics listening');
+
 onShutdown(log, async () => {
   // Stop accepting, let running executions finish streaming, then tell the rest to reconnect.
   draining = true;
@@ -104,5 +117,6 @@ onShutdown(log, async () => {
   while (ws.activeFollows() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   ws.closeAll(closeCodes.goingAway, 'gateway shutting down');
   await fanout.stop();
+  await metricsServer.close();
   redis.disconnect();
 });
