@@ -155,6 +155,44 @@ describe('files', () => {
     ).toBe(201);
   });
 
+  it('bounds the number of files per project (409 too_many_files)', async () => {
+    const user = await newUser();
+    const pid = await project(user);
+    // 199 files straight into the table (the default maximum is 200), then the API adds the last.
+    await sql(
+      `INSERT INTO files (project_id, name, path, content, size_bytes)
+       SELECT $1, 'f' || g || '.py', '/', '', 0 FROM generate_series(1, 199) g`,
+      [pid],
+    );
+    const last = await api('POST', `/projects/${pid}/files`, {
+      token: user.token,
+      body: { name: 'last.py', content: '' },
+    });
+    expect(last.status).toBe(201);
+    const over = await api('POST', `/projects/${pid}/files`, {
+      token: user.token,
+      body: { name: 'over.py', content: '' },
+    });
+    expect(over.status).toBe(409);
+    expect(over.body.error.code).toBe('too_many_files');
+  });
+
+  it('a fork is charged to the forker’s storage quota', async () => {
+    const owner = await newUser();
+    const forker = await newUser();
+    const pid = await project(owner, { visibility: 'public' });
+    await api('POST', `/projects/${pid}/files`, {
+      token: owner.token,
+      body: { name: 'big.py', content: 'x'.repeat(700 * 1024) },
+    });
+    await sql('UPDATE user_quotas SET max_storage_mb = 1 WHERE user_id = $1', [forker.userId]);
+    expect((await api('POST', `/projects/${pid}/fork`, { token: forker.token })).status).toBe(201);
+    const second = await api('POST', `/projects/${pid}/fork`, { token: forker.token });
+    expect(second.status).toBe(413);
+    expect(second.body.error.code).toBe('storage_quota_exceeded');
+    expect((await api('GET', '/projects', { token: forker.token })).body.data.pagination.total).toBe(1);
+  });
+
   it('bounds file size', async () => {
     const user = await newUser();
     const pid = await project(user);
