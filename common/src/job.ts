@@ -21,6 +21,8 @@ export const jobSchema = z.object({
   interactive: z.boolean().default(false),
   limits: z.object({
     timeoutMs: z.number().int().positive(),
+    /** CPU time of the run step; absent (older jobs) means timeoutMs. */
+    cpuTimeMs: z.number().int().positive().optional(),
     compileTimeoutMs: z.number().int().positive(),
     memoryMb: z.number().int().positive(),
     cpus: z.number().positive(),

@@ -6,6 +6,7 @@ const range = z.object({ default: z.number(), min: z.number(), max: z.number() }
 
 const limitNames = [
   'timeoutSeconds',
+  'cpuTimeSeconds',
   'compileTimeoutSeconds',
   'memoryMb',
   'cpus',

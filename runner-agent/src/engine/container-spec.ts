@@ -101,7 +101,7 @@ export function launcherLimits(limits: JobLimits): Record<string, number> {
     compile_wall_ms: limits.compileTimeoutMs,
     compile_cpu_ms: limits.compileTimeoutMs,
     run_wall_ms: limits.timeoutMs,
-    run_cpu_ms: limits.timeoutMs,
+    run_cpu_ms: limits.cpuTimeMs ?? limits.timeoutMs,
     nproc: limits.processes,
     nofile: limits.openFiles,
     fsize_bytes: limits.fileSizeBytes,

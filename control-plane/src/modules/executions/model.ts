@@ -19,6 +19,16 @@ export const executeBody = t.Object(
     stdin: t.Optional(t.String()),
     timeout: t.Optional(t.Number()),
     memoryLimit: t.Optional(t.Number()),
+    /** Limits beyond the spec's two, each with a default and a maximum (GET /languages). */
+    cpuTime: t.Optional(t.Number()),
+    compileTimeout: t.Optional(t.Number()),
+    processes: t.Optional(t.Number()),
+    openFiles: t.Optional(t.Number()),
+    fileSize: t.Optional(t.Number()),
+    workspaceSize: t.Optional(t.Number()),
+    outputLimit: t.Optional(t.Number()),
+    /** Command-line arguments of the program. */
+    args: t.Optional(t.Array(t.String({ maxLength: 4096 }), { maxItems: 64 })),
     region: t.Optional(t.String({ pattern: '^[a-z0-9-]{1,50}$' })),
     /** Keep stdin open for data sent later (WebSocket `stdin`, gRPC Interact) until stdin_close. */
     interactive: t.Optional(t.Boolean()),

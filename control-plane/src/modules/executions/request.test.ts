@@ -47,6 +47,49 @@ describe('resolveLimits', () => {
     });
   });
 
+  it('takes every limit from the request, each within its range', () => {
+    const l = manifest.limits;
+    expect(resolveLimits(manifest, {})).toMatchObject({
+      cpuTimeMs: l.cpuTimeSeconds.default * 1000,
+      processes: l.processes.default,
+      openFiles: l.openFiles.default,
+      fileSizeBytes: l.fileSizeBytes.default,
+      workspaceMb: l.workspaceMb.default,
+      outputBytes: l.outputBytes.default,
+    });
+    expect(
+      resolveLimits(manifest, {
+        cpuTime: 2,
+        compileTimeout: 20,
+        processes: 8,
+        openFiles: 32,
+        fileSize: 4096,
+        workspaceSize: 8,
+        outputLimit: 2048,
+      }),
+    ).toMatchObject({
+      cpuTimeMs: 2000,
+      compileTimeoutMs: 20000,
+      processes: 8,
+      openFiles: 32,
+      fileSizeBytes: 4096,
+      workspaceMb: 8,
+      outputBytes: 2048,
+    });
+    const above = {
+      cpuTime: l.cpuTimeSeconds.max + 1,
+      compileTimeout: l.compileTimeoutSeconds.max + 1,
+      processes: l.processes.max + 1,
+      openFiles: l.openFiles.max + 1,
+      fileSize: l.fileSizeBytes.max + 1,
+      workspaceSize: l.workspaceMb.max + 1,
+      outputLimit: l.outputBytes.max + 1,
+    };
+    for (const [field, value] of Object.entries(above)) {
+      expect(fieldOf(() => resolveLimits(manifest, { [field]: value }))).toBe(field);
+    }
+  });
+
   it('rejects values out of range, naming the field', () => {
     expect(fieldOf(() => resolveLimits(manifest, { timeout: 0 }))).toBe('timeout');
     expect(fieldOf(() => resolveLimits(manifest, { timeout: Number.NaN }))).toBe('timeout');

@@ -29,20 +29,36 @@ function pick(range: LimitRange, value: number | undefined, field: string, unit:
 /** The limits of a job, from the request and the language's (else the manifest's) defaults and maxima. */
 export function resolveLimits(
   m: LanguageManifest,
-  body: Pick<ExecuteBody, 'timeout' | 'memoryLimit'>,
+  body: Pick<
+    ExecuteBody,
+    | 'timeout'
+    | 'memoryLimit'
+    | 'cpuTime'
+    | 'compileTimeout'
+    | 'processes'
+    | 'openFiles'
+    | 'fileSize'
+    | 'workspaceSize'
+    | 'outputLimit'
+  >,
   lang?: Language,
 ): JobLimits {
   const l = lang ? languageLimits(m, lang) : m.limits;
+  const whole = (range: LimitRange, value: number | undefined, field: string, unit: string) =>
+    Math.round(pick(range, value, field, unit));
   return {
     timeoutMs: Math.round(pick(l.timeoutSeconds, body.timeout, 'timeout', 'seconds') * 1000),
-    compileTimeoutMs: l.compileTimeoutSeconds.default * 1000,
-    memoryMb: Math.round(pick(l.memoryMb, body.memoryLimit, 'memoryLimit', 'MB')),
+    cpuTimeMs: Math.round(pick(l.cpuTimeSeconds, body.cpuTime, 'cpuTime', 'seconds') * 1000),
+    compileTimeoutMs: Math.round(
+      pick(l.compileTimeoutSeconds, body.compileTimeout, 'compileTimeout', 'seconds') * 1000,
+    ),
+    memoryMb: whole(l.memoryMb, body.memoryLimit, 'memoryLimit', 'MB'),
     cpus: l.cpus.default,
-    processes: l.processes.default,
-    openFiles: l.openFiles.default,
-    fileSizeBytes: l.fileSizeBytes.default,
-    workspaceMb: l.workspaceMb.default,
-    outputBytes: l.outputBytes.default,
+    processes: whole(l.processes, body.processes, 'processes', 'processes'),
+    openFiles: whole(l.openFiles, body.openFiles, 'openFiles', 'files'),
+    fileSizeBytes: whole(l.fileSizeBytes, body.fileSize, 'fileSize', 'bytes'),
+    workspaceMb: whole(l.workspaceMb, body.workspaceSize, 'workspaceSize', 'MB'),
+    outputBytes: whole(l.outputBytes, body.outputLimit, 'outputLimit', 'bytes'),
   };
 }
 

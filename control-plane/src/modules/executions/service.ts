@@ -77,6 +77,7 @@ export function createExecutionService(deps: {
       language: lang.id,
       files,
       mainFile,
+      args: body.args ?? [],
       stdin: stdin.toString('base64'),
       interactive: body.interactive ?? false,
       limits,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeBytes } from './view.js';
+import { encodeBytes, signalName } from './view.js';
 
 describe('encodeBytes', () => {
   it('keeps valid UTF-8 as text', () => {
@@ -12,5 +12,15 @@ describe('encodeBytes', () => {
     const e = encodeBytes(bytes);
     expect(e.encoding).toBe('base64');
     expect(Buffer.from(e.data, 'base64')).toEqual(bytes);
+  });
+});
+
+describe('signalName', () => {
+  it('names the signal that ended a program', () => {
+    expect(signalName(9)).toBe('SIGKILL');
+    expect(signalName(11)).toBe('SIGSEGV');
+    expect(signalName(24)).toBe('SIGXCPU');
+    expect(signalName(0)).toBeNull();
+    expect(signalName(null)).toBeNull();
   });
 });

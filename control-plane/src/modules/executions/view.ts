@@ -1,4 +1,12 @@
+import { constants } from 'node:os';
 import type { ExecutionRow, ExecutionSummaryRow } from './repo.js';
+
+const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]));
+
+/** `SIGKILL` for 9: the name of the signal that ended the program, null if none. */
+export function signalName(signal: number | null): string | null {
+  return signal ? (signalNames.get(signal) ?? `SIG${signal}`) : null;
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -36,6 +44,7 @@ export function executionView(row: ExecutionRow) {
     memoryUsed: row.memory_used_kb === null ? null : Math.round((row.memory_used_kb / 1024) * 100) / 100,
     exitCode: row.exit_code,
     signal: row.signal || null,
+    signalName: signalName(row.signal),
     compilationError: row.compilation_error,
     message: row.message,
     createdAt: iso(row.created_at),
