@@ -37,6 +37,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       rateLimitLoginPerIp: env.int(10, 1),
       /** How long `POST /execute?wait=true` waits beyond the execution's own time limits. */
       executeWaitMarginSeconds: env.int(15, 1),
+      /** Requests of one instance that may wait (`?wait=true`) at once; each holds a Redis connection. */
+      executeMaxWaiters: env.int(200, 1),
       /** Executions one user may have queued or running at once; more get 429. */
       maxActivePerUser: env.int(8, 1),
       /** Jobs a region's queue may hold (waiting plus running); past it submissions get 429. */

@@ -100,6 +100,7 @@ const executions = createExecutionService({
   log,
   newRedisConnection: () => redis.duplicate(),
   waitMarginMs: config.executeWaitMarginSeconds * 1000,
+  maxWaiters: config.executeMaxWaiters,
   audit,
 });
 const auth = createAuthService({

@@ -27,6 +27,7 @@ beforeAll(async () => {
         CP_RATE_LIMIT_PER_IP: String(limits.perIp),
         CP_RATE_LIMIT_PER_USER: String(limits.perUser),
         CP_RATE_LIMIT_LOGIN_PER_IP: String(limits.login),
+        CP_EXECUTE_MAX_WAITERS: '1',
         CP_LOG_LEVEL: 'warn',
       }),
     );
@@ -124,5 +125,45 @@ describe('rate limits across two control-plane instances', () => {
     expect(statuses).toEqual([...Array<number>(limits.login).fill(401), 429, 429]);
     // Other requests from that address still pass (the general per-IP limit is higher).
     expect((await call(0, '/languages', { ip: from })).status).toBe(200);
+  });
+});
+
+describe('waiting for results', () => {
+  it('lets at most CP_EXECUTE_MAX_WAITERS requests wait at once; the next is a 503 and queues nothing', async () => {
+    const user = await newUser();
+    const from = ip();
+    const body = { language: 'python', code: 'print(1)', region: 'no-agents-here', timeout: 1 };
+    const waiting = call(0, '/execute?wait=true', { ip: from, token: user.token, method: 'POST', body });
+    const list = async () =>
+      (await call(0, '/executions', { ip: from, token: user.token })).body as unknown as {
+        data: { executions: { executionId: string }[] };
+      };
+    const [first] = await waitFor(
+      'the first execution to be queued',
+      async () => {
+        const l = await list();
+        return l.data.executions.length > 0 ? l.data.executions : undefined;
+      },
+      10_000,
+    );
+    const refused = await call(0, '/execute?wait=true', {
+      ip: from,
+      token: user.token,
+      method: 'POST',
+      body,
+    });
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await list()).data.executions).toHaveLength(1);
+    // Cancelled through the other instance: the waiter follows the Redis stream, not local state.
+    const cancel = await call(1, `/execute/${first!.executionId}/cancel`, {
+      ip: from,
+      token: user.token,
+      method: 'POST',
+    });
+    expect(cancel.status).toBe(200);
+    const done = await waiting;
+    expect(done.status).toBe(200);
+    expect((done.body as unknown as { data: { status: string } }).data.status).toBe('cancelled');
   });
 });

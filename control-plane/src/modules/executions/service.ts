@@ -34,9 +34,12 @@ export function createExecutionService(deps: {
   newRedisConnection?: () => Redis;
   /** How long `wait` waits beyond the execution's own time limits. */
   waitMarginMs?: number;
+  /** Requests that may wait at once (each holds a Redis connection); past it, 503 before queueing. */
+  maxWaiters?: number;
   audit?: AuditRepo;
 }) {
   const { repo, streams, manifest } = deps;
+  let waiters = 0;
 
   /**
    * Validates, takes quota, records the execution as queued and queues its job. Returns the
@@ -167,9 +170,23 @@ export function createExecutionService(deps: {
       body: ExecuteBody,
       opts: { projectId?: string; signal?: AbortSignal } = {},
     ) {
-      const { answer, budgetMs } = await queue(userId, body, opts.projectId ?? null);
-      const deadline = Date.now() + budgetMs + (deps.waitMarginMs ?? 15000);
-      const ended = await waitForResult(answer.executionId, deadline, opts.signal);
+      if (waiters >= (deps.maxWaiters ?? Infinity)) {
+        throw errors.unavailable(
+          'Too many requests are waiting for results; submit without wait and poll.',
+          2,
+        );
+      }
+      waiters++;
+      let ended: boolean;
+      let answer: { executionId: string };
+      try {
+        const queued = await queue(userId, body, opts.projectId ?? null);
+        answer = queued.answer;
+        const deadline = Date.now() + queued.budgetMs + (deps.waitMarginMs ?? 15000);
+        ended = await waitForResult(answer.executionId, deadline, opts.signal);
+      } finally {
+        waiters--;
+      }
       let view = await get(userId, answer.executionId);
       // The row is written before the result event; should a writer ever order them the other
       // way, give the row a moment rather than answer a stale state.
