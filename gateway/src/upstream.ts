@@ -6,13 +6,28 @@ export interface UpstreamAnswer {
   error?: { code: string; message: string; details?: unknown };
 }
 
+/** Who a call is made for: the WebSocket client's token and address. */
+export interface UpstreamCaller {
+  token: string;
+  ip: string;
+}
+
 /**
  * Calls the control-plane's REST API on behalf of a WebSocket client, with the client's own
  * access token: the control-plane stays the one place that decides ownership and quotas.
  */
 export function createUpstream(opts: { baseUrl: string; timeoutMs: number }) {
-  async function call(method: string, path: string, token: string, body?: unknown): Promise<UpstreamAnswer> {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  async function call(
+    method: string,
+    path: string,
+    caller: UpstreamCaller,
+    body?: unknown,
+  ): Promise<UpstreamAnswer> {
+    // The client's address, as the HTTP proxy sends it, so per-IP limits see the real client.
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${caller.token}`,
+      'x-forwarded-for': caller.ip,
+    };
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
       const res = await fetch(`${opts.baseUrl}/api/v1${path}`, {
@@ -32,11 +47,11 @@ export function createUpstream(opts: { baseUrl: string; timeoutMs: number }) {
     }
   }
   return {
-    getExecution: (token: string, executionId: string) =>
-      call('GET', `/execute/${encodeURIComponent(executionId)}`, token),
-    submit: (token: string, body: Record<string, unknown>) => call('POST', '/execute', token, body),
-    cancel: (token: string, executionId: string) =>
-      call('POST', `/execute/${encodeURIComponent(executionId)}/cancel`, token, {}),
+    getExecution: (caller: UpstreamCaller, executionId: string) =>
+      call('GET', `/execute/${encodeURIComponent(executionId)}`, caller),
+    submit: (caller: UpstreamCaller, body: Record<string, unknown>) => call('POST', '/execute', caller, body),
+    cancel: (caller: UpstreamCaller, executionId: string) =>
+      call('POST', `/execute/${encodeURIComponent(executionId)}/cancel`, caller, {}),
   };
 }
 

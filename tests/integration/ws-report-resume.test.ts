@@ -69,7 +69,7 @@ describe('runner → control-plane report stream', () => {
     const id = submitted.body.data.executionId as string;
     const ws = await WsClient.connect(user.token);
     ws.send({ type: 'subscribe', executionId: id, fromSeq: 0 });
-    await ws.next((m) => m.type === 'output' && String(m.data).includes('line 5'), 60_000);
+    await ws.next(() => ws.bytes(id).toString().includes('line 5\n'), 60_000);
 
     cp!.child.kill('SIGKILL');
     await new Promise((r) => cp!.child.once('exit', r));

@@ -28,7 +28,7 @@ export async function control(
   if (!(await owns(ctx, s, executionId)) || s.closed) return;
   if (message.type === 'cancel') {
     // The control-plane's cancel endpoint, where it exists, also settles queued executions.
-    const r = await ctx.upstream.cancel(s.token, executionId);
+    const r = await ctx.upstream.cancel(s, executionId);
     if (r.status === 200 || r.status === 202) return;
     const noEndpoint = (r.status === 404 && r.error?.code === 'route_not_found') || r.status === 405;
     if (!noEndpoint && r.status >= 400 && r.status < 500) {

@@ -28,7 +28,7 @@ export async function execute(ctx: WsContext, s: Session, m: ExecuteMessage): Pr
   if (m.limits?.memoryLimit !== undefined) body['memoryLimit'] = m.limits.memoryLimit;
   if (m.interactive) body['interactive'] = true;
 
-  const r = await ctx.upstream.submit(s.token, body);
+  const r = await ctx.upstream.submit(s, body);
   if (s.closed) return;
   if (r.status === 401) return s.close(closeCodes.unauthorized, 'access token rejected');
   if (r.status !== 200 && r.status !== 201) {

@@ -89,6 +89,7 @@ export function mountWebSocket(
       const key = req.getHeader('sec-websocket-key');
       const extensions = req.getHeader('sec-websocket-extensions');
       const { token, protocol } = tokenOf(req);
+      const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
       let aborted = false;
       res.onAborted(() => {
         aborted = true;
@@ -98,8 +99,8 @@ export function mountWebSocket(
         res.cork(() => res.upgrade<UserData>(data, key, protocol, extensions, context));
       };
       opts.verify(token).then(
-        (caller) => upgrade({ caller, token: token ?? '' }),
-        (err: unknown) => upgrade({ token: '', authError: authClose(err) }),
+        (caller) => upgrade({ caller, token: token ?? '', ip }),
+        (err: unknown) => upgrade({ token: '', ip, authError: authClose(err) }),
       );
     },
     open: (ws) => {
@@ -110,10 +111,10 @@ export function mountWebSocket(
         return;
       }
       sockets.add(ws);
-      const session = createSession(ws, data.caller, data.token, ctx);
+      const session = createSession(ws, { caller: data.caller, token: data.token, ip: data.ip }, ctx);
       data.session = session;
       // A connection lives no longer than the token it was opened with.
-      const msLeft = data.caller.expiresAt * 1000 - Date.now();
+      const msLeft = Math.min(data.caller.expiresAt * 1000 - Date.now(), 2 ** 31 - 1);
       const timer = setTimeout(() => session.close(closeCodes.tokenExpired, 'access token expired'), msLeft);
       timer.unref();
       session.cleanup.push(() => clearTimeout(timer));

@@ -25,6 +25,8 @@ export interface WsContext {
 export interface Session {
   readonly caller: Caller;
   readonly token: string;
+  /** The client's address, forwarded to the control-plane. */
+  readonly ip: string;
   /** Followed executions and the function that stops following each. */
   readonly subs: Map<string, () => void>;
   /** Executions the control-plane confirmed belong to this caller. */
@@ -40,19 +42,21 @@ export interface Session {
 export interface UserData {
   caller?: Caller;
   token: string;
+  ip: string;
   authError?: { code: number; reason: string };
   session?: Session;
 }
 
 export function createSession(
   ws: WebSocket<UserData>,
-  caller: Caller,
-  token: string,
+  data: { caller: Caller; token: string; ip: string },
   ctx: WsContext,
 ): Session {
+  const { caller } = data;
   const s: Session = {
     caller,
-    token,
+    token: data.token,
+    ip: data.ip,
     subs: new Map(),
     owned: new Set(),
     cleanup: [],

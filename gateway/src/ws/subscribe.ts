@@ -24,7 +24,7 @@ export async function checkOwner(
   s: Session,
   executionId: string,
 ): Promise<Record<string, unknown> | null> {
-  const r = await ctx.upstream.getExecution(s.token, executionId);
+  const r = await ctx.upstream.getExecution(s, executionId);
   if (r.status === 200) {
     s.owned.add(executionId);
     return r.data as Record<string, unknown>;
@@ -42,7 +42,7 @@ export async function checkOwner(
 }
 
 async function sendResult(ctx: WsContext, s: Session, executionId: string, seq: number): Promise<void> {
-  const r = await ctx.upstream.getExecution(s.token, executionId);
+  const r = await ctx.upstream.getExecution(s, executionId);
   if (r.status === 200) s.send({ type: 'result', seq, ...(r.data as Record<string, unknown>) });
   else
     s.error(r.error?.code ?? 'bad_gateway', r.error?.message ?? 'The result could not be read.', {
@@ -75,8 +75,9 @@ export function follow(ctx: WsContext, s: Session, executionId: string, fromSeq:
         return;
       }
       done = true;
-      stop();
+      // The watch stays until the result is sent, so a draining gateway waits for it.
       void sendResult(ctx, s, executionId, event.seq).finally(() => {
+        stop();
         if (s.subs.get(executionId) === stop) s.subs.delete(executionId);
       });
     },
