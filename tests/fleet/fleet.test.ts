@@ -66,6 +66,12 @@ async function row(id: string): Promise<Row> {
   }
 }
 
+/** Pids of agents still running (a killed or drained one is skipped). */
+const liveAgentPids = () =>
+  [...fleet.agentProcs.values()]
+    .filter((p) => p.child.exitCode === null && p.child.signalCode === null)
+    .map((p) => p.child.pid ?? 0);
+
 const final = (s: string) => !['queued', 'running'].includes(s);
 
 async function waitFinal(id: string, timeoutMs = 90_000): Promise<Row> {
@@ -146,14 +152,14 @@ afterAll(async () => {
 
 describe('a fleet of three hosts', () => {
   it('spreads jobs over the agents', async () => {
-    const ids = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => submit(`spread${i}`, 1)));
+    const ids = await Promise.all([0, 1, 2, 3].map((i) => submit(`spread${i}`, 1)));
     const runners = new Set<string>();
     for (const id of ids) runners.add((await waitFinal(id)).runner_id ?? '');
     expect(runners.size).toBeGreaterThanOrEqual(2);
     await checkInvariants();
   });
 
-  it('reclaims the job of an agent killed mid-run, and its restart reaps its sandbox', async () => {
+  it('reclaims the job of an agent killed mid-run; a new agent on its host reaps its sandbox', async () => {
     const id = await submit('kill', 4);
     const victim = await waitRunningOn(id);
     await fleet.killAgent(victim, 'SIGKILL');
@@ -161,8 +167,9 @@ describe('a fleet of three hosts', () => {
     expect(r.status).toBe('completed');
     expect(r.runner_id).not.toBe(victim);
     expect(r.attempt).toBeGreaterThanOrEqual(2);
-    // The killed agent's sandbox is still there until an agent of its host starts.
-    fleet.startAgent(victim);
+    // The killed agent's sandbox is still there until an agent of its host cleans it up.
+    expect(fleet.containers().length).toBeGreaterThan(0);
+    fleet.startAgent(victim, `${victim}-new`);
     await checkInvariants();
   });
 
@@ -192,7 +199,7 @@ describe('a fleet of three hosts', () => {
   });
 
   it('keeps queued jobs across a Redis restart, and everyone reconnects', async () => {
-    const pids = [...fleet.agentProcs.values()].map((p) => p.child.pid ?? 0);
+    const pids = liveAgentPids();
     for (const pid of pids) process.kill(pid, 'SIGSTOP');
     try {
       await Promise.all([0, 1, 2].map((i) => submit(`redis${i}`, 0)));
@@ -252,7 +259,7 @@ describe('a fleet of three hosts', () => {
   });
 
   it('re-queues an execution whose job vanished from Redis', async () => {
-    const pids = [...fleet.agentProcs.values()].map((p) => p.child.pid ?? 0);
+    const pids = liveAgentPids();
     for (const pid of pids) process.kill(pid, 'SIGSTOP');
     const redis = fleet.redis();
     try {
@@ -281,7 +288,7 @@ describe('a fleet of three hosts', () => {
 
   it('ends a job out of attempts as internal_error and dead-letters it', async () => {
     // A job that already used every attempt (as a poison job that crashed its agents would).
-    const pids = [...fleet.agentProcs.values()].map((p) => p.child.pid ?? 0);
+    const pids = liveAgentPids();
     for (const pid of pids) process.kill(pid, 'SIGSTOP');
     const redis = fleet.redis();
     let id = '';
@@ -318,6 +325,42 @@ describe('a fleet of three hosts', () => {
     }
     // Counted once in the quota like any other submission.
     uncheckedSubmissions += 1;
+  });
+
+  it('caps each user and bounds the queue with 429 and Retry-After, counting no quota for them', async () => {
+    const other = async (name: string) => {
+      const email = `${name}-${fleet.run}@example.com`;
+      const password = `Other-${fleet.run}-Pass1`;
+      await call('POST', '/auth/register', { email, password, username: `${name}_${fleet.run}` }, '');
+      const login = await call('POST', '/auth/login', { email, password }, '');
+      return login.body.data.token as string;
+    };
+    const [second, third] = [await other('second'), await other('third')];
+    const pids = liveAgentPids();
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    const othersIds: string[] = [];
+    try {
+      // One user floods: the cap (4 queued or running) stops it, not the others.
+      for (let i = 0; i < 4; i++) await submit(`flood${i}`, 0);
+      const capped = await call('POST', '/execute', program('flood-more', 0));
+      expect(capped.status).toBe(429);
+      expect(capped.body.error.code).toBe('too_many_active_executions');
+      expect(Number(capped.headers.get('retry-after'))).toBeGreaterThan(0);
+      for (let i = 0; i < 2; i++) {
+        const r = await call('POST', '/execute', program(`second${i}`, 0), second);
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        othersIds.push(r.body.data.executionId as string);
+      }
+      // The region's queue holds 6 jobs now: its bound.
+      const full = await call('POST', '/execute', program('third', 0), third);
+      expect(full.status).toBe(429);
+      expect(full.body.error.code).toBe('queue_full');
+      expect(Number(full.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      for (const pid of pids) process.kill(pid, 'SIGCONT');
+    }
+    for (const id of othersIds) expect((await waitFinal(id)).status).toBe('completed');
+    await checkInvariants();
   });
 
   it('drains on SIGTERM: the running job finishes on that agent, which then exits', async () => {
@@ -380,7 +423,10 @@ describe('a fleet of three hosts', () => {
     expect(cp).toMatch(/muscode_executions_finished_total\{[^}]*status="completed"[^}]*\} [1-9]/);
     expect(cp).toMatch(/muscode_execution_queue_wait_seconds_count/);
     expect(cp).toMatch(/muscode_runner_heartbeat_age_seconds/);
-    const live = fleet.agents.find((a) => fleet.agentProcs.get(a.id)?.child.exitCode === null);
+    const live = fleet.agents.find((a) => {
+      const child = fleet.agentProcs.get(a.id)?.child;
+      return child && child.exitCode === null && child.signalCode === null;
+    });
     const agentText = await (await fetch(`http://${live?.address}:${live?.metricsPort}/metrics`)).text();
     expect(agentText).toMatch(/muscode_agent_jobs_taken_total\{[^}]*source="read"/);
     expect(agentText).toMatch(/muscode_agent_heartbeats_total/);

@@ -76,7 +76,8 @@ export interface Fleet {
   region: string;
   agents: AgentSpec[];
   agentProcs: Map<string, Managed>;
-  startAgent(id: string): Managed;
+  /** Starts agent `id` on its host; `as` starts a new agent with that id on the same host. */
+  startAgent(id: string, as?: string): Managed;
   killAgent(id: string, signal?: NodeJS.Signals): Promise<void>;
   /** Cuts (false) or restores (true) one agent host's only link. */
   link(id: string, up: boolean): void;
@@ -84,8 +85,10 @@ export interface Fleet {
   stopPostgres(): void;
   startPostgres(): void;
   restartControlPlane(): Promise<void>;
-  /** Containers on the shared Docker Engine that belong to this fleet's agents. */
+  /** Sandboxes of this fleet's agents that should not be there (see the implementation). */
   containers(): string[];
+  /** Every sandbox of this fleet's agents. */
+  allContainers(): string[];
   redis(): Redis;
   db(): pg.Client;
   logs(): string;
@@ -307,6 +310,8 @@ async function build(opts: FleetOptions, st: BuildState): Promise<Fleet> {
     CP_SWEEP_INTERVAL_MS: '1000',
     CP_SWEEP_GRACE_MS: '4000',
     CP_MAX_ATTEMPTS: '3',
+    CP_MAX_ACTIVE_PER_USER: '4',
+    CP_MAX_QUEUE_LENGTH: '6',
     CP_RATE_LIMIT_PER_IP: '100000',
     CP_RATE_LIMIT_PER_USER: '100000',
     CP_LOG_LEVEL: 'info',
@@ -322,15 +327,16 @@ async function build(opts: FleetOptions, st: BuildState): Promise<Fleet> {
   const apiUrl = `http://${bridgeAddress}:${httpPort}/api/v1`;
 
   const agentProcs = new Map<string, Managed>();
-  const startAgent = (id: string): Managed => {
+  const startAgent = (id: string, as = id): Managed => {
     const spec = agents.find((a) => a.id === id);
     if (!spec) throw new Error(`no agent ${id}`);
+    if (as !== id) agents.push({ ...spec, id: as });
     const p = spawnManaged(
       id,
       'ip',
       ['netns', 'exec', spec.ns, process.execPath, '--import', 'tsx', 'runner-agent/src/main.ts'],
       {
-        AGENT_ID: spec.id,
+        AGENT_ID: as,
         AGENT_HOST_ID: spec.hostId,
         AGENT_REGION: region,
         AGENT_REDIS_URL: redisUrl,
@@ -347,12 +353,15 @@ async function build(opts: FleetOptions, st: BuildState): Promise<Fleet> {
         AGENT_METRICS_HOST: spec.address,
         AGENT_METRICS_PORT: String(spec.metricsPort),
         AGENT_LOG_LEVEL: 'info',
+        // One warm sandbox for python per agent: pools are exercised, the 2-core box is not flooded.
+        AGENT_POOL_SIZE: '1',
+        AGENT_POOL_IMAGES: 'python',
         ...opts.agentEnv,
       },
     );
     procs.push(p);
     record();
-    agentProcs.set(id, p);
+    agentProcs.set(as, p);
     return p;
   };
 
@@ -398,15 +407,38 @@ async function build(opts: FleetOptions, st: BuildState): Promise<Fleet> {
       procs.push(cp);
     },
     containers() {
+      // Left behind: a sandbox that served an execution (all are final when this is asked),
+      // one that is not running, or one of an agent that is not running. Warm pool sandboxes
+      // of live agents are expected.
+      const live = new Set(
+        [...agentProcs.entries()]
+          .filter(([, p]) => p.child.exitCode === null && p.child.signalCode === null)
+          .map(([id]) => id),
+      );
       const out = trySh('/usr/bin/docker', [
+        'ps',
+        '-a',
+        '--filter',
+        `label=dev.muscode.managed=true`,
+        '--format',
+        '{{.ID}}|{{.Label "dev.muscode.runner"}}|{{.Label "dev.muscode.execution"}}|{{.State}}',
+      ]);
+      return out
+        .split('\n')
+        .map((l) => l.split('|'))
+        .filter(([, runner]) => runner?.startsWith(`fleet-${run}-`))
+        .filter(([, runner, execution, state]) => execution || state !== 'running' || !live.has(runner ?? ''))
+        .map(([id]) => id ?? '');
+    },
+    allContainers() {
+      return trySh('/usr/bin/docker', [
         'ps',
         '-aq',
         '--filter',
         `label=dev.muscode.managed=true`,
         '--format',
         '{{.ID}} {{.Label "dev.muscode.runner"}}',
-      ]);
-      return out
+      ])
         .split('\n')
         .filter((l) => l.includes(`fleet-${run}-`))
         .map((l) => l.split(' ')[0] ?? '');
@@ -417,7 +449,7 @@ async function build(opts: FleetOptions, st: BuildState): Promise<Fleet> {
     async teardown() {
       for (const p of [...agentProcs.values()]) await stopManaged(p, 'SIGKILL');
       // Sandboxes of killed agents: remove what this run left, whoever made it.
-      for (const id of fleet.containers()) trySh('/usr/bin/docker', ['rm', '-f', id]);
+      for (const id of fleet.allContainers()) trySh('/usr/bin/docker', ['rm', '-f', id]);
       await Promise.all(procs.map((p) => stopManaged(p, 'SIGKILL')));
       cleanupFleetResources(run);
       process.removeListener('exit', onExit);
