@@ -23,6 +23,8 @@ declare module 'vitest' {
     redisPrefix: string;
     runnerId: string;
     region: string;
+    /** A secret planted in the control-plane's and the agent's environment (tests/hostile). */
+    canary: string;
   }
 }
 
@@ -38,6 +40,7 @@ export default async function setup(project: TestProject) {
   const region = `test-${run}`;
   const runnerId = `test-agent-${run}`;
   const runnerToken = randomId(16);
+  const canary = `canary-${randomId(16)}`;
   const [httpPort, rpcPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
 
   await createDatabase(dbName);
@@ -56,6 +59,7 @@ export default async function setup(project: TestProject) {
       CP_RUNNER_TOKEN: runnerToken,
       CP_JWT_PRIVATE_KEY_FILE: process.env['CP_JWT_PRIVATE_KEY_FILE'] ?? `${root}/.state/jwt-ed25519.pem`,
       CP_LOG_LEVEL: 'warn',
+      MUSCODE_CANARY: canary,
       // The whole suite comes from one address and polls; api-rate-limit.test.ts starts its own
       // control-planes with small limits.
       CP_RATE_LIMIT_PER_IP: '1000000',
@@ -79,6 +83,7 @@ export default async function setup(project: TestProject) {
       AGENT_RUNNER_TOKEN: runnerToken,
       AGENT_CAPACITY: '2',
       AGENT_LOG_LEVEL: 'info',
+      MUSCODE_CANARY: canary,
     }),
   ];
   const apiUrl = `http://127.0.0.1:${gatewayPort}/api/v1`;
@@ -104,6 +109,7 @@ export default async function setup(project: TestProject) {
   project.provide('redisPrefix', redisPrefix);
   project.provide('runnerId', runnerId);
   project.provide('region', region);
+  project.provide('canary', canary);
 
   return async () => {
     await Promise.all(procs.map((p) => p.stop()));

@@ -193,12 +193,19 @@ export async function executeOnSession(opts: {
     exitCode: undefined,
     oomKilled: false,
   };
+  const within = <T>(p: Promise<T>, ms: number, fallback: T) =>
+    Promise.race([p, new Promise<T>((r) => setTimeout(() => r(fallback), ms).unref())]);
   if (deadlineHit) {
-    await kill();
+    // The verdict does not wait for a busy Docker daemon; the sandbox is removed after anyway.
+    void kill().catch(() => undefined);
   } else if (!run && !(compile && (compile.exit !== 0 || compile.signal !== 0 || compile.cancelled))) {
     // The sandbox ended without a result line: ask Docker why (an OOM kill, a crash).
-    await Promise.race([sandbox.ended, new Promise((r) => setTimeout(r, 1000))]);
-    exitState = await sandbox.exit().catch(() => exitState);
+    await within(sandbox.ended, 1000, undefined);
+    exitState = await within(
+      sandbox.exit().catch(() => exitState),
+      5000,
+      exitState,
+    );
   }
   session.onFrame(undefined);
 
