@@ -1,5 +1,9 @@
 import { createClient, ConnectError, Code } from '@connectrpc/connect';
-import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+} from '@connectrpc/connect-node';
 import { ExecutionService, Status } from '@muscode/proto/execution/v1';
 import { inject } from 'vitest';
 import { describe, expect, it } from 'vitest';
@@ -26,6 +30,17 @@ describe('ExecutionService with Connect clients', () => {
     if (last.event.case !== 'result') return;
     expect(last.event.value.status).toBe(Status.COMPLETED);
     expect(Buffer.from(last.event.value.stdout).toString()).toBe('hello\n');
+  });
+
+  it('answers gRPC-Web clients too', async () => {
+    const user = await newUser();
+    const c = createClient(
+      ExecutionService,
+      createGrpcWebTransport({ baseUrl: inject('rpcUrl'), httpVersion: '2' }),
+    );
+    const res = await c.listLanguages({}, { headers: headers(user.token) });
+    expect(res.languages.map((l) => l.id)).toContain('python');
+    expect(res.languages.find((l) => l.id === 'python')?.available).toBe(true);
   });
 
   it('cancels a running execution over gRPC', async () => {

@@ -31,15 +31,16 @@ export class WsClient {
   /** Connects with the token in `?token=` (or in Sec-WebSocket-Protocol with `protocol`). */
   static async connect(
     token: string | null,
-    opts: { base?: string; via?: 'query' | 'protocol' } = {},
+    opts: { base?: string; via?: 'query' | 'protocol'; autoPong?: boolean } = {},
   ): Promise<WsClient> {
     const url = wsUrl(opts.base);
+    const options = { autoPong: opts.autoPong ?? true };
     const socket =
       token === null
-        ? new WebSocket(url)
+        ? new WebSocket(url, options)
         : opts.via === 'protocol'
-          ? new WebSocket(url, ['bearer', token])
-          : new WebSocket(`${url}?token=${encodeURIComponent(token)}`);
+          ? new WebSocket(url, ['bearer', token], options)
+          : new WebSocket(`${url}?token=${encodeURIComponent(token)}`, options);
     const client = new WsClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());

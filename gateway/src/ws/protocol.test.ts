@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { compareIds } from '../fanout.js';
+import { clientMessage, encodeOutput } from './protocol.js';
+
+describe('WebSocket protocol', () => {
+  it('keeps valid UTF-8 as text and anything else as base64, losing no byte', () => {
+    expect(encodeOutput(Buffer.from('héllo\n'))).toEqual({ data: 'héllo\n', encoding: 'utf8' });
+    const bytes = Buffer.from([0xff, 0x00, 0xc3]);
+    const out = encodeOutput(bytes);
+    expect(out.encoding).toBe('base64');
+    expect(Buffer.from(out.data, 'base64')).toEqual(bytes);
+  });
+
+  it('parses client messages strictly, with defaults', () => {
+    expect(clientMessage.parse({ type: 'subscribe', executionId: 'x' })).toEqual({
+      type: 'subscribe',
+      executionId: 'x',
+      fromSeq: 0,
+    });
+    expect(clientMessage.parse({ type: 'stdin', executionId: 'x', data: 'a' })).toMatchObject({
+      encoding: 'utf8',
+    });
+    expect(clientMessage.safeParse({ type: 'subscribe', executionId: 'x', fromSeq: -1 }).success).toBe(false);
+    expect(clientMessage.safeParse({ type: 'subscribe', executionId: 'x', extra: 1 }).success).toBe(false);
+    expect(clientMessage.safeParse({ type: 'shutdown' }).success).toBe(false);
+    expect(clientMessage.safeParse({ type: 'execute', code: 'x' }).success).toBe(false);
+  });
+
+  it('orders Redis stream ids numerically', () => {
+    expect(compareIds('10-0', '9-5')).toBe(1);
+    expect(compareIds('5-2', '5-10')).toBe(-1);
+    expect(compareIds('0', '0-0')).toBe(0);
+    expect(compareIds('1700000000000-1', '1700000000000-1')).toBe(0);
+  });
+});
