@@ -83,13 +83,15 @@ const specBase = {
   memoryOverheadMb: config.sandboxMemoryOverheadMb,
 };
 const pooledImages = new Set(config.poolImages.split(',').map((s) => s.trim()));
+const pooledImageNames = [...new Set(manifest.languages.map((l) => l.image))]
+  .filter((name) => pooledImages.has('*') || pooledImages.has(name))
+  .map(sandboxImageName)
+  .filter((image) => images.has(image));
+const pooledImageCount = pooledImageNames.length;
 const pool = createWarmPool({
   driver,
   specFor: (image) => sandboxSpec({ ...specBase, image, limits: poolLimits, isolation: config.isolation }),
-  images: [...new Set(manifest.languages.map((l) => l.image))]
-    .filter((name) => pooledImages.has('*') || pooledImages.has(name))
-    .map(sandboxImageName)
-    .filter((image) => images.has(image)),
+  images: pooledImageNames,
   config: {
     isolation: config.isolation,
     size: config.poolSize,
@@ -181,6 +183,8 @@ async function beat(): Promise<void> {
       languages,
       hostId: config.hostId,
       draining,
+      // The pool exposes its idle total only: one entry for all pooled images.
+      pools: [{ name: 'warm', warm: pool.idleCount(), target: config.poolSize * pooledImageCount }],
     });
     metrics.heartbeat(true);
   } catch (err) {

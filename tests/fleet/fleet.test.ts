@@ -402,6 +402,7 @@ describe('a fleet of three hosts', () => {
           region: string;
           hostId: string;
           capacity: number;
+          pools: unknown[];
         }[];
         return rows.some((x) => x.state === 'gone') ? rows : undefined;
       },
@@ -415,6 +416,9 @@ describe('a fleet of three hosts', () => {
           x.region === fleet.region && x.capacity === 1 && x.hostId.startsWith(`fleet-${fleet.run}-host`),
       ),
     ).toBe(true);
+    for (const live of list.filter((x) => x.state === 'live')) {
+      expect(live.pools).toEqual([{ name: 'warm', warm: expect.any(Number), target: 1 }]);
+    }
   });
 
   it('exposes Prometheus metrics on the control-plane and on each agent', async () => {
@@ -423,6 +427,7 @@ describe('a fleet of three hosts', () => {
     expect(cp).toMatch(/muscode_executions_finished_total\{[^}]*status="completed"[^}]*\} [1-9]/);
     expect(cp).toMatch(/muscode_execution_queue_wait_seconds_count/);
     expect(cp).toMatch(/muscode_runner_heartbeat_age_seconds/);
+    expect(cp).toMatch(/muscode_runner_pool_warm\{[^}]*pool="warm"/);
     const live = fleet.agents.find((a) => {
       const child = fleet.agentProcs.get(a.id)?.child;
       return child && child.exitCode === null && child.signalCode === null;

@@ -181,12 +181,6 @@ export function createControlPlaneMetrics(deps: {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
     registers: [registry],
   });
-  const sandboxStart = new Histogram({
-    name: 'muscode_sandbox_start_seconds',
-    help: 'Time for an agent to have a sandbox ready for an execution, as reported by the agent.',
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
-    registers: [registry],
-  });
   const sweeps = new Counter({
     name: 'muscode_sweeper_executions_total',
     help: 'Executions the sweeper re-queued or failed.',
@@ -198,7 +192,6 @@ export function createControlPlaneMetrics(deps: {
     registry,
     heartbeat: (region: string) => heartbeats.inc({ region }),
     started: (queueMs: number) => queueWait.observe(queueMs / 1000),
-    sandboxReady: (ms: number) => sandboxStart.observe(ms / 1000),
     finished: (status: string, wallMs: number) => {
       verdicts.inc({ status });
       runTime.observe(wallMs / 1000);
