@@ -26,6 +26,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       wsMaxMessageBytes: env.int(1024 * 1024, 1024),
       /** Seconds without traffic before a WebSocket is closed; uWS pings idle clients before that. */
       wsIdleTimeoutSeconds: env.int(60, 8),
+      /** Messages a WebSocket client may send per second (a burst of twice this is allowed). */
+      wsMessagesPerSecond: env.int(100, 1),
       /** Executions one WebSocket may follow at once. */
       wsMaxSubscriptions: env.int(32, 1),
       /** Longest time one XREAD of the fan-out loop blocks. */

@@ -48,6 +48,7 @@ const ws = mountWebSocket(
     controlTtlSeconds: config.controlTtlSeconds,
     maxSubscriptions: config.wsMaxSubscriptions,
     maxBufferedBytes: config.wsMaxBufferedBytes,
+    messagesPerSecond: config.wsMessagesPerSecond,
     draining: () => draining,
     log: log.child({ component: 'ws' }),
   },

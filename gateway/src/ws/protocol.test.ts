@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareIds } from '../fanout.js';
 import { clientMessage, encodeOutput } from './protocol.js';
+import { createTokenBucket } from './session.js';
 
 describe('WebSocket protocol', () => {
   it('keeps valid UTF-8 as text and anything else as base64, losing no byte', () => {
@@ -31,5 +32,16 @@ describe('WebSocket protocol', () => {
     expect(compareIds('5-2', '5-10')).toBe(-1);
     expect(compareIds('0', '0-0')).toBe(0);
     expect(compareIds('1700000000000-1', '1700000000000-1')).toBe(0);
+  });
+});
+
+describe('message rate budget', () => {
+  it('allows a burst, then the steady rate', () => {
+    let t = 0;
+    const admit = createTokenBucket(10, 20, () => t);
+    const burst = Array.from({ length: 25 }, () => admit()).filter(Boolean).length;
+    expect(burst).toBe(20);
+    t += 500;
+    expect(Array.from({ length: 10 }, () => admit()).filter(Boolean).length).toBe(5);
   });
 });

@@ -122,6 +122,7 @@ export function mountWebSocket(
     message: (ws, message) => {
       const s = ws.getUserData().session;
       if (!s) return;
+      if (!s.admit()) return s.error('rate_limited', 'Too many messages; slow down.');
       const raw = textDecoder.decode(message);
       dispatch(ctx, s, raw).catch((err: unknown) => {
         ctx.log.error({ err }, 'websocket message failed');

@@ -16,6 +16,7 @@ export interface WsContext {
   controlTtlSeconds: number;
   maxSubscriptions: number;
   maxBufferedBytes: number;
+  messagesPerSecond: number;
   /** True once the gateway is shutting down: no new executions or subscriptions. */
   draining: () => boolean;
   log: Logger;
@@ -34,6 +35,8 @@ export interface Session {
   /** Run once when the connection ends. */
   readonly cleanup: (() => void)[];
   closed: boolean;
+  /** Takes one message from the connection's rate budget; false when it is spent. */
+  admit(): boolean;
   send(message: Record<string, unknown>): void;
   error(code: string, message: string, extra?: Record<string, unknown>): void;
   close(code: number, reason: string): void;
@@ -61,6 +64,7 @@ export function createSession(
     owned: new Set(),
     cleanup: [],
     closed: false,
+    admit: createTokenBucket(ctx.messagesPerSecond, ctx.messagesPerSecond * 2),
     send(message) {
       if (s.closed) return;
       ws.send(JSON.stringify(message), false);
@@ -91,4 +95,18 @@ export function endSession(s: Session): void {
   for (const stop of s.subs.values()) stop();
   s.subs.clear();
   for (const fn of s.cleanup.splice(0)) fn();
+}
+
+/** A token bucket: `rate` tokens a second, at most `burst` saved up. */
+export function createTokenBucket(rate: number, burst: number, now: () => number = Date.now): () => boolean {
+  let tokens = burst;
+  let last = now();
+  return () => {
+    const t = now();
+    tokens = Math.min(burst, tokens + ((t - last) / 1000) * rate);
+    last = t;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
 }
