@@ -327,6 +327,39 @@ describe('a fleet of three hosts', () => {
     uncheckedSubmissions += 1;
   });
 
+  it('dead-letters a poison job that kills its agent on every attempt', async () => {
+    const r = await call('POST', '/execute', { ...program('poison-real', 20), timeout: 30 });
+    expect(r.status).toBe(200);
+    const id = r.body.data.executionId as string;
+    uncheckedSubmissions += 1;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const victim = await waitFor(
+        `attempt ${attempt} to run`,
+        async () => {
+          const x = await row(id);
+          return x.status === 'running' && x.attempt === attempt ? (x.runner_id ?? undefined) : undefined;
+        },
+        60_000,
+        100,
+      );
+      await fleet.killAgent(victim, 'SIGKILL');
+      fleet.startAgent(victim, `${victim}-p${attempt}`);
+    }
+    const done = await waitFinal(id);
+    expect(done.status).toBe('internal_error');
+    expect(done.message).toMatch(/abandoned after 3 attempts/);
+    const redis = fleet.redis();
+    try {
+      const dead = await redis.xrange(`${fleet.redisPrefix}jobs:${fleet.region}:dead`, '-', '+');
+      const mine = dead.filter(([, f]) => (f[f.indexOf('job') + 1] ?? '').includes(id));
+      expect(mine).toHaveLength(1);
+      expect(mine[0]?.[1][mine[0][1].indexOf('reason') + 1]).toBe('attempts');
+    } finally {
+      redis.disconnect();
+    }
+    await checkInvariants();
+  });
+
   it('caps each user and bounds the queue with 429 and Retry-After, counting no quota for them', async () => {
     const other = async (name: string) => {
       const email = `${name}-${fleet.run}@example.com`;
