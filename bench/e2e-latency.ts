@@ -15,6 +15,8 @@ import setupStack from '../tests/support/global-setup.js';
 import { randomId } from '../tests/support/stack.js';
 
 const code = "print('hello world')";
+const sleeper = "import time\nprint('up', flush=True)\ntime.sleep(30)\n";
+const cancelRuns = 5;
 const sequentialRuns = 20;
 const concurrentClients = 8;
 const runsPerClient = 5;
@@ -103,11 +105,35 @@ async function wsClient(apiUrl: string, token: string) {
     socket.once('error', reject);
   });
   let pending: ((m: Record<string, unknown>) => void) | undefined;
+  const executionIdOf = { value: '' };
   socket.on('message', (data) => {
     const m = JSON.parse(data.toString()) as Record<string, unknown>;
+    if (m['type'] === 'status' && m['status'] === 'queued') executionIdOf.value = String(m['executionId']);
     if (m['type'] === 'result' || m['type'] === 'error') pending?.(m);
   });
+  let onOutput: (() => void) | undefined;
+  socket.on('message', (data) => {
+    if ((JSON.parse(data.toString()) as { type?: string }).type === 'output') onOutput?.();
+  });
   return {
+    /** Starts a sleeping program, cancels it at its first output; ms from cancel to result. */
+    async cancelOnce(): Promise<number> {
+      let cancelledAt = 0;
+      const result = await new Promise<Record<string, unknown>>((resolve) => {
+        pending = resolve;
+        onOutput = () => {
+          onOutput = undefined;
+          const id = executionIdOf.value;
+          cancelledAt = Date.now();
+          socket.send(JSON.stringify({ type: 'cancel', executionId: id }));
+        };
+        socket.send(
+          JSON.stringify({ type: 'execute', language: 'python', code: sleeper, limits: { timeout: 20 } }),
+        );
+      });
+      if (result['status'] !== 'cancelled') throw new Error(`cancel: ${JSON.stringify(result)}`);
+      return Date.now() - cancelledAt;
+    },
     async once(): Promise<Sample> {
       const sentAt = Date.now();
       const result = await new Promise<Record<string, unknown>>((resolve) => {
@@ -183,6 +209,8 @@ async function measure(apiUrl: string, redis?: { url: string; prefix: string }) 
   await ws.once();
   const wsSeq: Sample[] = [];
   for (let i = 0; i < sequentialRuns; i++) wsSeq.push(await ws.once());
+  const cancelMs: number[] = [];
+  for (let i = 0; i < cancelRuns; i++) cancelMs.push(await ws.cancelOnce());
   ws.close();
 
   const restPar = (
@@ -214,6 +242,9 @@ async function measure(apiUrl: string, redis?: { url: string; prefix: string }) 
     row(`REST ?wait=true, ${concurrentClients} clients`, restPar),
     row(`WebSocket, ${concurrentClients} clients`, wsPar),
   ]);
+  console.log(
+    `WebSocket cancel → result "cancelled" (n=${cancelRuns}): p50 ${pct(cancelMs, 50)} ms, p95 ${pct(cancelMs, 95)} ms`,
+  );
   if (redis) {
     const splits = [];
     for (const [name, samples] of [
