@@ -41,8 +41,8 @@ export const errors = {
     new AppError(413, 'payload_too_large', `The request body exceeds ${limit} bytes.`),
   unsupportedMediaType: () =>
     new AppError(415, 'unsupported_media_type', 'Send the request body as application/json.'),
-  unavailable: (message: string, retryAfterSeconds = 5) =>
-    new AppError(503, 'service_unavailable', message, undefined, { retryAfterSeconds }),
+  unavailable: (message: string, retryAfterSeconds = 5, cause?: unknown) =>
+    new AppError(503, 'service_unavailable', message, undefined, { retryAfterSeconds, cause }),
   quotaExceeded: (period: 'daily' | 'monthly', retryAfterSeconds: number) =>
     new AppError(
       429,

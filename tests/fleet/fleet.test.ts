@@ -203,7 +203,15 @@ describe('a fleet of three hosts', () => {
     for (const pid of pids) process.kill(pid, 'SIGSTOP');
     try {
       await Promise.all([0, 1, 2].map((i) => submit(`redis${i}`, 0)));
-      await fleet.restartRedis();
+      await fleet.stopRedis();
+      try {
+        // While Redis is down, a submission is refused with 503, not a 500, and takes no quota.
+        const down = await call('POST', '/execute', program('redis-down', 0));
+        expect(down.status, JSON.stringify(down.body)).toBe(503);
+        expect(down.headers.get('retry-after')).toBeTruthy();
+      } finally {
+        fleet.startRedis();
+      }
     } finally {
       for (const pid of pids) process.kill(pid, 'SIGCONT');
     }

@@ -81,7 +81,8 @@ export interface Fleet {
   killAgent(id: string, signal?: NodeJS.Signals): Promise<void>;
   /** Cuts (false) or restores (true) one agent host's only link. */
   link(id: string, up: boolean): void;
-  restartRedis(): Promise<void>;
+  stopRedis(): Promise<void>;
+  startRedis(): void;
   stopPostgres(): void;
   startPostgres(): void;
   restartControlPlane(): Promise<void>;
@@ -385,10 +386,13 @@ async function build(opts: FleetOptions, st: BuildState): Promise<Fleet> {
       if (!spec) throw new Error(`no agent ${id}`);
       sh('ip', ['link', 'set', spec.hostVeth, up ? 'up' : 'down']);
     },
-    async restartRedis() {
+    async stopRedis() {
       await stopManaged(redisProc, 'SIGTERM');
+    },
+    startRedis() {
       redisProc = spawnManaged('redis', 'redis-server', redisArgs, {});
       procs.push(redisProc);
+      record();
     },
     stopPostgres() {
       sh('pg_ctlcluster', [pgVersion, cluster, 'stop', '-m', 'fast']);

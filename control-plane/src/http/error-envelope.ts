@@ -1,6 +1,6 @@
 import type { Logger } from '@muscode/common';
 import { AppError, errors } from '../errors.js';
-import { isDatabaseUnavailable } from '../infra/db-unavailable.js';
+import { isDatabaseUnavailable, isRedisUnavailable } from '../infra/db-unavailable.js';
 
 export interface ErrorEnvelope {
   success: false;
@@ -49,6 +49,10 @@ function toAppError(code: string | number, error: unknown, log: Logger): AppErro
       if (isDatabaseUnavailable(error)) {
         log.warn({ err: (error as Error).message }, 'database unavailable');
         return errors.unavailable('The database is unavailable; try again shortly.');
+      }
+      if (isRedisUnavailable(error)) {
+        log.warn({ err: (error as Error).message }, 'redis unavailable');
+        return errors.unavailable('A backing service is unavailable; try again shortly.');
       }
       log.error({ err: error }, 'unhandled error');
       return errors.internal(error);

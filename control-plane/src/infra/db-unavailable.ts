@@ -45,3 +45,15 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   }
   return false;
 }
+
+/** True when ioredis gave up on a command because Redis is unreachable or restarting. */
+export function isRedisUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    const name = (e as { name?: unknown }).name;
+    const message = (e as { message?: unknown }).message;
+    if (name === 'MaxRetriesPerRequestError') return true;
+    if (typeof message === 'string' && /Connection is closed|LOADING Redis is loading/.test(message))
+      return true;
+  }
+  return false;
+}

@@ -25,7 +25,14 @@ export function createAdmission(redis: Redis, repo: AdmissionRepo, opts: Admissi
   const keys = redisKeys(opts.prefix);
   return {
     async admit(userId: string, region: string): Promise<void> {
-      const [active, queued] = await Promise.all([repo.activeCount(userId), redis.xlen(keys.jobs(region))]);
+      const queuedNow = redis.xlen(keys.jobs(region)).catch((err: unknown) => {
+        throw errors.unavailable(
+          'The job queue is unavailable; try again shortly.',
+          opts.retryAfterSeconds,
+          err,
+        );
+      });
+      const [active, queued] = await Promise.all([repo.activeCount(userId), queuedNow]);
       if (active >= opts.maxActivePerUser) {
         throw errors.busy(
           'too_many_active_executions',
