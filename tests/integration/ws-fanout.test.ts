@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newUser, waitForResult } from '../support/api.js';
 import { startGateway } from '../support/gateway.js';
 import type { Proc } from '../support/stack.js';
@@ -64,6 +65,34 @@ describe('WebSocket fan-out', () => {
     await late.result(id);
     expect(late.bytes(id).toString()).toBe(expected(3));
     expectContiguous(id, late.messages);
+    late.close();
+  });
+
+  it('says so when the events asked for are no longer kept', async () => {
+    const user = await newUser();
+    const ws = await WsClient.connect(user.token);
+    const id = await wsExecute(ws, { language: 'python', code: ticker(5) });
+    await ws.result(id);
+    ws.close();
+    // What MAXLEN trimming does to a long execution's stream: its oldest entries go.
+    const redis = new Redis(inject('redisUrl'));
+    const key = `${inject('redisPrefix')}exec:{${id}}:events`;
+    const entries = await redis.xrange(key, '-', '+');
+    await redis.xtrim(key, 'MINID', entries[3]![0]);
+    redis.disconnect();
+
+    const late = await WsClient.connect(user.token);
+    late.send({ type: 'subscribe', executionId: id, fromSeq: 1 });
+    const result = await late.result(id);
+    const warning = late.messages.find((m) => m.type === 'error');
+    expect(warning).toMatchObject({
+      code: 'events_trimmed',
+      executionId: id,
+      fromSeq: 1,
+      availableFromSeq: 4,
+    });
+    expect(late.messages.filter((m) => m.seq > 0).map((m) => m.seq as number)[0]).toBe(4);
+    expect(result['output']).toBe(expected(5));
     late.close();
   });
 

@@ -66,9 +66,23 @@ function toMessage(executionId: string, event: ExecutionEvent): Record<string, u
 /** Follows an execution the caller owns from `fromSeq`, ending with its result. */
 export function follow(ctx: WsContext, s: Session, executionId: string, fromSeq: number): void {
   let done = false;
+  let expected = fromSeq + 1;
   const stop = ctx.fanout.follow(executionId, fromSeq, {
     onEvent(event) {
       if (done) return;
+      // Seqs are contiguous: a jump means Redis trimmed or expired what the client asked for.
+      if (event.seq > expected) {
+        s.error(
+          'events_trimmed',
+          `Events ${expected} to ${event.seq - 1} are no longer kept; the result has the full output.`,
+          {
+            executionId,
+            fromSeq: expected - 1,
+            availableFromSeq: event.seq,
+          },
+        );
+      }
+      expected = event.seq + 1;
       if (event.type !== 'result') {
         const msg = toMessage(executionId, event);
         if (msg) s.send(msg);
