@@ -53,9 +53,17 @@ export function createWarmPool(deps: {
   const startSlots = createSemaphore(config.startConcurrency);
   let stopped = false;
 
+  // EOF makes the launcher exit (between submissions, or after its only one), and removing an
+  // exited container is far cheaper for runsc than killing a running one; the kill is the
+  // fallback for a sandbox that does not end.
   const discard = (session: LauncherSession) => {
     session.alive = false;
-    deps.track(session.sandbox.remove());
+    session.sandbox.stdin.end();
+    deps.track(
+      Promise.race([session.sandbox.ended, new Promise((r) => setTimeout(r, 2000).unref())]).then(() =>
+        session.sandbox.remove(),
+      ),
+    );
   };
 
   const expired = (s: LauncherSession) =>
