@@ -8,6 +8,9 @@
 //   node sandbox-images/launcher/smoke.mjs muscode/sandbox-python --code "print(input())" --stdin "hi\n" \
 //        --limit run_wall_ms=1000 --limit stdout_max=10     # one program (stdin default "hi\n")
 //
+// SMOKE_MODE=owner|jail runs the same checks in that launcher mode, plus one that sends three
+// submissions to one sandbox and checks nothing of the first reaches the next; SMOKE_LAUNCHER=
+// <path> mounts a freshly compiled launcher over the image's (development only).
 // No dependencies. Exits 1 if a check fails. DOCKER selects the client (default /usr/bin/docker).
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
