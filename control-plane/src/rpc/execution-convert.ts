@@ -15,6 +15,7 @@ const statuses: Record<string, Status> = {
   compile_error: Status.COMPILE_ERROR,
   cancelled: Status.CANCELLED,
   internal_error: Status.INTERNAL_ERROR,
+  restarted: Status.RESTARTED,
 };
 
 export function toStatus(status: string): Status {

@@ -10,6 +10,10 @@
  * ARGV[4] attempt of the report, or "" when the event does not come from a runner report
  * ARGV[5] runner seq of the report (ignored without ARGV[4])
  *
+ * When a later attempt reports for the first time after an earlier one did (a reclaimed job runs
+ * again from the start), a `status: restarted` event is appended first, so watchers know the
+ * output that follows starts over.
+ *
  * Returns the seq given to the event (> 0), or one of:
  *    0  recorded, nothing appended (empty event, or a second result)
  *   -1  stale: a later attempt has already reported
@@ -22,7 +26,15 @@ if ARGV[4] ~= '' then
   local rseq = tonumber(ARGV[5])
   local current = tonumber(redis.call('HGET', KEYS[2], 'attempt') or '0')
   if attempt < current then return -1 end
-  if attempt > current then redis.call('HSET', KEYS[2], 'attempt', attempt, 'rseq', 0) end
+  if attempt > current then
+    redis.call('HSET', KEYS[2], 'attempt', attempt, 'rseq', 0)
+    -- A later attempt runs the program again from the start: say so before its output.
+    if current > 0 and redis.call('HGET', KEYS[2], 'result') ~= '1' then
+      local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+      redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e',
+        cjson.encode({ type = 'status', status = 'restarted', seq = seq }))
+    end
+  end
   local last = tonumber(redis.call('HGET', KEYS[2], 'rseq') or '0')
   if rseq <= last then return -2 end
   redis.call('HSET', KEYS[2], 'rseq', rseq)

@@ -1,0 +1,78 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { appendEventCodes } from '../../control-plane/src/infra/scripts/append-event.js';
+import { createStreams } from '../../control-plane/src/infra/streams.js';
+
+// Against the real Redis of the test stack, under a prefix of this file's own.
+const redis = new Redis(inject('redisUrl'));
+const prefix = `${inject('redisPrefix')}streams-test-${randomUUID().slice(0, 8)}:`;
+const streams = createStreams(redis, { prefix, eventsMaxLen: 1000, eventsTtlSeconds: 60 });
+
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+async function events(id: string) {
+  const entries = await redis.xrange(`${prefix}exec:{${id}}:events`, '-', '+');
+  return entries.map(
+    ([, f]) => JSON.parse(f[1]!) as { type: string; seq: number; status?: string; data?: string },
+  );
+}
+
+const out = (data: string) => ({ type: 'output' as const, seq: 0, stream: 'stdout' as const, data });
+
+describe('execution event stream', () => {
+  it('numbers events contiguously and records each runner report once', async () => {
+    const id = randomUUID();
+    expect(await streams.appendReported(id, { attempt: 1, runnerSeq: 1 }, out('a'))).toBe(1);
+    expect(await streams.appendReported(id, { attempt: 1, runnerSeq: 2 }, null)).toBe(
+      appendEventCodes.recorded,
+    );
+    expect(await streams.appendReported(id, { attempt: 1, runnerSeq: 3 }, out('b'))).toBe(2);
+    // A resent stream (after a reconnect) repeats seqs 1–3: all skipped.
+    for (const runnerSeq of [1, 2, 3]) {
+      expect(await streams.appendReported(id, { attempt: 1, runnerSeq }, out('x'))).toBe(
+        appendEventCodes.duplicate,
+      );
+    }
+    await streams.appendEvent(id, { type: 'status', seq: 999, status: 'running' });
+    expect(
+      await streams.appendReported(
+        id,
+        { attempt: 1, runnerSeq: 4 },
+        { type: 'result', seq: 0, status: 'completed' },
+      ),
+    ).toBe(4);
+    // A second result (another writer, a repeated report) is never appended.
+    expect(
+      await streams.appendReported(
+        id,
+        { attempt: 1, runnerSeq: 5 },
+        { type: 'result', seq: 0, status: 'cancelled' },
+      ),
+    ).toBe(appendEventCodes.recorded);
+    expect(await events(id)).toEqual([
+      { type: 'output', seq: 1, stream: 'stdout', data: 'a' },
+      { type: 'output', seq: 2, stream: 'stdout', data: 'b' },
+      { type: 'status', seq: 3, status: 'running' },
+      { type: 'result', seq: 4, status: 'completed' },
+    ]);
+  });
+
+  it('ignores an older attempt and marks where a later one starts over', async () => {
+    const id = randomUUID();
+    await streams.appendReported(id, { attempt: 1, runnerSeq: 1 }, out('first try'));
+    expect(await streams.appendReported(id, { attempt: 2, runnerSeq: 1 }, out('second try'))).toBe(3);
+    expect(await streams.appendReported(id, { attempt: 1, runnerSeq: 2 }, out('late'))).toBe(
+      appendEventCodes.stale,
+    );
+    expect((await events(id)).map((e) => [e.seq, e.type, e.status ?? e.data])).toEqual([
+      [1, 'output', 'first try'],
+      [2, 'status', 'restarted'],
+      [3, 'output', 'second try'],
+    ]);
+  });
+});
