@@ -228,7 +228,7 @@ async function level(isolation: Isolation): Promise<Measure> {
   await waitIdle(isolation === 'sandbox' ? size : 1);
   const count = isolation === 'sandbox' ? (quick ? 16 : 40) : quick ? 80 : 240;
   const tp = await throughput(count, async (s) => (await runOnce(`owner-${s}`)).ok);
-  pool.stop();
+  await pool.stop();
   await Promise.allSettled([...removals]);
   await driver.reap(runnerId);
   return { name: isolation, p50: percentile(latencies, 50), p95: percentile(latencies, 95), ...tp };

@@ -226,7 +226,7 @@ onShutdown(log, async () => {
     await driver.reap(config.id).catch(() => undefined);
   }
   clearTimeout(heartbeatTimer);
-  pool.stop();
+  await pool.stop();
   await Promise.allSettled([...cleanups]);
   await hostReaper.stop();
   await metricsServer.close();

@@ -830,6 +830,8 @@ static int run_step(int is_compile) {
         if (killing) killing = kill_all() || !main_reaped;
 
         if (main_reaped) {
+            /* kill_all() above may have reaped it in this very iteration. */
+            if (!end_ms) end_ms = now;
             int pipes_open = out.fd >= 0 || err.fd >= 0;
             if (!pipes_open || now >= end_ms + DRAIN_MS) break;
         }

@@ -87,7 +87,7 @@ function levelPool(isolation: Isolation) {
     return { container: container!, uid: Number(uid), leftovers: leftovers!, sleepers: Number(sleepers) };
   };
   const stop = async () => {
-    pool.stop();
+    await pool.stop();
     await Promise.all(removals);
   };
   return { run, stop };

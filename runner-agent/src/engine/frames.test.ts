@@ -52,5 +52,11 @@ describe('launcher frames', () => {
       cancelled: false,
     });
     expect(() => parseStepResult(Buffer.from('step=run exit=0'))).toThrow();
+    const negative = parseStepResult(
+      Buffer.from(
+        'step=run exit=-1 signal=9 cpu_ms=5 wall_ms=-5784 maxrss_kb=9000 timeout=1 cpu_limit=0 output_limit=0 cancelled=0',
+      ),
+    );
+    expect(negative.wallMs).toBe(0);
   });
 });

@@ -83,9 +83,11 @@ export function parseStepResult(payload: Buffer): StepResult {
     step,
     exit: num('exit'),
     signal: num('signal'),
-    cpuMs: num('cpu_ms'),
-    wallMs: num('wall_ms'),
-    maxRssKb: num('maxrss_kb'),
+    // Never negative on the wire (uint32): an older launcher could report wall_ms < 0 when it
+    // reaped a killed step in the same loop turn.
+    cpuMs: Math.max(0, num('cpu_ms')),
+    wallMs: Math.max(0, num('wall_ms')),
+    maxRssKb: Math.max(0, num('maxrss_kb')),
     timeout: num('timeout') === 1,
     cpuLimit: num('cpu_limit') === 1,
     outputLimit: num('output_limit') === 1,

@@ -50,17 +50,19 @@ export function createWarmPool(deps: {
   const { config, log } = deps;
   const idle: Idle[] = [];
   const starting = new Map<string, number>();
+  const inFlight = new Set<Promise<unknown>>();
   const startSlots = createSemaphore(config.startConcurrency);
   let stopped = false;
 
   // EOF makes the launcher exit (between submissions, or after its only one), and removing an
   // exited container is far cheaper for runsc than killing a running one; the kill is the
-  // fallback for a sandbox that does not end.
+  // fallback for a sandbox that does not end. The timer is not unref'd: on shutdown the agent
+  // waits for these removals, and an unref'd timer would let the process exit before them.
   const discard = (session: LauncherSession) => {
     session.alive = false;
     session.sandbox.stdin.end();
     deps.track(
-      Promise.race([session.sandbox.ended, new Promise((r) => setTimeout(r, 2000).unref())]).then(() =>
+      Promise.race([session.sandbox.ended, new Promise((r) => setTimeout(r, 2000))]).then(() =>
         session.sandbox.remove(),
       ),
     );
@@ -86,7 +88,7 @@ export function createWarmPool(deps: {
       let missing = config.size - fresh - (starting.get(image) ?? 0);
       while (missing-- > 0) {
         starting.set(image, (starting.get(image) ?? 0) + 1);
-        void start(deps.specFor(image))
+        const started = start(deps.specFor(image))
           .then(
             (session) => {
               if (stopped) return discard(session);
@@ -99,7 +101,9 @@ export function createWarmPool(deps: {
           )
           .finally(() => {
             starting.set(image, (starting.get(image) ?? 1) - 1);
+            inFlight.delete(started);
           });
+        inFlight.add(started);
       }
     }
   }
@@ -171,11 +175,15 @@ export function createWarmPool(deps: {
       refill();
     },
     idleCount: () => idle.length,
-    /** Removes every idle sandbox; later releases remove theirs. */
-    stop(): void {
+    /**
+     * Removes every idle sandbox and waits for starts under way (whose sandboxes are removed
+     * too); sandboxes still lent to jobs are removed when released.
+     */
+    async stop(): Promise<void> {
       stopped = true;
       clearInterval(sweeper);
       for (const e of idle.splice(0)) discard(e.session);
+      await Promise.allSettled([...inFlight]);
     },
   };
 }
