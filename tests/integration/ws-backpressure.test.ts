@@ -54,8 +54,9 @@ describe('WebSocket backpressure', () => {
       }
     }
     expect(open).toBe(false);
-    // The gateway held on to a bounded amount, far less than what the client asked for.
-    expect(requested).toBeGreaterThan(4 * 1024 * 1024);
+    // Cut off for not reading: it had asked for several times the bound, and the gateway held
+    // on to a bounded amount, not everything that was asked for.
+    expect(requested).toBeGreaterThan(4 * bound);
     expect(peakRss - before.memory.rss).toBeLessThan(Math.max(requested / 2, 64 * 1024 * 1024));
 
     (slow.socket as unknown as { _socket: Socket })._socket.resume();
