@@ -28,6 +28,11 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       wsIdleTimeoutSeconds: env.int(60, 8),
       /** Messages a WebSocket client may send per second (a burst of twice this is allowed). */
       wsMessagesPerSecond: env.int(100, 1),
+      /**
+       * A followed execution without events for this long is looked up once: if it became final
+       * without a result event (e.g. failed by a sweeper), its result is sent.
+       */
+      wsStaleFollowMs: env.int(15_000, 100),
       /** Executions one WebSocket may follow at once. */
       wsMaxSubscriptions: env.int(32, 1),
       /** Longest time one XREAD of the fan-out loop blocks. */

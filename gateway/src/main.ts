@@ -49,6 +49,7 @@ const ws = mountWebSocket(
     maxSubscriptions: config.wsMaxSubscriptions,
     maxBufferedBytes: config.wsMaxBufferedBytes,
     messagesPerSecond: config.wsMessagesPerSecond,
+    staleFollowMs: config.wsStaleFollowMs,
     draining: () => draining,
     log: log.child({ component: 'ws' }),
   },

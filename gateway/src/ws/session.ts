@@ -17,6 +17,8 @@ export interface WsContext {
   maxSubscriptions: number;
   maxBufferedBytes: number;
   messagesPerSecond: number;
+  /** See GATEWAY_WS_STALE_FOLLOW_MS. */
+  staleFollowMs: number;
   /** True once the gateway is shutting down: no new executions or subscriptions. */
   draining: () => boolean;
   log: Logger;

@@ -67,8 +67,28 @@ function toMessage(executionId: string, event: ExecutionEvent): Record<string, u
 export function follow(ctx: WsContext, s: Session, executionId: string, fromSeq: number): void {
   let done = false;
   let expected = fromSeq + 1;
-  const stop = ctx.fanout.follow(executionId, fromSeq, {
+  let lastEventAt = Date.now();
+  // Final without a result event (a writer that failed it did not append one): look it up.
+  const staleCheck = setInterval(() => {
+    if (done || Date.now() - lastEventAt < ctx.staleFollowMs) return;
+    lastEventAt = Date.now();
+    void ctx.upstream.getExecution(s, executionId).then((r) => {
+      const view = r.data as Record<string, unknown> | undefined;
+      if (done || r.status !== 200 || !view || !finalStatuses.has(String(view['status']))) return;
+      done = true;
+      finish();
+      s.send({ type: 'result', seq: 0, ...view });
+    });
+  }, ctx.staleFollowMs);
+  staleCheck.unref();
+  const finish = () => {
+    clearInterval(staleCheck);
+    stopFollowing();
+    if (s.subs.get(executionId) === stop) s.subs.delete(executionId);
+  };
+  const stopFollowing = ctx.fanout.follow(executionId, fromSeq, {
     onEvent(event) {
+      lastEventAt = Date.now();
       if (done) return;
       // Seqs are contiguous: a jump means Redis trimmed or expired what the client asked for.
       if (event.seq > expected) {
@@ -90,15 +110,17 @@ export function follow(ctx: WsContext, s: Session, executionId: string, fromSeq:
       }
       done = true;
       // The watch stays until the result is sent, so a draining gateway waits for it.
-      void sendResult(ctx, s, executionId, event.seq).finally(() => {
-        stop();
-        if (s.subs.get(executionId) === stop) s.subs.delete(executionId);
-      });
+      void sendResult(ctx, s, executionId, event.seq).finally(finish);
     },
     onOverflow() {
       s.close(closeCodes.slowConsumer, 'slow consumer: too much unread data');
     },
   });
+  const stop = () => {
+    done = true;
+    clearInterval(staleCheck);
+    stopFollowing();
+  };
   s.subs.set(executionId, stop);
 }
 
