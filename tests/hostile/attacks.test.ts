@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces, hostname as hostHostname } from 'node:os';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -29,7 +30,21 @@ async function attack(code: string, more: Record<string, unknown> = {}): Promise
   return r;
 }
 
-/** The attacked sandbox is removed, and the agent still serves a plain job. */
+/** Host processes whose command line names the container (runsc's sandbox, gofer, shim). */
+function hostProcessesOf(containerId: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes(containerId)) found.push(`${pid} ${cmd.replaceAll('\0', ' ').slice(0, 80)}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** The attacked sandbox is removed, no host process of it is left, and the agent still serves. */
 async function afterAttack(r: Result): Promise<void> {
   const id = r.output.split('\n')[0]!;
   expect(id).toMatch(/^[0-9a-f]{12}$/);
@@ -42,6 +57,11 @@ async function afterAttack(r: Result): Promise<void> {
       });
       return ours.some((c) => c.Id.startsWith(id)) ? undefined : true;
     },
+    10_000,
+  );
+  await waitFor(
+    `host processes of ${id} to end`,
+    async () => (hostProcessesOf(id).length === 0 ? true : undefined),
     10_000,
   );
   const next = await execute(user.token, { language: 'python', code: 'print(6 * 7)' });
