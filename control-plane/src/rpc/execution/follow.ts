@@ -7,8 +7,11 @@ import {
   type ExecuteResponse,
 } from '@muscode/proto/execution/v1';
 import type { Streams } from '../../infra/streams.js';
+import { finalStatuses } from '../../modules/executions/model.js';
 import type { ExecutionService } from '../../modules/executions/service.js';
 import { toStatus, viewToExecution } from '../execution-convert.js';
+
+const finalStatusSet: ReadonlySet<string> = new Set(finalStatuses);
 
 const outputStreams = {
   stdout: OutputStream.STDOUT,
@@ -38,6 +41,14 @@ export async function* followExecution(deps: {
     let after = '0';
     while (!deps.signal.aborted) {
       const events = await deps.streams.readEvents(conn, executionId, after, 5000);
+      if (events.length === 0) {
+        // Quiet for a while: made final without a result event (e.g. by the sweeper)?
+        const v = await deps.executions.get(deps.userId, executionId);
+        if (finalStatusSet.has(v.status)) {
+          yield create(ExecuteResponseSchema, { event: { case: 'result', value: viewToExecution(v) } });
+          return;
+        }
+      }
       for (const { id, event } of events) {
         after = id;
         if (event.type === 'status') {
