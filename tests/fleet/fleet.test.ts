@@ -173,6 +173,27 @@ describe('a fleet of three hosts', () => {
     await checkInvariants();
   });
 
+  it('an agent restarted after kill -9 re-runs its own pending job at once', async () => {
+    const id = await submit('restart-own', 2);
+    const agent = await waitRunningOn(id);
+    // Nobody else may take it: the others are frozen until it is done.
+    const others = [...fleet.agentProcs.entries()]
+      .filter(([name, p]) => name !== agent && p.child.exitCode === null && p.child.signalCode === null)
+      .map(([, p]) => p.child.pid ?? 0);
+    for (const pid of others) process.kill(pid, 'SIGSTOP');
+    try {
+      await fleet.killAgent(agent, 'SIGKILL');
+      fleet.startAgent(agent);
+      const r = await waitFinal(id);
+      expect(r.status).toBe('completed');
+      expect(r.runner_id).toBe(agent);
+      expect(r.attempt).toBe(2);
+    } finally {
+      for (const pid of others) process.kill(pid, 'SIGCONT');
+    }
+    await checkInvariants();
+  });
+
   it('survives a host cut off mid-run and back', async () => {
     const id = await submit('partition', 4);
     const cut = await waitRunningOn(id);
