@@ -784,6 +784,13 @@ static int run_step(int is_compile) {
     } else {
         if (pipe2(p_in, O_CLOEXEC) < 0 || pipe2(p_err, O_CLOEXEC) < 0) fatal("pipe: %s", strerror(errno));
     }
+    /* Pipes are made by root with mode 0600, so a program that reopens its own stdio through
+     * /dev/stdin (/proc/self/fd/0) as its uid would get EACCES. Opening the program's ends up
+     * to it changes nothing else: /proc/<pid>/fd of another process needs ptrace rights on it,
+     * and the launcher's own ends stay root's. */
+    int child_ends[] = {p_in[0], p_out[1], p_err[1]};
+    for (size_t i = 0; i < sizeof child_ends / sizeof child_ends[0]; i++)
+        if (child_ends[i] >= 0 && !(is_compile && i == 0)) (void)fchmod(child_ends[i], 0666);
 
     main_reaped = 0;
     main_status = 0;

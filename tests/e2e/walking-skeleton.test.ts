@@ -56,6 +56,14 @@ describe('walking skeleton: register → login → execute under gVisor', () => 
     });
     expect(js.status).toBe('completed');
     expect(js.output).toBe(stdin);
+    // Programs that open /dev/stdin (fd 0 reopened as the program's uid) read it too.
+    const devStdin = await execute(user.token, {
+      language: 'python',
+      code: "import sys\nsys.stdout.write(open('/dev/stdin').read())",
+      stdin,
+    });
+    expect(devStdin.status).toBe('completed');
+    expect(devStdin.output).toBe(stdin);
   });
 
   it('stops an infinite loop at its timeout and leaves no container behind', async () => {
