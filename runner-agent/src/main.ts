@@ -12,6 +12,7 @@ import {
 import { loadConfig } from './config.js';
 import { createHostReaper } from './consumer/host-reaper.js';
 import { createJobConsumer } from './consumer/job-consumer.js';
+import { createReportGate } from './consumer/report-gate.js';
 import { createAgentMetrics } from './metrics/agent-metrics.js';
 import { launcherLabel, launcherVersion, sandboxSpec } from './engine/container-spec.js';
 import { runJob } from './engine/run-job.js';
@@ -49,12 +50,15 @@ log.info({ languages: languages.map((l) => `${l.languageId} ${l.version}`) }, 's
 
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
 redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis error'));
-const controlPlane = createControlPlane({
-  baseUrl: config.controlPlaneUrl,
-  runnerToken: config.runnerToken,
-  runnerId: config.id,
-  log,
-});
+const reportGate = createReportGate(
+  createControlPlane({
+    baseUrl: config.controlPlaneUrl,
+    runnerToken: config.runnerToken,
+    runnerId: config.id,
+    log,
+  }),
+);
+const controlPlane = reportGate.controlPlane;
 
 const cleanups = new Set<Promise<unknown>>();
 const track = (p: Promise<unknown>) => {
@@ -223,6 +227,7 @@ onShutdown(log, async () => {
   if (left > 0) {
     // Their entries stay pending and are reclaimed by other agents; their sandboxes go now.
     log.warn({ left, drainTimeoutMs: config.drainTimeoutMs }, 'drain timed out; abandoning running jobs');
+    reportGate.close();
     await driver.reap(config.id).catch(() => undefined);
   }
   clearTimeout(heartbeatTimer);

@@ -115,12 +115,16 @@ async function checkInvariants(): Promise<void> {
   } finally {
     redis.disconnect();
   }
-  await waitFor(
-    'sandboxes to be removed',
-    async () => (fleet.containers().length === 0 ? true : undefined),
-    30_000,
-    500,
-  );
+  try {
+    await waitFor(
+      'sandboxes to be removed',
+      async () => (fleet.containers().length === 0 ? true : undefined),
+      30_000,
+      500,
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}: ${fleet.describeContainers(fleet.containers())}`);
+  }
   const db = fleet.db();
   await db.connect();
   try {
@@ -426,7 +430,7 @@ describe('a fleet of three hosts', () => {
   });
 
   it('drains on SIGTERM: the running job finishes on that agent, which then exits', async () => {
-    const id = await submit('drain', 3);
+    const id = await submit('drain', 2);
     const agent = await waitRunningOn(id);
     const proc = fleet.agentProcs.get(agent);
     proc?.child.kill('SIGTERM');
@@ -436,6 +440,24 @@ describe('a fleet of three hosts', () => {
     expect(r.status).toBe('completed');
     expect(r.runner_id).toBe(agent);
     expect(r.attempt).toBe(1);
+    await checkInvariants();
+  });
+
+  it('bounds the drain: a job longer than the drain timeout is left to another agent', async () => {
+    const id = await submit('drain-bounded', 12);
+    const agent = await waitRunningOn(id);
+    const proc = fleet.agentProcs.get(agent);
+    const signalled = Date.now();
+    proc?.child.kill('SIGTERM');
+    const [code] = (await proc?.exited) as [number | null];
+    expect(code).toBe(0);
+    // It left after the drain timeout (6 s in this fleet), not after the 12 s job.
+    expect(Date.now() - signalled).toBeLessThan(11_000);
+    const r = await waitFinal(id);
+    expect(r.status).toBe('completed');
+    expect(r.runner_id).not.toBe(agent);
+    expect(r.attempt).toBe(2);
+    fleet.startAgent(agent, `${agent}-back`);
     await checkInvariants();
   });
 
@@ -466,7 +488,8 @@ describe('a fleet of three hosts', () => {
           capacity: number;
           pools: unknown[];
         }[];
-        return rows.some((x) => x.state === 'gone') ? rows : undefined;
+        const live = rows.filter((x) => x.state === 'live').length;
+        return rows.some((x) => x.state === 'gone') && live >= 2 ? rows : undefined;
       },
       30_000,
       500,

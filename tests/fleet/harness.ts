@@ -88,6 +88,8 @@ export interface Fleet {
   restartControlPlane(): Promise<void>;
   /** Sandboxes of this fleet's agents that should not be there (see the implementation). */
   containers(): string[];
+  /** docker ps lines of these containers, for failure messages. */
+  describeContainers(ids: string[]): string;
   /** Every sandbox of this fleet's agents. */
   allContainers(): string[];
   redis(): Redis;
@@ -350,7 +352,7 @@ async function build(opts: FleetOptions, st: BuildState): Promise<Fleet> {
         AGENT_RECLAIM_INTERVAL_MS: '1000',
         AGENT_MAX_ATTEMPTS: '3',
         AGENT_BLOCK_MS: '1000',
-        AGENT_DRAIN_TIMEOUT_MS: '30000',
+        AGENT_DRAIN_TIMEOUT_MS: '6000',
         AGENT_METRICS_HOST: spec.address,
         AGENT_METRICS_PORT: String(spec.metricsPort),
         AGENT_LOG_LEVEL: 'info',
@@ -433,6 +435,17 @@ async function build(opts: FleetOptions, st: BuildState): Promise<Fleet> {
         .filter(([, runner]) => runner?.startsWith(`fleet-${run}-`))
         .filter(([, runner, execution, state]) => execution || state !== 'running' || !live.has(runner ?? ''))
         .map(([id]) => id ?? '');
+    },
+    describeContainers(ids) {
+      if (ids.length === 0) return '(none)';
+      return trySh('/usr/bin/docker', [
+        'ps',
+        '-a',
+        '--no-trunc',
+        '--format',
+        '{{.ID}} {{.State}} {{.Status}} {{.Labels}}',
+        ...ids.flatMap((i) => ['--filter', `id=${i}`]),
+      ]);
     },
     allContainers() {
       return trySh('/usr/bin/docker', [
