@@ -99,11 +99,21 @@ export function createSweeper(deps: {
     };
   }
 
+  /**
+   * Fails an execution and appends its result event, so `?wait=true` callers, WebSocket and
+   * gRPC followers learn of the final status at once instead of at their own timeouts.
+   */
+  async function failWithResult(row: StuckRow, message: string): Promise<boolean> {
+    if (!(await repo.fail(row.id, row.attempt, message))) return false;
+    await deps.streams.appendEvent(row.id, { type: 'result', seq: 0, status: 'internal_error' });
+    return true;
+  }
+
   async function handle(row: StuckRow, inQueue: boolean, report: SweepReport): Promise<void> {
     const rlog = log.child({ executionId: row.id, region: row.region, attempt: row.attempt });
     if (row.age_ms > opts.maxAgeMs) {
       const message = `The execution did not finish within ${Math.round(opts.maxAgeMs / 1000)} seconds of being submitted and was stopped.`;
-      if (await repo.fail(row.id, row.attempt, message)) {
+      if (await failWithResult(row, message)) {
         report.failed += 1;
         rlog.warn({ ageMs: Math.round(row.age_ms) }, 'execution too old; failed');
       }
@@ -114,7 +124,7 @@ export function createSweeper(deps: {
     const base = row.attempt + 1;
     if (base >= opts.maxAttempts) {
       const message = `The execution's job was lost by the queue after ${base} attempts; it was not run to completion.`;
-      if (await repo.fail(row.id, row.attempt, message)) {
+      if (await failWithResult(row, message)) {
         report.failed += 1;
         rlog.warn('lost job out of attempts; failed');
       }
