@@ -35,7 +35,7 @@ describe('decideVerdict', () => {
     ['cpu_limit', end({ run: step({ exit: -1, signal: 24, cpuLimit: true }) })],
     ['output_limit', end({ run: step({ exit: -1, signal: 9, outputLimit: true }) })],
     ['memory_limit', end({ oomKilled: true })],
-    ['memory_limit', end({ sandboxExitCode: 137 })],
+    ['internal_error', end({ sandboxExitCode: 137 })],
     ['compile_error', end({ compile: step({ step: 'compile', exit: 1 }) })],
     ['cancelled', end({ cancelled: true, run: step({}) })],
     ['internal_error', end({ sandboxExitCode: 3 })],

@@ -35,8 +35,8 @@ export function decideVerdict(end: SandboxEnd): VerdictName {
   const run = end.run;
   if (!run) {
     if (end.deadlineHit) return 'timeout';
-    // gVisor's sandbox dies whole when its cgroup runs out of memory: SIGKILL, exit 137.
-    if (end.sandboxExitCode === 137) return 'memory_limit';
+    // A sandbox killed from outside (exit 137 without Docker's OOMKilled) is a platform event,
+    // not the program's memory: never guess memory_limit from the exit code alone.
     return 'internal_error';
   }
   if (run.cancelled) return 'cancelled';
