@@ -769,6 +769,8 @@ static void feed(int *fd) {
     if (*fd >= 0 && pending_len == 0 && input_closed) close_fd(fd);
 }
 
+static void become(uid_t uid);
+
 static int run_step(int is_compile) {
     char **argv = is_compile ? compile_argv : run_argv;
     uint64_t wall_ms = is_compile ? lim.compile_wall_ms : lim.run_wall_ms;
@@ -777,6 +779,11 @@ static int run_step(int is_compile) {
     /* Pipes: [0] read end, [1] write end. Compile: one pipe for stdout and stderr together,
      * stdin from /dev/null. Run: three pipes. */
     int p_in[2] = {-1, -1}, p_out[2] = {-1, -1}, p_err[2] = {-1, -1};
+    /* The pipes are made with the submission's uid as our effective uid, so they belong to it:
+     * a program that reopens its own stdio through /dev/stdin (/proc/self/fd/0) may, where a
+     * root-owned 0600 pipe would answer EACCES (gVisor ignores fchmod on pipes). Our own ends
+     * stay out of its reach: /proc/1/fd needs ptrace rights on the launcher, which is root. */
+    become(job_uid);
     if (pipe2(p_out, O_CLOEXEC) < 0) fatal("pipe: %s", strerror(errno));
     if (is_compile) {
         p_in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -784,13 +791,7 @@ static int run_step(int is_compile) {
     } else {
         if (pipe2(p_in, O_CLOEXEC) < 0 || pipe2(p_err, O_CLOEXEC) < 0) fatal("pipe: %s", strerror(errno));
     }
-    /* Pipes are made by root with mode 0600, so a program that reopens its own stdio through
-     * /dev/stdin (/proc/self/fd/0) as its uid would get EACCES. Opening the program's ends up
-     * to it changes nothing else: /proc/<pid>/fd of another process needs ptrace rights on it,
-     * and the launcher's own ends stay root's. */
-    int child_ends[] = {p_in[0], p_out[1], p_err[1]};
-    for (size_t i = 0; i < sizeof child_ends / sizeof child_ends[0]; i++)
-        if (child_ends[i] >= 0 && !(is_compile && i == 0)) (void)fchmod(child_ends[i], 0666);
+    become(0);
 
     main_reaped = 0;
     main_status = 0;
@@ -973,7 +974,6 @@ static void finish_partial_frame(void) {
     in.left = 0;
 }
 
-static void become(uid_t uid);
 
 /* Fresh per-submission state; in jail mode a new uid and a new folder for the files. */
 static void start_job(void) {

@@ -1,3 +1,4 @@
+import { isFinalStatus } from '@muscode/common';
 import { inject } from 'vitest';
 import { randomId } from './stack.js';
 
@@ -47,25 +48,13 @@ export async function newUser(): Promise<TestUser> {
   return { userId: login.body.data.user.id, token: login.body.data.token, email, password };
 }
 
-const finalStatuses = new Set([
-  'completed',
-  'runtime_error',
-  'timeout',
-  'cpu_limit',
-  'memory_limit',
-  'output_limit',
-  'compile_error',
-  'cancelled',
-  'internal_error',
-]);
-
 /** Polls an execution until it has a final status. */
 export async function waitForResult(token: string, executionId: string, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await api('GET', `/execute/${executionId}`, { token });
     if (r.status !== 200) throw new Error(`GET execution: ${r.status} ${JSON.stringify(r.body)}`);
-    if (finalStatuses.has(r.body.data.status)) return r.body.data;
+    if (isFinalStatus(r.body.data.status)) return r.body.data;
     if (Date.now() > deadline) throw new Error(`execution ${executionId} still ${r.body.data.status}`);
     await new Promise((res) => setTimeout(res, 50));
   }

@@ -1,18 +1,6 @@
-import type { ExecutionEvent } from '@muscode/common';
+import { isFinalStatus, type ExecutionEvent } from '@muscode/common';
 import { closeCodes, encodeOutput } from './protocol.js';
 import type { Session, WsContext } from './session.js';
-
-const finalStatuses = new Set([
-  'completed',
-  'runtime_error',
-  'timeout',
-  'cpu_limit',
-  'memory_limit',
-  'output_limit',
-  'compile_error',
-  'cancelled',
-  'internal_error',
-]);
 
 /**
  * Asks the control-plane whether the caller owns an execution (GET /execute/{id} with the
@@ -74,7 +62,7 @@ export function follow(ctx: WsContext, s: Session, executionId: string, fromSeq:
     lastEventAt = Date.now();
     void ctx.upstream.getExecution(s, executionId).then((r) => {
       const view = r.data as Record<string, unknown> | undefined;
-      if (done || r.status !== 200 || !view || !finalStatuses.has(String(view['status']))) return;
+      if (done || r.status !== 200 || !view || !isFinalStatus(String(view['status']))) return;
       done = true;
       finish();
       s.send({ type: 'result', seq: 0, ...view });
@@ -152,7 +140,7 @@ export async function subscribe(
     return;
   }
   // A finished execution whose event stream has expired: only its result is left to send.
-  if (finalStatuses.has(String(view['status'])) && !(await ctx.fanout.exists(executionId))) {
+  if (isFinalStatus(String(view['status'])) && !(await ctx.fanout.exists(executionId))) {
     s.subs.delete(executionId);
     s.send({ type: 'result', seq: 0, ...view });
     return;

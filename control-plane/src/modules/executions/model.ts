@@ -1,3 +1,4 @@
+import { executionStatuses, finalStatuses } from '@muscode/common';
 import { t } from 'elysia';
 
 const file = t.Object(
@@ -38,18 +39,7 @@ export const executeBody = t.Object(
 
 export type ExecuteBody = typeof executeBody.static;
 
-export const finalStatuses = [
-  'completed',
-  'runtime_error',
-  'timeout',
-  'cpu_limit',
-  'memory_limit',
-  'output_limit',
-  'compile_error',
-  'cancelled',
-  'internal_error',
-] as const;
-export const executionStatuses = ['queued', 'running', ...finalStatuses] as const;
+export { executionStatuses, finalStatuses };
 
 export const executeQuery = t.Object({
   /** Answer with the final result instead of at once, waiting at most the execution's limits. */

@@ -1,20 +1,9 @@
 import { sql, UniqueIntegrityConstraintViolationError, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import type { Db } from '../../infra/db.js';
-import type { FileRow } from '../projects/repo.js';
+import { fileRow, type FileRow } from '../projects/repo.js';
 import { changeStorage } from './storage.js';
 
-const fileRow = z.object({
-  id: z.string(),
-  name: z.string(),
-  path: z.string(),
-  content: z.string().nullable(),
-  size_bytes: z.coerce.number(),
-  language: z.string().nullable(),
-  is_main: z.boolean(),
-  created_at: z.number(),
-  updated_at: z.number(),
-});
 const columns = sql.fragment`id, name, path, content, size_bytes::float8 AS size_bytes, language, is_main, created_at, updated_at`;
 
 export type FileWriteError = 'not_found' | 'exists' | 'too_many' | 'storage';

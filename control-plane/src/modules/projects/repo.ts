@@ -20,7 +20,7 @@ const projectRow = z.object({
 });
 export type ProjectRow = z.infer<typeof projectRow>;
 
-const fileRow = z.object({
+export const fileRow = z.object({
   id: z.string(),
   name: z.string(),
   path: z.string(),
