@@ -19,7 +19,13 @@ export class AuthError extends Error {
  * Verifies access tokens against the control-plane's JWKS (EdDSA, with `kid`). The key set is
  * fetched lazily and cached; an unknown `kid` triggers one refetch (rate-limited by jose).
  */
-export function createTokenVerifier(opts: { jwksUrl: string; issuer: string; cacheSeconds: number }) {
+export function createTokenVerifier(opts: {
+  jwksUrl: string;
+  issuer: string;
+  cacheSeconds: number;
+  /** Whether a token id was revoked by logout (the control-plane's denylist in Redis). */
+  isRevoked: (jti: string) => Promise<boolean>;
+}) {
   const jwks = createRemoteJWKSet(new URL(opts.jwksUrl), {
     cacheMaxAge: opts.cacheSeconds * 1000,
     cooldownDuration: 30_000,
@@ -29,7 +35,10 @@ export function createTokenVerifier(opts: { jwksUrl: string; issuer: string; cac
     if (!token) throw new AuthError('missing', 'An access token is required.');
     try {
       const { payload } = await jwtVerify(token, jwks, { issuer: opts.issuer, algorithms: ['EdDSA'] });
-      if (!payload.sub || !payload.exp) throw new AuthError('invalid', 'The access token is invalid.');
+      if (!payload.sub || !payload.exp || !payload.jti) {
+        throw new AuthError('invalid', 'The access token is invalid.');
+      }
+      if (await opts.isRevoked(payload.jti)) throw new AuthError('invalid', 'The access token was revoked.');
       return { userId: payload.sub, expiresAt: payload.exp };
     } catch (err) {
       if (err instanceof AuthError) throw err;

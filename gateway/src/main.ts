@@ -1,5 +1,12 @@
 import { Redis } from 'ioredis';
-import { Gauge, createLogger, createMetricsRegistry, onShutdown, serveMetrics } from '@muscode/common';
+import {
+  Gauge,
+  createLogger,
+  createMetricsRegistry,
+  onShutdown,
+  redisKeys,
+  serveMetrics,
+} from '@muscode/common';
 import { createTokenVerifier } from './auth.js';
 import { loadConfig } from './config.js';
 import { createFanout } from './fanout.js';
@@ -58,6 +65,7 @@ const ws = mountWebSocket(
       jwksUrl: `${upstreamBase}/api/v1/auth/jwks`,
       issuer: config.jwtIssuer,
       cacheSeconds: config.jwksCacheSeconds,
+      isRevoked: async (jti) => (await redis.exists(redisKeys(config.redisPrefix).deniedJti(jti))) === 1,
     }),
     maxMessageBytes: config.wsMaxMessageBytes,
     idleTimeoutSeconds: config.wsIdleTimeoutSeconds,

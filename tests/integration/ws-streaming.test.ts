@@ -54,6 +54,17 @@ describe('WebSocket /api/v1/ws', () => {
     expect(await bad.closed).toEqual({ code: 4001, reason: 'invalid access token' });
   });
 
+  it('refuses an access token revoked by logout', async () => {
+    const user = await newUser();
+    const before = await WsClient.connect(user.token);
+    before.send({ type: 'ping' });
+    await before.next((m) => m.type === 'pong');
+    before.close();
+    expect((await api('POST', '/auth/logout', { token: user.token })).status).toBe(200);
+    const after = await WsClient.connect(user.token);
+    expect(await after.closed).toEqual({ code: 4001, reason: 'invalid access token' });
+  });
+
   it('answers malformed messages with an error and keeps the connection', async () => {
     const user = await newUser();
     const ws = await WsClient.connect(user.token);
