@@ -92,8 +92,16 @@ const pooledImageNames = [...new Set(manifest.languages.map((l) => l.image))]
   .map(sandboxImageName)
   .filter((image) => images.has(image));
 const pooledImageCount = pooledImageNames.length;
+// Late-bound: the metrics read the consumer's state, the consumer reports to the metrics.
+let runningNow = () => 0;
+const metrics = createAgentMetrics({
+  region: config.region,
+  capacity: config.capacity,
+  running: () => runningNow(),
+});
 const pool = createWarmPool({
-  driver,
+  // Every sandbox start goes through the pool: timed here for muscode_agent_sandbox_start_seconds.
+  driver: { ...driver, start: (spec) => metrics.timeSandboxStart(() => driver.start(spec)) },
   specFor: (image) => sandboxSpec({ ...specBase, image, limits: poolLimits, isolation: config.isolation }),
   images: pooledImageNames,
   config: {
@@ -112,13 +120,6 @@ const reclaimIdleMs =
   (manifest.limits.timeoutSeconds.max + manifest.limits.compileTimeoutSeconds.max) * 1000 +
     config.startGraceMs +
     config.reclaimMarginMs;
-// Late-bound: the metrics read the consumer's state, the consumer reports to the metrics.
-let runningNow = () => 0;
-const metrics = createAgentMetrics({
-  region: config.region,
-  capacity: config.capacity,
-  running: () => runningNow(),
-});
 const consumer = createJobConsumer({
   reclaimIdleMs,
   reclaimIntervalMs: config.reclaimIntervalMs,

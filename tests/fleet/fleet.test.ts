@@ -520,5 +520,9 @@ describe('a fleet of three hosts', () => {
     const agentText = await (await fetch(`http://${live?.address}:${live?.metricsPort}/metrics`)).text();
     expect(agentText).toMatch(/muscode_agent_jobs_taken_total\{[^}]*source="read"/);
     expect(agentText).toMatch(/muscode_agent_heartbeats_total/);
+    // The warm pool started sandboxes, and each start was timed.
+    expect(agentText).toMatch(
+      /muscode_agent_sandbox_start_seconds_count\{[^}]*outcome="started"[^}]*\} [1-9]/,
+    );
   });
 });

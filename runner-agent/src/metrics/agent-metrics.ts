@@ -48,6 +48,13 @@ export function createAgentMetrics(opts: { region: string; capacity: number; run
     buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
     registers: [registry],
   });
+  const sandboxStartSeconds = new Histogram({
+    name: 'muscode_agent_sandbox_start_seconds',
+    help: 'Time to create, attach and start one gVisor sandbox (pool refills and cold starts).',
+    labelNames: ['region', 'outcome'],
+    buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
+    registers: [registry],
+  });
   const hooks: ConsumerHooks = {
     taken: (source, count) => taken.inc({ ...labels, source }, count),
     deadLettered: (reason) => dead.inc({ ...labels, reason }),
@@ -56,6 +63,18 @@ export function createAgentMetrics(opts: { region: string; capacity: number; run
     registry,
     hooks,
     heartbeat: (ok: boolean) => heartbeats.inc({ ...labels, outcome: ok ? 'ok' : 'failed' }),
+    /** Wraps one sandbox start to time it. */
+    async timeSandboxStart<T>(start: () => Promise<T>): Promise<T> {
+      const end = sandboxStartSeconds.startTimer(labels);
+      try {
+        const out = await start();
+        end({ outcome: 'started' });
+        return out;
+      } catch (err) {
+        end({ outcome: 'failed' });
+        throw err;
+      }
+    },
     /** Wraps one attempt to time it. */
     async timeAttempt<T>(work: () => Promise<T>): Promise<T> {
       const end = attemptSeconds.startTimer(labels);
