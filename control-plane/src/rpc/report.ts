@@ -8,6 +8,7 @@ import {
   type ReportRequest,
   type ReportResponse,
 } from '@muscode/proto/runner/v1';
+import { appendEventCodes } from '../infra/scripts/append-event.js';
 import type { Streams } from '../infra/streams.js';
 import type { ExecutionRepo } from '../modules/executions/repo.js';
 
@@ -103,7 +104,14 @@ export function report(deps: {
           });
           // Not written also when an earlier delivery of this very report wrote it and the
           // control-plane died before the event: the script appends the result event once.
-          const seq = await deps.streams.appendReported(executionId, at, { type: 'result', seq: 0, status });
+          let seq = await deps.streams.appendReported(executionId, at, { type: 'result', seq: 0, status });
+          if (written && seq === appendEventCodes.stale) {
+            // The row is final with this attempt's result, but a later attempt started reporting
+            // in between (a reclaim racing the original agent's late report). The row is the
+            // truth: its result event goes out now, and the later attempt's is dropped as a second.
+            await deps.streams.appendEvent(executionId, { type: 'result', seq: 0, status });
+            seq = 0;
+          }
           if (written) {
             deps.observe?.finished(status, f.wallMs);
             log.info({ status, wallMs: f.wallMs, stdoutBytes: f.stdout.length }, 'execution finished');
