@@ -7,30 +7,24 @@ import type { ExecutionService } from './service.js';
 const idParams = t.Object({ executionId: t.String({ maxLength: 64 }) });
 
 export function executionRoutes(executions: ExecutionService, tokens: TokenService) {
+  /** `POST /execute` and `/execute/batch`: queue, or with `?wait=true` answer with the result. */
+  const submit = async (ctx: {
+    body: typeof executeBody.static;
+    caller: { userId: string };
+    query: typeof executeQuery.static;
+    request: Request;
+  }) => ({
+    success: true,
+    data: ctx.query.wait
+      ? await executions.submitAndWait(ctx.caller.userId, ctx.body, { signal: ctx.request.signal })
+      : await executions.submit(ctx.caller.userId, ctx.body),
+  });
   return (
     new Elysia()
       // derive runs before body validation: a request without a token is a 401, whatever its body.
       .derive(async ({ headers }) => ({ caller: await authenticate(headers, tokens) }))
-      .post(
-        '/execute',
-        async ({ body, caller, query, request }) => ({
-          success: true,
-          data: query.wait
-            ? await executions.submitAndWait(caller.userId, body, { signal: request.signal })
-            : await executions.submit(caller.userId, body),
-        }),
-        { body: executeBody, query: executeQuery },
-      )
-      .post(
-        '/execute/batch',
-        async ({ body, caller, query, request }) => ({
-          success: true,
-          data: query.wait
-            ? await executions.submitAndWait(caller.userId, body, { signal: request.signal })
-            : await executions.submit(caller.userId, body),
-        }),
-        { body: executeBody, query: executeQuery },
-      )
+      .post('/execute', submit, { body: executeBody, query: executeQuery })
+      .post('/execute/batch', submit, { body: executeBody, query: executeQuery })
       .get(
         '/execute/:executionId',
         async ({ params, caller }) => ({

@@ -33,6 +33,13 @@ export function createProjectService(deps: {
 }) {
   const { repo, audit } = deps;
 
+  /** The answer to PUT and PATCH: 404 unless the caller's project was updated, then audited. */
+  async function updated(userId: string, projectId: string, row: ProjectRow | null) {
+    if (!row) throw errors.notFound('Project');
+    await audit.record({ userId, action: 'project_update', resourceType: 'project', resourceId: projectId });
+    return projectView(row);
+  }
+
   function languageId(language: string): string {
     const lang = findLanguage(deps.manifest, language);
     if (!lang) throw errors.unsupportedLanguage(language);
@@ -104,14 +111,7 @@ export function createProjectService(deps: {
         language: languageId(body.language),
         visibility: body.visibility ?? 'private',
       });
-      if (!row) throw errors.notFound('Project');
-      await audit.record({
-        userId,
-        action: 'project_update',
-        resourceType: 'project',
-        resourceId: projectId,
-      });
-      return projectView(row);
+      return updated(userId, projectId, row);
     },
 
     async patch(userId: string, projectId: string, body: ProjectPatch) {
@@ -122,14 +122,7 @@ export function createProjectService(deps: {
         language: body.language === undefined ? undefined : languageId(body.language),
         visibility: body.visibility,
       });
-      if (!row) throw errors.notFound('Project');
-      await audit.record({
-        userId,
-        action: 'project_update',
-        resourceType: 'project',
-        resourceId: projectId,
-      });
-      return projectView(row);
+      return updated(userId, projectId, row);
     },
 
     async remove(userId: string, projectId: string) {
