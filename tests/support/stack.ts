@@ -38,11 +38,32 @@ export async function createDatabase(name: string): Promise<void> {
   }
 }
 
+/**
+ * Drops a test database even if something is still connected. `WITH (FORCE)` refuses when one of
+ * those connections is an autovacuum worker (PostgreSQL 15 checks the worker's role, which is none,
+ * and answers 42501 to a non-superuser); a plain DROP cancels autovacuum itself, so on that error
+ * it falls back to a plain DROP, retried while our own last connections close.
+ */
 export async function dropDatabase(name: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminDatabaseUrl });
   await client.connect();
   try {
-    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    try {
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '42501') throw err;
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.query(`DROP DATABASE IF EXISTS "${name}"`);
+        return;
+      } catch (err) {
+        // 55006: "database is being accessed by other users"
+        if ((err as { code?: string }).code !== '55006' || attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
   } finally {
     await client.end();
   }
