@@ -47,13 +47,25 @@ export type JobLimits = Job['limits'];
 export const jobField = 'job';
 
 /**
+ * The final execution exactly as `GET /api/v1/execute/{id}` answers it (executionId, status,
+ * output, outputEncoding, error, errorEncoding, exitCode, timings, …), as written with the
+ * result row. Readers send it on as is.
+ */
+export type ExecutionResultView = { executionId: string; status: string } & Record<string, unknown>;
+
+/**
  * An event on an execution's stream `exec:{id}:events`, as gateways and the Execute RPC read
  * it. `seq` orders output; a client that reconnects passes the last `seq` it saw.
+ *
+ * A `result` event carries `view`, the execution as the row that was just written makes it,
+ * when its JSON is small enough (`CP_RESULT_EVENT_MAX_BYTES`); without it (large output, a
+ * result written by an older control-plane, or one whose row was written by an earlier
+ * delivery) readers look the execution up.
  */
 export type ExecutionEvent =
   | { type: 'status'; seq: number; status: string }
   | { type: 'output'; seq: number; stream: 'stdout' | 'stderr' | 'compile'; data: string }
-  | { type: 'result'; seq: number; status: string };
+  | { type: 'result'; seq: number; status: string; view?: ExecutionResultView };
 
 /** Redis stream field that carries the event JSON. */
 export const eventField = 'e';

@@ -28,6 +28,9 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       /** Events kept per execution stream, and how long the stream lives after its last event. */
       eventsMaxLen: env.int(10000, 100),
       eventsTtlSeconds: env.int(3600, 10),
+      /** Largest result event (JSON bytes) that carries the whole execution, so watchers need
+       * no read of the row; a larger one goes without it (its output is in the stream already). */
+      resultEventMaxBytes: env.int(256 * 1024, 0),
       /** Largest request body accepted, in bytes. */
       bodyLimitBytes: env.int(2 * 1024 * 1024, 1024),
       /** Fixed rate-limit window, and requests allowed per window per client address / user / login address. */

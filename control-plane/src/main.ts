@@ -47,6 +47,7 @@ const streams = createStreams(redis, {
   prefix: config.redisPrefix,
   eventsMaxLen: config.eventsMaxLen,
   eventsTtlSeconds: config.eventsTtlSeconds,
+  resultEventMaxBytes: config.resultEventMaxBytes,
 });
 const denylist = createJtiDenylist(redis, config.redisPrefix);
 const audit = createAuditRepo(db);

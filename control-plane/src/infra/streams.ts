@@ -42,11 +42,45 @@ export interface Streams {
   ): Promise<{ id: string; event: ExecutionEvent }[]>;
 }
 
+type WithAppend = Redis & {
+  muscodeAppendEvent(
+    events: string,
+    report: string,
+    event: string,
+    maxLen: number,
+    ttlSeconds: number,
+    attempt: string,
+    runnerSeq: number,
+    type: string,
+  ): Promise<number>;
+};
+
+/** The event's JSON without `seq` (the append script puts the execution's next seq in front). */
+function eventJson(event: ExecutionEvent, resultMaxBytes: number): string {
+  const rest: Record<string, unknown> = { ...event };
+  delete rest['seq'];
+  const json = JSON.stringify(rest);
+  if (event.type !== 'result' || !event.view || Buffer.byteLength(json) <= resultMaxBytes) return json;
+  // Too large to keep twice (its output is in the stream already): readers look it up.
+  delete rest['view'];
+  return JSON.stringify(rest);
+}
+
 export function createStreams(
   redis: Redis,
-  opts: { prefix: string; eventsMaxLen: number; eventsTtlSeconds: number },
+  opts: {
+    prefix: string;
+    eventsMaxLen: number;
+    eventsTtlSeconds: number;
+    /** Largest result event (JSON bytes) that carries the execution's view; 0 = never. */
+    resultEventMaxBytes?: number;
+  },
 ): Streams {
   const keys = redisKeys(opts.prefix);
+  const resultMaxBytes = opts.resultEventMaxBytes ?? 256 * 1024;
+  // EVALSHA (ioredis loads the script when Redis does not know it yet).
+  redis.defineCommand('muscodeAppendEvent', { numberOfKeys: 2, lua: appendEventScript });
+  const r = redis as WithAppend;
   const append = async (
     executionId: string,
     event: ExecutionEvent | null,
@@ -54,18 +88,15 @@ export function createStreams(
     runnerSeq: number,
   ): Promise<number> => {
     // The script numbers the event; whatever seq the caller put there is dropped.
-    const rest: Record<string, unknown> = { ...event };
-    delete rest['seq'];
-    const result = await redis.eval(
-      appendEventScript,
-      2,
+    const result = await r.muscodeAppendEvent(
       keys.events(executionId),
       keys.report(executionId),
-      event ? JSON.stringify(rest) : '',
+      event ? eventJson(event, resultMaxBytes) : '',
       opts.eventsMaxLen,
       opts.eventsTtlSeconds,
       attempt,
       runnerSeq,
+      event?.type ?? '',
     );
     return Number(result);
   };

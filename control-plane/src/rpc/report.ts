@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, type HandlerContext } from '@connectrpc/connect';
-import type { Logger } from '@muscode/common';
+import type { ExecutionEvent, Logger } from '@muscode/common';
 import {
   ReportResponseSchema,
   Stream,
@@ -11,6 +11,7 @@ import {
 import { appendEventCodes } from '../infra/scripts/append-event.js';
 import type { Streams } from '../infra/streams.js';
 import type { ExecutionRepo } from '../modules/executions/repo.js';
+import { executionView } from '../modules/executions/view.js';
 
 const verdictStatus: Record<Verdict, string> = {
   [Verdict.UNSPECIFIED]: 'internal_error',
@@ -88,7 +89,7 @@ export function report(deps: {
         case 'finished': {
           const f = ev.value;
           const status = verdictToStatus(f.verdict);
-          const written = await deps.repo.finish(executionId, req.attempt, {
+          const row = await deps.repo.finish(executionId, req.attempt, {
             status,
             exitCode: f.exitCode ?? null,
             signal: f.signal,
@@ -102,14 +103,20 @@ export function report(deps: {
             compileOutput: f.compileOutput.length > 0 ? Buffer.from(f.compileOutput) : null,
             message: f.message || null,
           });
+          const written = row !== null;
+          // The written row goes with its event, so watchers answer without reading it again.
           // Not written also when an earlier delivery of this very report wrote it and the
-          // control-plane died before the event: the script appends the result event once.
-          let seq = await deps.streams.appendReported(executionId, at, { type: 'result', seq: 0, status });
+          // control-plane died before the event: the script appends the result event once
+          // (without the row: watchers look it up).
+          const result: ExecutionEvent = row
+            ? { type: 'result', seq: 0, status, view: executionView(row) }
+            : { type: 'result', seq: 0, status };
+          let seq = await deps.streams.appendReported(executionId, at, result);
           if (written && seq === appendEventCodes.stale) {
             // The row is final with this attempt's result, but a later attempt started reporting
             // in between (a reclaim racing the original agent's late report). The row is the
             // truth: its result event goes out now, and the later attempt's is dropped as a second.
-            await deps.streams.appendEvent(executionId, { type: 'result', seq: 0, status });
+            await deps.streams.appendEvent(executionId, result);
             seq = 0;
           }
           if (written) {

@@ -97,6 +97,14 @@ export function follow(ctx: WsContext, s: Session, executionId: string, fromSeq:
         return;
       }
       done = true;
+      // The result event carries the execution as its row was written: send it as is. Without
+      // it (large output, an older writer), look it up. The caller owns the execution: it was
+      // checked (or submitted) before following began.
+      if (event.view?.executionId === executionId) {
+        s.send({ type: 'result', seq: event.seq, ...event.view });
+        finish();
+        return;
+      }
       // The watch stays until the result is sent, so a draining gateway waits for it.
       void sendResult(ctx, s, executionId, event.seq).finally(finish);
     },

@@ -129,9 +129,12 @@ export function createExecutionRepo(db: Db) {
       return r.rowCount > 0;
     },
 
-    /** Writes the final result once; a redelivered or older attempt's result is ignored. */
-    async finish(id: string, attempt: number, r: FinalResult): Promise<boolean> {
-      const result = await db.query(sql.unsafe`
+    /**
+     * Writes the final result once; a redelivered or older attempt's result is ignored (null).
+     * Returns the row as written, so its result event carries it without another read.
+     */
+    async finish(id: string, attempt: number, r: FinalResult): Promise<ExecutionRow | null> {
+      return db.maybeOne(sql.type(executionRow)`
         UPDATE executions SET
           status = ${r.status}, exit_code = ${r.exitCode}, signal = ${r.signal},
           execution_time_ms = ${r.wallMs}, cpu_time_ms = ${r.cpuMs}, memory_used_kb = ${r.memoryKb},
@@ -141,16 +144,16 @@ export function createExecutionRepo(db: Db) {
           compilation_error = ${r.status === 'compile_error' && r.compileOutput ? r.compileOutput.toString('utf8').replaceAll('\0', '') : null},
           timed_out = ${r.status === 'timeout'}, message = ${r.message},
           attempt = ${attempt}, completed_at = now()
-        WHERE id = ${id} AND status IN ('queued', 'running') AND attempt <= ${attempt}`);
-      return result.rowCount > 0;
+        WHERE id = ${id} AND status IN ('queued', 'running') AND attempt <= ${attempt}
+        RETURNING ${columns}`);
     },
 
-    /** Cancels an execution no agent has started; false once it runs or is final. */
-    async cancelQueued(id: string, userId: string): Promise<boolean> {
-      const r = await db.query(sql.unsafe`
+    /** Cancels an execution no agent has started: the row as written; null once it runs or is final. */
+    async cancelQueued(id: string, userId: string): Promise<ExecutionRow | null> {
+      return db.maybeOne(sql.type(executionRow)`
         UPDATE executions SET status = 'cancelled', message = 'Cancelled before it started.', completed_at = now()
-        WHERE id = ${id} AND user_id = ${userId} AND status = 'queued'`);
-      return r.rowCount > 0;
+        WHERE id = ${id} AND user_id = ${userId} AND status = 'queued'
+        RETURNING ${columns}`);
     },
 
     /** One page of the caller's executions, newest first, and how many match in all. */

@@ -1,12 +1,18 @@
 import type { Redis } from 'ioredis';
-import { findLanguage, type Job, type LanguageManifest, type Logger } from '@muscode/common';
+import {
+  findLanguage,
+  type ExecutionEvent,
+  type Job,
+  type LanguageManifest,
+  type Logger,
+} from '@muscode/common';
 import { errors } from '../../errors.js';
 import type { Streams } from '../../infra/streams.js';
 import type { AuditRepo } from '../audit/repo.js';
 import { finalStatuses, type ExecuteBody, type HistoryQuery } from './model.js';
 import type { ExecutionRepo } from './repo.js';
 import { resolveLimits, resolveSource } from './request.js';
-import { executionSummaryView, executionView } from './view.js';
+import { executionSummaryView, executionView, type ExecutionView } from './view.js';
 
 const finalStatusSet = new Set<string>(finalStatuses);
 
@@ -129,27 +135,27 @@ export function createExecutionService(deps: {
   /**
    * Follows the execution's event stream until its `result` event (or the deadline, or the
    * client going away). Reads from the stream's start, so a result that came before we began
-   * to read is not missed.
+   * to read is not missed. Returns the result event (null when none came).
    */
   async function waitForResult(
     executionId: string,
     deadline: number,
     signal?: AbortSignal,
-  ): Promise<boolean> {
-    if (!deps.newRedisConnection) return false;
+  ): Promise<Extract<ExecutionEvent, { type: 'result' }> | null> {
+    if (!deps.newRedisConnection) return null;
     const conn = deps.newRedisConnection();
     try {
       let after = '0';
       while (!signal?.aborted) {
         const left = deadline - Date.now();
-        if (left <= 0) return false;
+        if (left <= 0) return null;
         const events = await streams.readEvents(conn, executionId, after, Math.min(left, 2000));
         for (const { id, event } of events) {
           after = id;
-          if (event.type === 'result') return true;
+          if (event.type === 'result') return event;
         }
       }
-      return false;
+      return null;
     } finally {
       conn.disconnect();
     }
@@ -177,20 +183,23 @@ export function createExecutionService(deps: {
         );
       }
       waiters++;
-      let ended: boolean;
+      let result: Extract<ExecutionEvent, { type: 'result' }> | null;
       let answer: { executionId: string };
       try {
         const queued = await queue(userId, body, opts.projectId ?? null);
         answer = queued.answer;
         const deadline = Date.now() + queued.budgetMs + (deps.waitMarginMs ?? 15000);
-        ended = await waitForResult(answer.executionId, deadline, opts.signal);
+        result = await waitForResult(answer.executionId, deadline, opts.signal);
       } finally {
         waiters--;
       }
+      // The result event carries the row as written (unless its output was too large for it):
+      // the caller's own execution, so no ownership check is left to make.
+      if (result?.view?.executionId === answer.executionId) return result.view as ExecutionView;
       let view = await get(userId, answer.executionId);
       // The row is written before the result event; should a writer ever order them the other
       // way, give the row a moment rather than answer a stale state.
-      for (let i = 0; ended && !finalStatusSet.has(view.status) && i < 20; i++) {
+      for (let i = 0; result && !finalStatusSet.has(view.status) && i < 20; i++) {
         await new Promise((r) => setTimeout(r, 100));
         view = await get(userId, answer.executionId);
       }
@@ -223,9 +232,15 @@ export function createExecutionService(deps: {
         resourceType: 'execution',
         resourceId: executionId,
       });
-      if (current.status === 'queued' && (await repo.cancelQueued(executionId, userId))) {
+      const cancelled = current.status === 'queued' ? await repo.cancelQueued(executionId, userId) : null;
+      if (cancelled) {
         // Watchers (gateways, `wait`) learn that it is over; seq 0: no agent event precedes it.
-        await streams.appendEvent(executionId, { type: 'result', seq: 0, status: 'cancelled' });
+        await streams.appendEvent(executionId, {
+          type: 'result',
+          seq: 0,
+          status: 'cancelled',
+          view: executionView(cancelled),
+        });
         return { executionId, status: 'cancelled' as const };
       }
       return { executionId, status: 'cancelling' as const };

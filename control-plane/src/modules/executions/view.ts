@@ -53,6 +53,8 @@ export function executionView(row: ExecutionRow) {
   };
 }
 
+export type ExecutionView = ReturnType<typeof executionView>;
+
 /** One line of the caller's history: the outcome without the output. */
 export function executionSummaryView(row: ExecutionSummaryRow) {
   return {

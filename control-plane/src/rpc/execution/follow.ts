@@ -9,6 +9,7 @@ import {
 import type { Streams } from '../../infra/streams.js';
 import { finalStatuses } from '../../modules/executions/model.js';
 import type { ExecutionService } from '../../modules/executions/service.js';
+import type { ExecutionView } from '../../modules/executions/view.js';
 import { toStatus, viewToExecution } from '../execution-convert.js';
 
 const finalStatusSet: ReadonlySet<string> = new Set(finalStatuses);
@@ -67,7 +68,12 @@ export async function* followExecution(deps: {
             },
           });
         } else {
-          const v = await deps.executions.get(deps.userId, executionId);
+          // The result event carries the row as written (the caller's own execution, checked
+          // when it was submitted or looked up); without it, look the execution up.
+          const v =
+            event.view?.executionId === executionId
+              ? (event.view as ExecutionView)
+              : await deps.executions.get(deps.userId, executionId);
           yield create(ExecuteResponseSchema, { event: { case: 'result', value: viewToExecution(v) } });
           return;
         }
