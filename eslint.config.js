@@ -36,8 +36,11 @@ export default tseslint.config(
   },
   // Helpers that run inside the sandbox images under Debian's own Node.js, as CommonJS.
   {
-    files: ['sandbox-images/**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+    files: ['sandbox-images/**/*.js', 'sandbox-images/**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', process: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -3,8 +3,9 @@
  * "job read" to "result known", on the real Docker + runsc, for
  *   - naive: a fresh container per run, create → start → wait → logs → remove (the spec's
  *     executor), program given as the command;
- *   - each isolation level (sandbox, owner, jail) with its warm pool, through the agent's own
- *     code (warm pool → launcher session → executeOnSession, cgroup peak memory included).
+ *   - each isolation level (sandbox, owner, jail) with its warm pool and prepared interpreter,
+ *     through the agent's own code (warm pool → launcher session → executeOnSession, cgroup
+ *     peak memory included), and the jail level once more without the prepared interpreter.
  * For each: sequential latency p50/p95 (for the pooled levels, each run starts once the pool
  * has a sandbox ready, i.e. warm), executions/s with 8 concurrent submitters, and CPU-seconds
  * per execution (machine-wide from /proc/stat, and Docker's cpuacct cgroup), then ratios
@@ -17,6 +18,7 @@ import { availableParallelism } from 'node:os';
 import Docker from 'dockerode';
 import {
   createLogger,
+  defaultJobLimits,
   findLanguage,
   loadLanguageManifest,
   sandboxImageName,
@@ -37,19 +39,8 @@ const socketPath = '/var/run/docker.sock';
 const manifest = loadLanguageManifest();
 const lang = findLanguage(manifest, 'python')!;
 const image = sandboxImageName(lang.image);
+const limits: JobLimits = defaultJobLimits(manifest, lang);
 const lm = manifest.limits;
-const limits: JobLimits = {
-  timeoutMs: lm.timeoutSeconds.default * 1000,
-  cpuTimeMs: lm.cpuTimeSeconds.default * 1000,
-  compileTimeoutMs: lm.compileTimeoutSeconds.default * 1000,
-  memoryMb: lm.memoryMb.default,
-  cpus: lm.cpus.default,
-  processes: lm.processes.default,
-  openFiles: lm.openFiles.default,
-  fileSizeBytes: lm.fileSizeBytes.default,
-  workspaceMb: lm.workspaceMb.default,
-  outputBytes: lm.outputBytes.default,
-};
 const log = createLogger('bench', 'warn');
 
 interface Measure {
@@ -162,7 +153,7 @@ async function naive(): Promise<Measure> {
   return { name: 'naive', p50: percentile(latencies, 50), p95: percentile(latencies, 95), ...tp };
 }
 
-async function level(isolation: Isolation): Promise<Measure> {
+async function level(isolation: Isolation, prepared = true): Promise<Measure> {
   const driver = createDockerDriver(socketPath);
   const cgroup = createCgroupMemory('/sys/fs/cgroup/memory/docker');
   const removals = new Set<Promise<unknown>>();
@@ -182,7 +173,9 @@ async function level(isolation: Isolation): Promise<Measure> {
         },
         memoryOverheadMb: 32,
         isolation,
+        ...(prepared && lang.prepare ? { prepare: { command: lang.prepare, limits } } : {}),
       }),
+    preparedFor: () => (prepared ? lang.id : undefined),
     images: [image],
     config: { isolation, size, maxRuns: 1000, maxAgeMs: 600_000, startConcurrency: availableParallelism() },
     log,
@@ -192,9 +185,10 @@ async function level(isolation: Isolation): Promise<Measure> {
       void t.finally(() => removals.delete(t));
     },
   });
+  // Warm: a pooled sandbox is there, with its prepared interpreter loaded if it has one.
   const waitIdle = async (n: number) => {
     const deadline = Date.now() + 60_000;
-    while (pool.idleCount() < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (pool.readyCount() < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   };
   /** One execution, as the agent does it: take a sandbox, run, hand it back. */
   const runOnce = async (owner: string): Promise<{ ok: boolean; ms: number }> => {
@@ -231,7 +225,12 @@ async function level(isolation: Isolation): Promise<Measure> {
   await pool.stop();
   await Promise.allSettled([...removals]);
   await driver.reap(runnerId);
-  return { name: isolation, p50: percentile(latencies, 50), p95: percentile(latencies, 95), ...tp };
+  return {
+    name: prepared ? isolation : `${isolation}*`,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    ...tp,
+  };
 }
 
 export async function run(): Promise<void> {
@@ -240,6 +239,8 @@ export async function run(): Promise<void> {
   const results: Measure[] = [];
   results.push(await naive());
   for (const isolation of ['sandbox', 'owner', 'jail'] as const) results.push(await level(isolation));
+  // What the prepared interpreter is worth: the same jail level, python started per run.
+  results.push(await level('jail', false));
   const base = results[0]!;
   const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
   console.log(
@@ -262,6 +263,7 @@ export async function run(): Promise<void> {
       ].join(' '),
     );
   }
+  console.log('jail*: the jail level without a prepared interpreter (python started for each run)');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -259,7 +259,7 @@ base_hash=$(
   {
     echo "recipe $recipe"
     echo "from $debian_id"
-    hash_files base launcher/launcher.c .dockerignore
+    hash_files base launcher/launcher.c launcher/prepared .dockerignore
   } | sha256sum | cut -d' ' -f1
 )
 

@@ -2,6 +2,7 @@ export { env, loadEnvConfig } from './config.js';
 export { createLogger, type Logger } from './logger.js';
 export {
   defaultManifestPath,
+  defaultJobLimits,
   findLanguage,
   languageLimits,
   loadLanguageManifest,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { JobLimits } from './job.js';
 
 const range = z.object({ default: z.number(), min: z.number(), max: z.number() });
 
@@ -52,6 +53,16 @@ const language = z.object({
   mainFile: z.string(),
   compile: z.array(z.string()).nullable(),
   run: z.array(z.string()).min(1),
+  /**
+   * A prepared interpreter (sandbox-images/launcher/PROTOCOL.md): started in pooled sandboxes of
+   * the image before a submission arrives, then given `[mainFile, ...args]`; it must run the
+   * program exactly as `run` would. Only for languages without a compile step; arguments hold
+   * no spaces (the launcher reads the command from one environment variable).
+   */
+  prepare: z
+    .array(z.string().regex(/^[^\s]+$/))
+    .min(1)
+    .optional(),
   versionCommand: z.array(z.string()).min(1),
   limits: limitOverrides.optional(),
   selfTest: z.object({ hello: selfTestCase, stdin: selfTestCase, error: selfTestCase }),
@@ -82,6 +93,9 @@ export function loadLanguageManifest(path: string = defaultManifestPath): Langua
       seen.add(name);
     }
     checkRanges(`${lang.id}.limits`, languageLimits(parsed, lang));
+    if (lang.prepare && lang.compile) {
+      throw new Error(`language manifest: ${lang.id} has a compile step, so it cannot be prepared`);
+    }
   }
   return parsed;
 }
@@ -95,6 +109,23 @@ function checkRanges(where: string, l: Limits): void {
       );
     }
   }
+}
+
+/** A job's limits when its request names none: the language's defaults. */
+export function defaultJobLimits(m: LanguageManifest, lang: Language): JobLimits {
+  const l = languageLimits(m, lang);
+  return {
+    timeoutMs: l.timeoutSeconds.default * 1000,
+    cpuTimeMs: l.cpuTimeSeconds.default * 1000,
+    compileTimeoutMs: l.compileTimeoutSeconds.default * 1000,
+    memoryMb: l.memoryMb.default,
+    cpus: l.cpus.default,
+    processes: l.processes.default,
+    openFiles: l.openFiles.default,
+    fileSizeBytes: l.fileSizeBytes.default,
+    workspaceMb: l.workspaceMb.default,
+    outputBytes: l.outputBytes.default,
+  };
 }
 
 /** The limits of one language: the manifest-wide ranges with the language's own fields over them. */

@@ -3,6 +3,7 @@ import { Verdict } from '@muscode/proto/runner/v1';
 import { Redis } from 'ioredis';
 import {
   createLogger,
+  defaultJobLimits,
   loadLanguageManifest,
   onShutdown,
   serveMetrics,
@@ -92,6 +93,17 @@ const pooledImageNames = [...new Set(manifest.languages.map((l) => l.image))]
   .map(sandboxImageName)
   .filter((image) => images.has(image));
 const pooledImageCount = pooledImageNames.length;
+// Pooled sandboxes of an image start its prepared interpreter (if a language of it has one).
+const preparedByImage = new Map(
+  pooledImageNames.flatMap((image) => {
+    const lang = manifest.languages.find((l) => sandboxImageName(l.image) === image && l.prepare);
+    return lang ? [[image, lang] as const] : [];
+  }),
+);
+const preparedSpec = (image: string) => {
+  const lang = preparedByImage.get(image);
+  return lang?.prepare ? { command: lang.prepare, limits: defaultJobLimits(manifest, lang) } : undefined;
+};
 // Late-bound: the metrics read the consumer's state, the consumer reports to the metrics.
 let runningNow = () => 0;
 const metrics = createAgentMetrics({
@@ -102,7 +114,15 @@ const metrics = createAgentMetrics({
 const pool = createWarmPool({
   // Every sandbox start goes through the pool: timed here for muscode_agent_sandbox_start_seconds.
   driver: { ...driver, start: (spec) => metrics.timeSandboxStart(() => driver.start(spec)) },
-  specFor: (image) => sandboxSpec({ ...specBase, image, limits: poolLimits, isolation: config.isolation }),
+  specFor: (image) =>
+    sandboxSpec({
+      ...specBase,
+      image,
+      limits: poolLimits,
+      isolation: config.isolation,
+      prepare: preparedSpec(image),
+    }),
+  preparedFor: (image) => preparedByImage.get(image)?.id,
   images: pooledImageNames,
   config: {
     isolation: config.isolation,
@@ -153,6 +173,7 @@ const consumer = createJobConsumer({
           wipeTimeoutMs: config.wipeTimeoutMs,
           cgroup,
           hasImage: (image) => images.has(image),
+          onRun: metrics.ran,
           log,
         },
         job,

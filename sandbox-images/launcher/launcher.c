@@ -6,7 +6,7 @@
  * With `reuse=1` it wipes the sandbox afterwards and serves the next submission; with `jail=1`
  * every step runs in fresh PID, network, UTS and IPC namespaces under a uid of its own. The wire format and the rules
  * are in PROTOCOL.md next to this file. Where it leaves room, this file decides:
- *  - Frames outside their phase (I/E/K before G, F/C/R/L/G after it), a second C or R, a
+ *  - Frames outside their phase (I/E/K before G, F/C/R/A/L/G after it), a second C, R or A, a
  *    payload on E/K/G, I after E, and EOF before G or inside a frame are protocol errors.
  *  - compile_output_max works like stdout_max: past it the compiler is killed, output_limit=1.
  *  - "." path segments are allowed (harmless); "..", empty segments and absolute paths are not.
@@ -20,6 +20,11 @@
  *    both skip the caller as well as PID 1, so the effect is the same without a fork.
  *  - Between submissions of a reused sandbox, late I/E/K frames of the previous one are
  *    skipped; EOF between submissions ends the launcher with status 0.
+ *
+ *  - A prepared run step (MUSCODE_PREPARE) is started while the launcher waits for a
+ *    submission, with the submission's uid, workspace, jail and rlimits of MUSCODE_LIMITS; it is
+ *    used only when the submission sent A, has no compile step and asks for the same rlimits;
+ *    otherwise it is killed and the run step starts as usual. Its wall_ms runs from the go.
  *
  * Single-threaded by design: one poll() loop owns every descriptor, and every frame is written
  * to stdout whole before the next one starts, so frames can never interleave.
@@ -44,6 +49,7 @@
 #include <sched.h>
 #include <dirent.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -178,6 +184,9 @@ static const struct limits default_limits = {
     .compile_output_max = 65536,
 };
 static struct limits lim;
+/* The limits every submission starts from: the defaults above, with MUSCODE_LIMITS (same
+ * format as an L frame) on top, set by the agent to its pool's limits. */
+static struct limits base_limits;
 
 /* Per submission: its number (from 0), the uid its steps run as, and the workspace folder the
  * launcher writes its files into (/workspace itself, or /workspace/.jail-<n> in jail mode). */
@@ -191,6 +200,20 @@ static char job_dir[64];
 
 static char **compile_argv; /* NULL: no compile step */
 static char **run_argv;
+static char **prepared_args; /* A frame: the arguments a prepared run step gets at the go */
+
+/* The prepared run step: MUSCODE_PREPARE's command (split at spaces), started as soon as the
+ * launcher waits for a submission, in that submission's uid, folder and jail, with rlimits
+ * from base_limits. Descriptor 3 is a socket to the launcher: the step writes "r" there once
+ * its interpreter is loaded (the launcher then sends a `p` frame), and blocks reading it; the
+ * go is the A frame's arguments written there, NUL-terminated, then the end of that stream. */
+static char **prepare_argv;
+static struct {
+    pid_t pid;          /* -1: none */
+    int in_fd, out_fd, err_fd, go_fd;
+    int dead;           /* reaped before its go: it cannot be used */
+    int ready;          /* 0: not yet, 1: said "r" (p sent), -1: said something else or nothing */
+} prep = {-1, -1, -1, -1, -1, 0, 0};
 static int workspace_fd = -1;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -227,6 +250,8 @@ static void reap(void) {
             main_status = status;
             main_usage = ru;
             main_reaped = 1;
+        } else if (pid == prep.pid) {
+            prep.dead = 1;
         }
     }
 }
@@ -378,15 +403,51 @@ static void parse_limits(char *p) {
     }
 }
 
+/* Between frames of the setup phase: waits until stdin has something, and meanwhile tells the
+ * agent (a `p` frame with the submission's number) when the prepared step is loaded, so it can
+ * prefer this sandbox. Anything but "r" on the socket (EOF: the step died) ends the watch;
+ * prepared_fits() decides at G. */
+static void await_frame(void) {
+    while (prep.pid > 0 && prep.ready == 0) {
+        struct pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {prep.go_fd, POLLIN, 0}};
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            fatal("poll: %s", strerror(errno));
+        }
+        if (fds[1].revents) {
+            char c;
+            ssize_t n = read(prep.go_fd, &c, 1);
+            if (n < 0 && errno == EINTR) continue;
+            prep.ready = n == 1 && c == 'r' ? 1 : -1;
+            if (prep.ready == 1) {
+                char seq[24];
+                int len = snprintf(seq, sizeof seq, "%lu", job_seq);
+                emit('p', seq, (size_t)len);
+            }
+        }
+        if (fds[0].revents) return;
+    }
+}
+
+/* The prepared step can serve this submission: still alive, asked for (A), no compile step,
+ * and the rlimits it was started with are the ones the submission wants. */
+static int prepared_fits(void) {
+    reap();
+    return prep.pid > 0 && !prep.dead && prepared_args && !compile_argv &&
+           lim.run_cpu_ms == base_limits.run_cpu_ms && lim.nproc == base_limits.nproc &&
+           lim.nofile == base_limits.nofile && lim.fsize_bytes == base_limits.fsize_bytes;
+}
+
 /* Returns 0 at a clean EOF between submissions of a reused sandbox. */
 static int read_header(char *type, uint32_t *len, int first) {
     unsigned char h[5];
+    await_frame();
     size_t n = read_full(STDIN_FILENO, h, sizeof h);
     if (n == 0 && first && job_seq > 0) return 0;
     if (n == 0) fatal("protocol error: stdin ended before G");
     if (n != sizeof h) fatal("protocol error: stdin ended inside a frame header");
     int late = job_seq > 0 && memchr("IEK", h[0], 3) && h[0] != 0;
-    if ((!memchr("FCRLG", h[0], 5) || h[0] == 0) && !late)
+    if ((!memchr("FCRALG", h[0], 6) || h[0] == 0) && !late)
         fatal("protocol error: frame type 0x%02x not allowed before G", h[0]);
     *type = (char)h[0];
     *len = (uint32_t)h[1] << 24 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 8 | (uint32_t)h[4];
@@ -424,8 +485,9 @@ static int setup_phase(void) {
             read_file_frame(len);
             break;
         case 'C':
-        case 'R': {
-            char ***slot = type == 'C' ? &compile_argv : &run_argv;
+        case 'R':
+        case 'A': {
+            char ***slot = type == 'C' ? &compile_argv : type == 'R' ? &run_argv : &prepared_args;
             if (*slot) fatal("protocol error: second %c frame", type);
             *slot = parse_argv(read_payload(len), len, type);
             break;
@@ -670,7 +732,7 @@ static void enter_jail(void) {
 
 /* In the forked child, before exec. Only async-signal-safe calls matter here in principle; we
  * are single-threaded, so the rest is safe too. */
-static void exec_child(char **argv, int in_fd, int out_fd, int err_fd, uint64_t cpu_ms) {
+static void exec_child(char **argv, int in_fd, int out_fd, int err_fd, int go_fd, uint64_t cpu_ms) {
     /* Back to defaults: an ignored SIGPIPE would survive exec and change how programs fail
      * (e.g. `yes | head`), and our SIGCHLD handler means nothing after exec. */
     struct sigaction dfl = {.sa_handler = SIG_DFL};
@@ -688,6 +750,10 @@ static void exec_child(char **argv, int in_fd, int out_fd, int err_fd, uint64_t 
      * out; dup2 clears close-on-exec, every other descriptor of ours has it set. */
     if (dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0)
         _exit(EXEC_FAILED);
+    /* A prepared step reads its go on descriptor 3 (dup2 onto itself would keep close-on-exec). */
+    if (go_fd >= 0) {
+        if (go_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(go_fd, 3) < 0) _exit(EXEC_FAILED);
+    }
 
     if (mode_jail) enter_jail();
 
@@ -771,14 +837,14 @@ static void feed(int *fd) {
 
 static void become(uid_t uid);
 
-static int run_step(int is_compile) {
-    char **argv = is_compile ? compile_argv : run_argv;
-    uint64_t wall_ms = is_compile ? lim.compile_wall_ms : lim.run_wall_ms;
-    uint64_t cpu_ms = is_compile ? lim.compile_cpu_ms : lim.run_cpu_ms;
-
+/* Makes the step's pipes and forks its process; the launcher keeps its own ends (the write end
+ * of the step's stdin, -1 for compile; the read ends of its output; the write end of the go
+ * pipe of a prepared step). */
+static pid_t spawn_step(char **argv, int is_compile, uint64_t cpu_ms, int *in_fd, int *out_fd, int *err_fd,
+                        int *go_fd) {
     /* Pipes: [0] read end, [1] write end. Compile: one pipe for stdout and stderr together,
-     * stdin from /dev/null. Run: three pipes. */
-    int p_in[2] = {-1, -1}, p_out[2] = {-1, -1}, p_err[2] = {-1, -1};
+     * stdin from /dev/null. Run: three pipes (four with the go pipe of a prepared step). */
+    int p_in[2] = {-1, -1}, p_out[2] = {-1, -1}, p_err[2] = {-1, -1}, p_go[2] = {-1, -1};
     /* The pipes are made with the submission's uid as our effective uid, so they belong to it:
      * a program that reopens its own stdio through /dev/stdin (/proc/self/fd/0) may, where a
      * root-owned 0600 pipe would answer EACCES (gVisor ignores fchmod on pipes). Our own ends
@@ -791,29 +857,85 @@ static int run_step(int is_compile) {
     } else {
         if (pipe2(p_in, O_CLOEXEC) < 0 || pipe2(p_err, O_CLOEXEC) < 0) fatal("pipe: %s", strerror(errno));
     }
+    /* [0] the step's end (its descriptor 3), [1] ours. */
+    if (go_fd && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p_go) < 0) fatal("socketpair: %s", strerror(errno));
     become(0);
 
-    main_reaped = 0;
-    main_status = 0;
-    memset(&main_usage, 0, sizeof main_usage);
-    int64_t start = now_ms();
     pid_t pid = fork();
     if (pid < 0) fatal("fork: %s", strerror(errno));
-    if (pid == 0) exec_child(argv, p_in[0], p_out[1], is_compile ? p_out[1] : p_err[1], cpu_ms);
-    main_pid = pid;
+    if (pid == 0) exec_child(argv, p_in[0], p_out[1], is_compile ? p_out[1] : p_err[1], p_go[0], cpu_ms);
     setpgid(pid, pid); /* may fail with EACCES once the child has exec'd; it did it itself then */
 
     /* Keep only our ends, so the pipes reach EOF when the last process of the step is gone. */
     close_fd(&p_in[0]);
     close_fd(&p_out[1]);
     close_fd(&p_err[1]);
-    int in_fd = p_in[1]; /* -1 for compile */
-    if (in_fd >= 0) set_nonblock(in_fd);
-    set_nonblock(p_out[0]);
-    if (p_err[0] >= 0) set_nonblock(p_err[0]);
+    close_fd(&p_go[0]);
+    *in_fd = p_in[1];
+    *out_fd = p_out[0];
+    *err_fd = p_err[0];
+    if (go_fd) *go_fd = p_go[1];
+    if (*in_fd >= 0) set_nonblock(*in_fd);
+    set_nonblock(*out_fd);
+    if (*err_fd >= 0) set_nonblock(*err_fd);
+    return pid;
+}
 
-    struct stream out = {p_out[0], is_compile ? 'c' : 'o', is_compile ? lim.compile_output_max : lim.stdout_max, 0};
-    struct stream err = {p_err[0], 'e', lim.stderr_max, 0};
+/* Starts the prepared run step of the submission start_job() just set up. */
+static void prepare(void) {
+    prep.dead = 0;
+    prep.ready = 0;
+    prep.pid = spawn_step(prepare_argv, 0, lim.run_cpu_ms, &prep.in_fd, &prep.out_fd, &prep.err_fd, &prep.go_fd);
+}
+
+/* Kills the prepared step (nothing else of the submission runs yet) and forgets it. */
+static void discard_prepared(void) {
+    if (prep.pid < 0) return;
+    kill_everything();
+    close_fd(&prep.in_fd);
+    close_fd(&prep.out_fd);
+    close_fd(&prep.err_fd);
+    close_fd(&prep.go_fd);
+    prep.pid = -1;
+    prep.dead = 0;
+    prep.ready = 0;
+}
+
+/* The go: the A frame's arguments, NUL-terminated, then the end of our side of the stream
+ * (shutdown, not close: closing a socket with the unread "r" would reset the step's side).
+ * Returns 0 if the prepared step is gone (EPIPE), and then it is discarded. */
+static int go_prepared(void) {
+    size_t len = 0;
+    for (char **a = prepared_args; *a; a++) len += strlen(*a) + 1;
+    int ok = write_full(prep.go_fd, prepared_args[0], len) == 0 && shutdown(prep.go_fd, SHUT_WR) == 0;
+    if (!ok) discard_prepared();
+    return ok;
+}
+
+static int run_step(int is_compile) {
+    uint64_t wall_ms = is_compile ? lim.compile_wall_ms : lim.run_wall_ms;
+    uint64_t cpu_ms = is_compile ? lim.compile_cpu_ms : lim.run_cpu_ms;
+    int in_fd, out_fd, err_fd, go_fd = -1;
+
+    main_reaped = 0;
+    main_status = 0;
+    memset(&main_usage, 0, sizeof main_usage);
+    int prepared = !is_compile && prep.pid > 0 && go_prepared();
+    int64_t start = now_ms();
+    if (prepared) {
+        main_pid = prep.pid;
+        in_fd = prep.in_fd;
+        out_fd = prep.out_fd;
+        err_fd = prep.err_fd;
+        go_fd = prep.go_fd;
+        prep.pid = -1;
+        prep.in_fd = prep.out_fd = prep.err_fd = prep.go_fd = -1;
+    } else {
+        main_pid = spawn_step(is_compile ? compile_argv : run_argv, is_compile, cpu_ms, &in_fd, &out_fd, &err_fd, NULL);
+    }
+
+    struct stream out = {out_fd, is_compile ? 'c' : 'o', is_compile ? lim.compile_output_max : lim.stdout_max, 0};
+    struct stream err = {err_fd, 'e', lim.stderr_max, 0};
 
     int timeout = 0, output_limit = 0;
     int killing = 0;      /* kill_all() issued; repeat it until nothing is left */
@@ -901,6 +1023,7 @@ static int run_step(int is_compile) {
     close_fd(&in_fd);
     close_fd(&out.fd);
     close_fd(&err.fd);
+    close_fd(&go_fd);
     /* Leftovers cannot survive into the next step, the next submission or our exit. */
     kill_everything();
     main_pid = -1;
@@ -913,12 +1036,12 @@ static int run_step(int is_compile) {
     int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
     int cpu_limit = sig == SIGXCPU || (sig == SIGKILL && (uint64_t)used_ms >= cpu_ms);
 
-    char x[256];
+    char x[320];
     int n = snprintf(x, sizeof x,
                      "step=%s exit=%d signal=%d cpu_ms=%lld wall_ms=%lld maxrss_kb=%ld timeout=%d cpu_limit=%d "
-                     "output_limit=%d cancelled=%d",
+                     "output_limit=%d cancelled=%d prepared=%d",
                      is_compile ? "compile" : "run", exit_code, sig, (long long)used_ms, (long long)(end_ms - start),
-                     ru->ru_maxrss, timeout, cpu_limit, output_limit, cancelled);
+                     ru->ru_maxrss, timeout, cpu_limit, output_limit, cancelled, prepared);
     emit('x', x, (size_t)n);
     return exit_code == 0 && !cancelled;
 }
@@ -977,12 +1100,14 @@ static void finish_partial_frame(void) {
 
 /* Fresh per-submission state; in jail mode a new uid and a new folder for the files. */
 static void start_job(void) {
-    lim = default_limits;
+    lim = base_limits;
     free(compile_argv ? compile_argv[0] : NULL);
     free(compile_argv);
     free(run_argv ? run_argv[0] : NULL);
     free(run_argv);
-    compile_argv = run_argv = NULL;
+    free(prepared_args ? prepared_args[0] : NULL);
+    free(prepared_args);
+    compile_argv = run_argv = prepared_args = NULL;
     cancelled = input_closed = input_dropped = 0;
     pending_len = 0;
     memset(&in, 0, sizeof in);
@@ -1003,6 +1128,11 @@ static void start_job(void) {
     if (mode_jail && mkdir(job_dir, 0700) < 0) fatal("making %s: %s", job_dir, strerror(errno));
     workspace_fd = open(job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (workspace_fd < 0) fatal("opening %s: %s", job_dir, strerror(errno));
+    if (prepare_argv) {
+        become(0);
+        prepare();
+        become(job_uid);
+    }
 }
 
 /* Effective uid and gid: job_uid while the launcher touches the submission's files, 0 (and
@@ -1019,6 +1149,7 @@ static void become(uid_t uid) {
 /* After a submission of a reused sandbox: nothing of it may reach the next one. */
 static void end_job(void) {
     finish_partial_frame();
+    discard_prepared();
     kill_everything();
     close_fd(&workspace_fd);
     become(job_uid);
@@ -1072,6 +1203,32 @@ int main(void) {
         }
     }
 
+    /* The limits every submission starts from, and the prepared run step (both set by the
+     * agent for its pool; PROTOCOL.md). */
+    lim = default_limits;
+    const char *env_limits = getenv("MUSCODE_LIMITS");
+    if (env_limits) {
+        char *copy = strdup(env_limits);
+        if (!copy) fatal("out of memory");
+        if (*copy) parse_limits(copy);
+        free(copy);
+    }
+    base_limits = lim;
+    const char *env_prepare = getenv("MUSCODE_PREPARE");
+    if (env_prepare && *env_prepare) {
+        char *copy = strdup(env_prepare);
+        size_t n = 0;
+        if (!copy) fatal("out of memory");
+        for (char *c = copy; *c; c++)
+            if (*c == ' ') n++;
+        prepare_argv = calloc(n + 2, sizeof *prepare_argv);
+        if (!prepare_argv) fatal("out of memory");
+        n = 0;
+        char *save = NULL;
+        for (char *a = strtok_r(copy, " ", &save); a; a = strtok_r(NULL, " ", &save)) prepare_argv[n++] = a;
+        if (n == 0) prepare_argv = NULL;
+    }
+
     umask(022);
     if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0) fatal("pipe: %s", strerror(errno));
     struct sigaction chld = {.sa_handler = on_sigchld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
@@ -1082,6 +1239,7 @@ int main(void) {
         start_job();
         if (!setup_phase()) return 0;
         become(0);
+        if (!prepared_fits()) discard_prepared();
         if (!compile_argv || run_step(1)) {
             if (!cancelled) run_step(0);
         }

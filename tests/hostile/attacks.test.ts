@@ -257,13 +257,16 @@ describe('hostile: reaching out', () => {
       ].join('\n'),
     );
     expect(r.status).toBe('completed');
-    // gVisor 2022-12 lets any uid read /proc/1/environ; the launcher's holds nothing secret.
+    // gVisor 2022-12 lets any uid read /proc/1/environ; the launcher's holds nothing secret
+    // (its mode, and for a pooled sandbox its prepared command and starting limits).
     const environ = /^proc1-environ b'(.*)'$/m.exec(r.output)?.[1] ?? '';
     const keys = environ
       .split('\\x00')
       .map((kv) => kv.split('=')[0])
       .filter(Boolean);
-    expect(new Set(keys)).toEqual(new Set(['PATH', 'HOSTNAME', 'MUSCODE_LAUNCHER_MODE', 'HOME']));
+    expect(new Set(keys)).toEqual(
+      new Set(['PATH', 'HOSTNAME', 'MUSCODE_LAUNCHER_MODE', 'MUSCODE_PREPARE', 'MUSCODE_LIMITS', 'HOME']),
+    );
     expect(r.output).toContain("own-env ['HOME', 'LANG', 'PATH', 'TMPDIR']");
     expect(r.output).toContain('docker.sock False False');
     expect(r.output).toContain("link shadow b'PermissionError'");

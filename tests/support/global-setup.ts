@@ -25,6 +25,8 @@ declare module 'vitest' {
     region: string;
     /** A secret planted in the control-plane's and the agent's environment (tests/hostile). */
     canary: string;
+    /** The runner agent's Prometheus endpoint. */
+    agentMetricsUrl: string;
   }
 }
 
@@ -41,7 +43,12 @@ export default async function setup(project: TestProject) {
   const runnerId = `test-agent-${run}`;
   const runnerToken = randomId(16);
   const canary = `canary-${randomId(16)}`;
-  const [httpPort, rpcPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
+  const [httpPort, rpcPort, gatewayPort, agentMetricsPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
 
   await createDatabase(dbName);
   await migrate(databaseUrl(dbName), `${root}/migrations`);
@@ -82,6 +89,7 @@ export default async function setup(project: TestProject) {
       AGENT_CONTROL_PLANE_URL: `http://127.0.0.1:${rpcPort}`,
       AGENT_RUNNER_TOKEN: runnerToken,
       AGENT_CAPACITY: '2',
+      AGENT_METRICS_PORT: String(agentMetricsPort),
       AGENT_LOG_LEVEL: 'info',
       MUSCODE_CANARY: canary,
     }),
@@ -110,6 +118,7 @@ export default async function setup(project: TestProject) {
   project.provide('runnerId', runnerId);
   project.provide('region', region);
   project.provide('canary', canary);
+  project.provide('agentMetricsUrl', `http://127.0.0.1:${agentMetricsPort}/metrics`);
 
   return async () => {
     await Promise.all(procs.map((p) => p.stop()));

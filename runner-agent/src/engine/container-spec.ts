@@ -1,12 +1,13 @@
 import type { ContainerCreateOptions } from 'dockerode';
 import type { JobLimits } from '@muscode/common';
+import { limitsPayload } from './frames.js';
 
 export const managedLabel = 'dev.muscode.managed';
 export const runnerLabel = 'dev.muscode.runner';
 export const executionLabel = 'dev.muscode.execution';
 /** Launcher protocol version an image must carry (sandbox-images/launcher/PROTOCOL.md). */
 export const launcherLabel = 'dev.muscode.launcher';
-export const launcherVersion = '2';
+export const launcherVersion = '3';
 
 export type Isolation = 'sandbox' | 'owner' | 'jail';
 
@@ -32,6 +33,11 @@ export interface SpecInput {
   limits: JobLimits;
   memoryOverheadMb: number;
   isolation: Isolation;
+  /**
+   * A pooled sandbox's prepared interpreter (the manifest's `prepare`), started ahead with the
+   * limits a job of its language gets by default (the launcher uses it only for such a job).
+   */
+  prepare?: { command: string[]; limits: JobLimits };
 }
 
 /**
@@ -49,7 +55,15 @@ export function sandboxSpec(input: SpecInput): ContainerCreateOptions {
     Image: input.image,
     User: '0:0',
     WorkingDir: '/workspace',
-    Env: [`MUSCODE_LAUNCHER_MODE=${input.isolation}`],
+    Env: [
+      `MUSCODE_LAUNCHER_MODE=${input.isolation}`,
+      ...(input.prepare
+        ? [
+            `MUSCODE_PREPARE=${input.prepare.command.join(' ')}`,
+            `MUSCODE_LIMITS=${limitsPayload(launcherLimits(input.prepare.limits))}`,
+          ]
+        : []),
+    ],
     AttachStdin: true,
     AttachStdout: true,
     AttachStderr: true,

@@ -142,6 +142,10 @@ export async function executeOnSession(opts: {
   const frames: Buffer[] = job.files.map((f) => frame('F', filePayload(f.path, f.content)));
   if (lang.compile) frames.push(frame('C', argvPayload(expandCommand(lang.compile, job.mainFile))));
   frames.push(frame('R', argvPayload([...expandCommand(lang.run, job.mainFile), ...(job.args ?? [])])));
+  // The launcher runs the interpreter it prepared if it can, else R as usual (PROTOCOL.md).
+  if (session.prepared === lang.id && !lang.compile) {
+    frames.push(frame('A', argvPayload([job.mainFile, ...(job.args ?? [])])));
+  }
   frames.push(frame('L', limitsPayload(launcherLimits(job.limits))));
   frames.push(frame('G'));
   const stdin = Buffer.from(job.stdin, 'base64');

@@ -36,7 +36,7 @@ describe('launcher frames', () => {
   it('parses a step result line', () => {
     const r = parseStepResult(
       Buffer.from(
-        'step=run exit=-1 signal=9 cpu_ms=12 wall_ms=2001 maxrss_kb=9000 timeout=1 cpu_limit=0 output_limit=0 cancelled=0',
+        'step=run exit=-1 signal=9 cpu_ms=12 wall_ms=2001 maxrss_kb=9000 timeout=1 cpu_limit=0 output_limit=0 cancelled=0 prepared=1',
       ),
     );
     expect(r).toEqual({
@@ -50,6 +50,7 @@ describe('launcher frames', () => {
       cpuLimit: false,
       outputLimit: false,
       cancelled: false,
+      prepared: true,
     });
     expect(() => parseStepResult(Buffer.from('step=run exit=0'))).toThrow();
     const negative = parseStepResult(

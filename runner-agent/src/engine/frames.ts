@@ -58,6 +58,8 @@ export interface StepResult {
   cpuLimit: boolean;
   outputLimit: boolean;
   cancelled: boolean;
+  /** The run step was the interpreter prepared ahead (protocol 3; absent before: false). */
+  prepared: boolean;
 }
 
 /** Parses an `x` frame: `step=run exit=0 signal=0 cpu_ms=… wall_ms=… maxrss_kb=… timeout=0 …`. */
@@ -92,5 +94,6 @@ export function parseStepResult(payload: Buffer): StepResult {
     cpuLimit: num('cpu_limit') === 1,
     outputLimit: num('output_limit') === 1,
     cancelled: num('cancelled') === 1,
+    prepared: kv.get('prepared') === '1',
   };
 }

@@ -52,6 +52,8 @@ export interface EngineDeps {
   cgroup: CgroupMemory | undefined;
   /** Images this agent can use, by name. */
   hasImage: (image: string) => boolean;
+  /** Told how each submission's sandbox was ready (for the metrics). */
+  onRun?: (start: 'prepared' | 'warm' | 'cold') => void;
   log: Logger;
 }
 
@@ -169,6 +171,8 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
     },
   });
   const agentMs = Math.round(performance.now() - readAt);
+  const start = run?.prepared ? 'prepared' : lease.warm ? 'warm' : 'cold';
+  if (step) deps.onRun?.(start);
 
   // Handing the sandbox back is off the critical path: the result is already on its way.
   const reusable = result.reusable && deps.pool.isolation !== 'sandbox';
@@ -181,8 +185,5 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
     lease.release(false);
   }
   await report.finish();
-  log.info(
-    { verdict, wallMs: step?.wallMs, agentMs, warm: lease.warm, stdoutBytes: result.stdout.length },
-    'job done',
-  );
+  log.info({ verdict, wallMs: step?.wallMs, agentMs, start, stdoutBytes: result.stdout.length }, 'job done');
 }

@@ -4,7 +4,8 @@ import { createFrameParser, type Frame } from './frames.js';
 /**
  * A started sandbox and its launcher's frame stream. The stream outlives one submission in the
  * `owner` and `jail` modes, so frames go to whichever job holds the session now; a `z` frame
- * (the launcher wiped the sandbox and waits for the next submission) resolves `nextReady()`.
+ * (the launcher wiped the sandbox and waits for the next submission) resolves `nextReady()`,
+ * and a `p` frame (the next submission's prepared interpreter is loaded) sets `preparedReady()`.
  */
 export interface LauncherSession {
   sandbox: Sandbox;
@@ -16,6 +17,13 @@ export interface LauncherSession {
   launcherStderr(): string;
   /** Submissions served so far. */
   runs: number;
+  /** The prepared interpreter of the next submission is loaded (false without one). */
+  preparedReady(): boolean;
+  /**
+   * The language whose interpreter the launcher prepares before each submission (the sandbox
+   * was made with its MUSCODE_PREPARE); a submission in it is sent with an A frame.
+   */
+  prepared: string | undefined;
   createdAt: number;
   alive: boolean;
 }
@@ -26,11 +34,17 @@ export function createLauncherSession(sandbox: Sandbox): LauncherSession {
   let waiter: (() => void) | undefined;
   let stderr = '';
   let broken = false;
+  // The submission number of the last `p` frame: it speaks of that submission only.
+  let preparedSeq = -1;
 
   const parse = createFrameParser((f) => {
     if (f.type === 'z') {
       readyCount++;
       waiter?.();
+      return;
+    }
+    if (f.type === 'p') {
+      preparedSeq = Number(f.payload.toString('latin1'));
       return;
     }
     handler?.(f);
@@ -74,7 +88,9 @@ export function createLauncherSession(sandbox: Sandbox): LauncherSession {
       return ok && session.alive;
     },
     launcherStderr: () => stderr,
+    preparedReady: () => session.prepared !== undefined && preparedSeq === session.runs,
     runs: 0,
+    prepared: undefined,
     createdAt: Date.now(),
     alive: true,
   };

@@ -13,6 +13,7 @@ const step = (over: Partial<StepResult>): StepResult => ({
   cpuLimit: false,
   outputLimit: false,
   cancelled: false,
+  prepared: false,
   ...over,
 });
 const end = (over: Partial<SandboxEnd>): SandboxEnd => ({

@@ -55,6 +55,14 @@ export function createAgentMetrics(opts: { region: string; capacity: number; run
     buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
     registers: [registry],
   });
+  const runs = new Counter({
+    name: 'muscode_agent_runs_total',
+    help:
+      'Submissions run, by how their sandbox was ready: prepared (pooled, interpreter loaded ahead), ' +
+      'warm (pooled sandbox, interpreter started for the run) or cold (sandbox started for the run).',
+    labelNames: ['region', 'start'],
+    registers: [registry],
+  });
   const hooks: ConsumerHooks = {
     taken: (source, count) => taken.inc({ ...labels, source }, count),
     deadLettered: (reason) => dead.inc({ ...labels, reason }),
@@ -62,6 +70,7 @@ export function createAgentMetrics(opts: { region: string; capacity: number; run
   return {
     registry,
     hooks,
+    ran: (start: 'prepared' | 'warm' | 'cold') => runs.inc({ ...labels, start }),
     heartbeat: (ok: boolean) => heartbeats.inc({ ...labels, outcome: ok ? 'ok' : 'failed' }),
     /** Wraps one sandbox start to time it. */
     async timeSandboxStart<T>(start: () => Promise<T>): Promise<T> {
