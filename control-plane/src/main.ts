@@ -25,7 +25,6 @@ import { createFileService } from './modules/files/service.js';
 import { createProjectRepo } from './modules/projects/repo.js';
 import { createProjectService } from './modules/projects/service.js';
 import { createStatsRepo } from './modules/stats/repo.js';
-import { createAdmissionRepo } from './modules/admission/repo.js';
 import { createAdmission } from './modules/admission/service.js';
 import { createMetricsRepo } from './modules/metrics/repo.js';
 import { createControlPlaneMetrics } from './modules/metrics/service.js';
@@ -63,7 +62,7 @@ const runners = createRunnerRegistry(redis, {
 });
 const executionRepo = createExecutionRepo(db);
 const apiKeys = createApiKeyService({ repo: createApiKeyRepo(db) });
-const admission = createAdmission(redis, createAdmissionRepo(db), {
+const admission = createAdmission(redis, {
   prefix: config.redisPrefix,
   maxActivePerUser: config.maxActivePerUser,
   maxQueueLength: config.maxQueueLength,
@@ -97,7 +96,7 @@ const executions = createExecutionService({
   streams,
   manifest,
   defaultRegion: config.defaultRegion,
-  admit: admission.admit,
+  admission,
   log,
   newRedisConnection: () => redis.duplicate(),
   waitMarginMs: config.executeWaitMarginSeconds * 1000,

@@ -200,4 +200,37 @@ describe('execution quota', () => {
     const ok = results.find((r) => r.status === 200)!;
     await api('POST', `/execute/${ok.body.data.executionId}/cancel`, { token: user.token });
   });
+
+  it('caps queued + running executions per user; the refused one takes no quota; each accepted is audited', async () => {
+    const user = await newUser();
+    const submit = () =>
+      api('POST', '/execute', { token: user.token, body: { language: 'python', code: '1', region: idle } });
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const r = await submit();
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      ids.push(r.body.data.executionId as string);
+    }
+    const capped = await submit();
+    expect(capped.status).toBe(429);
+    expect(capped.body.error).toMatchObject({ code: 'too_many_active_executions', details: { limit: 8 } });
+    expect(Number(capped.headers.get('retry-after'))).toBeGreaterThan(0);
+    const [quota] = await sql(
+      'SELECT executions_today, executions_month FROM user_quotas WHERE user_id = $1',
+      [user.userId],
+    );
+    expect(quota).toEqual({ executions_today: 8, executions_month: 8 });
+    const audited = await sql(
+      `SELECT resource_id, metadata FROM audit_logs WHERE user_id = $1 AND action = 'execution_submit'`,
+      [user.userId],
+    );
+    expect(audited.map((a) => a.resource_id).sort()).toEqual([...ids].sort());
+    expect(audited[0].metadata).toEqual({ language: 'python', projectId: null });
+    // One finished (here: cancelled) frees a place.
+    await api('POST', `/execute/${ids.pop()!}/cancel`, { token: user.token });
+    const again = await submit();
+    expect(again.status).toBe(200);
+    ids.push(again.body.data.executionId as string);
+    for (const id of ids) await api('POST', `/execute/${id}/cancel`, { token: user.token });
+  });
 });

@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import { redisKeys } from '@muscode/common';
 import { errors } from '../../errors.js';
-import type { AdmissionRepo } from './repo.js';
 
 export interface AdmissionOptions {
   prefix: string;
@@ -17,28 +16,36 @@ export interface AdmissionOptions {
  * queue finite:
  * - a per-user cap on queued + running executions, so one user flooding submissions holds at
  *   most that many places in the FIFO stream and everyone else's job waits behind at most
- *   `maxActivePerUser` jobs of each other active user;
+ *   `maxActivePerUser` jobs of each other active user. It is counted by the statement that
+ *   takes the quota and inserts the execution (one round trip): see `tooManyActive`;
  * - a per-region bound on the job stream's length (entries are deleted once done, so its length
  *   is what is waiting or running): past it, 429 with Retry-After instead of waiting forever.
  */
-export function createAdmission(redis: Redis, repo: AdmissionRepo, opts: AdmissionOptions) {
+export function createAdmission(redis: Redis, opts: AdmissionOptions) {
   const keys = redisKeys(opts.prefix);
   return {
-    async admit(userId: string, region: string): Promise<void> {
-      const queuedNow = redis.xlen(keys.jobs(region)).catch((err: unknown) => {
+    maxActivePerUser: opts.maxActivePerUser,
+
+    /** The 429 of a user who has `active` executions queued or running, at the cap. */
+    tooManyActive(active: number): Error {
+      return errors.busy(
+        'too_many_active_executions',
+        `You have ${active} executions queued or running; wait for one to finish.`,
+        opts.retryAfterSeconds,
+        { limit: opts.maxActivePerUser },
+      );
+    },
+
+    /** Throws 429 `queue_full` when the region's job stream is at its bound. */
+    async admit(region: string): Promise<void> {
+      let queued: number;
+      try {
+        queued = await redis.xlen(keys.jobs(region));
+      } catch (err) {
         throw errors.unavailable(
           'The job queue is unavailable; try again shortly.',
           opts.retryAfterSeconds,
           err,
-        );
-      });
-      const [active, queued] = await Promise.all([repo.activeCount(userId), queuedNow]);
-      if (active >= opts.maxActivePerUser) {
-        throw errors.busy(
-          'too_many_active_executions',
-          `You have ${active} executions queued or running; wait for one to finish.`,
-          opts.retryAfterSeconds,
-          { limit: opts.maxActivePerUser },
         );
       }
       if (queued >= opts.maxQueueLength) {

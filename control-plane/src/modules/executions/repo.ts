@@ -63,9 +63,12 @@ export interface FinalResult {
 export function createExecutionRepo(db: Db) {
   return {
     /**
-     * Takes one execution from the user's daily and monthly quota and inserts the row, in one
-     * transaction: two concurrent requests cannot both take the last unit. Returns null when
-     * the quota is spent.
+     * Admits and records a submission in ONE statement (one round trip, one commit): counts the
+     * user's queued and running executions against `maxActive`, takes one execution from the
+     * daily and monthly quota, inserts the row as queued and its `execution_submit` audit row.
+     * The quota UPDATE's row lock serialises concurrent submissions of one user, and its
+     * conditions are re-checked on the locked row, so two requests cannot both take the last
+     * unit. Nothing is taken or inserted when the user is at the cap or the quota is spent.
      */
     async insertQueued(e: {
       userId: string;
@@ -76,33 +79,48 @@ export function createExecutionRepo(db: Db) {
       mainFile: string;
       limits: JobLimits;
       stdin: Buffer;
-    }): Promise<{ id: string } | { quotaExceeded: 'daily' | 'monthly' }> {
-      return db.transaction(async (tx) => {
-        const newDay = sql.fragment`last_reset_daily < current_date`;
-        const newMonth = sql.fragment`date_trunc('month', last_reset_monthly) < date_trunc('month', current_date)`;
-        // The row lock of this UPDATE serialises concurrent submissions of one user.
-        const taken = await tx.maybeOne(sql.type(z.object({ user_id: z.string() }))`
+      /** Executions the user may have queued or running at once (Infinity: no cap). */
+      maxActive?: number;
+    }): Promise<{ id: string } | { quotaExceeded: 'daily' | 'monthly' } | { tooManyActive: number }> {
+      const newDay = sql.fragment`last_reset_daily < current_date`;
+      const newMonth = sql.fragment`date_trunc('month', last_reset_monthly) < date_trunc('month', current_date)`;
+      const maxActive = Number.isFinite(e.maxActive) ? (e.maxActive as number) : 2_147_483_647;
+      const r = await db.one(sql.type(z.object({ id: z.string().nullable(), active: z.number() }))`
+        WITH active AS (
+          SELECT count(*)::int AS n FROM executions
+          WHERE user_id = ${e.userId} AND status IN ('queued', 'running')
+        ), taken AS (
           UPDATE user_quotas SET
             executions_today = CASE WHEN ${newDay} THEN 1 ELSE executions_today + 1 END,
             executions_month = CASE WHEN ${newMonth} THEN 1 ELSE executions_month + 1 END,
             last_reset_daily = current_date,
             last_reset_monthly = CASE WHEN ${newMonth} THEN current_date ELSE last_reset_monthly END
           WHERE user_id = ${e.userId}
+            AND (SELECT n FROM active) < ${maxActive}
             AND (CASE WHEN ${newDay} THEN 0 ELSE executions_today END) < max_executions_daily
             AND (CASE WHEN ${newMonth} THEN 0 ELSE executions_month END) < max_executions_monthly
-          RETURNING user_id`);
-        if (!taken) {
-          const daily = await tx.maybeOne(sql.type(z.object({ spent: z.boolean() }))`
-            SELECT executions_today >= max_executions_daily AND NOT ${newDay} AS spent
-            FROM user_quotas WHERE user_id = ${e.userId}`);
-          return { quotaExceeded: daily?.spent ? 'daily' : 'monthly' };
-        }
-        return tx.one(sql.type(z.object({ id: z.string() }))`
+          RETURNING user_id
+        ), inserted AS (
           INSERT INTO executions (user_id, project_id, language, region, source, main_file, limits, stdin)
-          VALUES (${e.userId}, ${e.projectId ?? null}, ${e.language}, ${e.region}, ${sql.jsonb(e.files.map((f) => ({ path: f.path, content: f.content })))}, ${e.mainFile},
-                  ${sql.jsonb({ ...e.limits })}, ${sql.binary(e.stdin)})
-          RETURNING id`);
-      });
+          SELECT user_id, ${e.projectId ?? null}, ${e.language}, ${e.region},
+                 ${sql.jsonb(e.files.map((f) => ({ path: f.path, content: f.content })))}, ${e.mainFile},
+                 ${sql.jsonb({ ...e.limits })}, ${sql.binary(e.stdin)}
+          FROM taken
+          RETURNING id
+        ), audited AS (
+          INSERT INTO audit_logs (user_id, action, resource_type, resource_id, metadata)
+          SELECT ${e.userId}, 'execution_submit', 'execution', id,
+                 ${sql.jsonb({ language: e.language, projectId: e.projectId ?? null })}
+          FROM inserted
+        )
+        SELECT (SELECT id FROM inserted) AS id, (SELECT n FROM active) AS active`);
+      if (r.id) return { id: r.id };
+      if (r.active >= maxActive) return { tooManyActive: r.active };
+      // Which quota is spent: read now (the statement's snapshot may predate a concurrent taker).
+      const daily = await db.maybeOne(sql.type(z.object({ spent: z.boolean() }))`
+        SELECT executions_today >= max_executions_daily AND NOT ${newDay} AS spent
+        FROM user_quotas WHERE user_id = ${e.userId}`);
+      return { quotaExceeded: daily?.spent ? 'daily' : 'monthly' };
     },
 
     async markInternalError(id: string, message: string): Promise<void> {

@@ -8,6 +8,7 @@ import {
 } from '@muscode/common';
 import { errors } from '../../errors.js';
 import type { Streams } from '../../infra/streams.js';
+import type { Admission } from '../admission/service.js';
 import type { AuditRepo } from '../audit/repo.js';
 import { finalStatuses, type ExecuteBody, type HistoryQuery } from './model.js';
 import type { ExecutionRepo } from './repo.js';
@@ -33,8 +34,8 @@ export function createExecutionService(deps: {
   streams: Streams;
   manifest: LanguageManifest;
   defaultRegion: string;
-  /** Throws a 429 when the user or the region has too much queued (admission module). */
-  admit?: (userId: string, region: string) => Promise<void>;
+  /** The admission module: the region's queue bound, and the per-user cap on active executions. */
+  admission?: Pick<Admission, 'admit' | 'maxActivePerUser' | 'tooManyActive'>;
   log: Logger;
   /** A new Redis connection: following an event stream blocks the one it reads on. */
   newRedisConnection?: () => Redis;
@@ -63,7 +64,8 @@ export function createExecutionService(deps: {
       });
     }
     const region = body.region ?? deps.defaultRegion;
-    await deps.admit?.(userId, region);
+    await deps.admission?.admit(region);
+    // Cap, quota, row and audit row in one statement.
     const inserted = await repo.insertQueued({
       userId,
       projectId,
@@ -73,7 +75,11 @@ export function createExecutionService(deps: {
       mainFile,
       limits,
       stdin,
+      maxActive: deps.admission?.maxActivePerUser ?? Infinity,
     });
+    if ('tooManyActive' in inserted) {
+      throw deps.admission?.tooManyActive(inserted.tooManyActive) ?? errors.unavailable('Try again.');
+    }
     if ('quotaExceeded' in inserted) {
       throw errors.quotaExceeded(
         inserted.quotaExceeded,
@@ -108,13 +114,6 @@ export function createExecutionService(deps: {
       },
       'execution queued',
     );
-    await deps.audit?.record({
-      userId,
-      action: 'execution_submit',
-      resourceType: 'execution',
-      resourceId: inserted.id,
-      metadata: { language: lang.id, projectId },
-    });
     return {
       answer: {
         executionId: inserted.id,
