@@ -47,7 +47,27 @@ export async function createTokenService(opts: {
   const kid = await calculateJwkThumbprint(publicJwk);
   const jwk: JWK = { ...publicJwk, kid, alg: 'EdDSA', use: 'sig' };
 
+  // Tokens whose signature and issuer were verified, with their claims: a request presents its
+  // token to the rate limiter and to its route, and clients send the same token for minutes.
+  // The expiry is checked on every use; the denylist is not cached (verifyAccess asks it).
+  const verified = new Map<string, AccessClaims>();
+  const verifiedMax = 10_000;
+
   async function verifySignature(token: string): Promise<AccessClaims> {
+    const known = verified.get(token);
+    if (known) {
+      if (known.expiresAt * 1000 > Date.now()) return known;
+      verified.delete(token);
+      throw errors.unauthorized('The access token is invalid or expired.');
+    }
+    const claims = await verifyJwt(token);
+    // Oldest first out (a Map iterates in insertion order).
+    if (verified.size >= verifiedMax) verified.delete(verified.keys().next().value as string);
+    verified.set(token, claims);
+    return claims;
+  }
+
+  async function verifyJwt(token: string): Promise<AccessClaims> {
     try {
       const { payload } = await jwtVerify(token, publicKey, {
         issuer: opts.issuer,
