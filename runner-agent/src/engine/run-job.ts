@@ -174,16 +174,22 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
   const start = run?.prepared ? 'prepared' : lease.warm ? 'warm' : 'cold';
   if (step) deps.onRun?.(start);
 
-  // Handing the sandbox back is off the critical path: the result is already on its way.
+  // Handing the sandbox back waits until the control-plane has the result (at most a second):
+  // removing a sandbox and starting its replacement cost CPU that the result's way to the user
+  // should not share. A reused sandbox's wipe runs meanwhile, inside it.
   const reusable = result.reusable && deps.pool.isolation !== 'sandbox';
-  if (reusable) {
-    void lease.session.nextReady(deps.wipeTimeoutMs).then(
-      (ready) => lease.release(ready),
+  const ready = reusable ? lease.session.nextReady(deps.wipeTimeoutMs) : Promise.resolve(false);
+  const finished = report.finish();
+  const reported = finished.then(
+    () => undefined,
+    () => undefined,
+  );
+  void Promise.race([reported, new Promise((r) => setTimeout(r, 1000).unref())])
+    .then(() => ready)
+    .then(
+      (ok) => lease.release(ok),
       () => lease.release(false),
     );
-  } else {
-    lease.release(false);
-  }
-  await report.finish();
+  await finished;
   log.info({ verdict, wallMs: step?.wallMs, agentMs, start, stdoutBytes: result.stdout.length }, 'job done');
 }

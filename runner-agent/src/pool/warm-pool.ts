@@ -54,6 +54,7 @@ export function createWarmPool(deps: {
   const starting = new Map<string, number>();
   const inFlight = new Set<Promise<unknown>>();
   const startSlots = createSemaphore(config.startConcurrency);
+  const refillDelayMs = 250;
   let stopped = false;
 
   // EOF makes the launcher exit (between submissions, or after its only one), and removing an
@@ -169,7 +170,11 @@ export function createWarmPool(deps: {
       coldSpec?: ContainerCreateOptions,
     ): Promise<Lease & { warm: boolean }> {
       const warm = coldSpec ? undefined : take(image, ownerId);
-      refill();
+      // After a hit the refill waits a moment: a sandbox start costs ~1 CPU-second, and on a
+      // small host it would slow down the very run that just got its sandbox. The run's
+      // release refills at once if it ends sooner; a miss refills now.
+      if (warm) setTimeout(refill, refillDelayMs).unref();
+      else refill();
       const session =
         warm ?? (await (coldSpec ? start(coldSpec) : start(deps.specFor(image), deps.preparedFor?.(image))));
       const pooled = !coldSpec;
