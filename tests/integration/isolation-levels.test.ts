@@ -65,8 +65,18 @@ function levelPool(isolation: Isolation) {
   const removals: Promise<unknown>[] = [];
   const pool = createWarmPool({
     driver,
+    // As the agent makes them: each sandbox loads python ahead for its next submission.
     specFor: (img) =>
-      sandboxSpec({ image: img, runtime: 'runsc', runnerId, limits, memoryOverheadMb: 32, isolation }),
+      sandboxSpec({
+        image: img,
+        runtime: 'runsc',
+        runnerId,
+        limits,
+        memoryOverheadMb: 32,
+        isolation,
+        prepare: { command: python.prepare!, limits },
+      }),
+    preparedFor: () => python.id,
     images: [image],
     config: { isolation, size: 1, maxRuns: 3, maxAgeMs: 60_000, startConcurrency: 2 },
     log: createLogger('test', 'warn'),
@@ -83,6 +93,8 @@ function levelPool(isolation: Isolation) {
     });
     lease.release(r.reusable && isolation !== 'sandbox' && (await lease.session.nextReady(3000)));
     expect(r.verdict).toBe('completed');
+    // Every run here went through the prepared interpreter: what it leaves or sees is checked.
+    expect(r.run?.prepared).toBe(true);
     const [container, uid, leftovers, sleepers] = r.stdout.toString().trim().split('\n');
     return { container: container!, uid: Number(uid), leftovers: leftovers!, sleepers: Number(sleepers) };
   };
