@@ -7,7 +7,7 @@
  *     through the agent's own code (warm pool → launcher session → executeOnSession, cgroup
  *     peak memory included), and the jail level once more without the prepared interpreter.
  * For each: sequential latency p50/p95 (for the pooled levels, each run starts once the pool
- * has a sandbox ready, i.e. warm), executions/s with 8 concurrent submitters, and CPU-seconds
+ * is at rest: full, interpreters loaded, no removal under way), executions/s with 8 concurrent submitters, and CPU-seconds
  * per execution (machine-wide from /proc/stat, and Docker's cpuacct cgroup), then ratios
  * against naive. The machine is shared: other work shows up in the CPU figures.
  *
@@ -214,7 +214,11 @@ async function level(isolation: Isolation, prepared = true): Promise<Measure> {
   if (isolation !== 'sandbox') await runOnce('owner-0');
   const latencies: number[] = [];
   for (let i = 0; i < (quick ? 8 : 30); i++) {
-    await waitIdle(1);
+    // Warm latency is measured with the pool at rest: full, prepared, nothing being removed.
+    // (Back to back, each run would share the CPU with the last one's refill or re-prepare;
+    // what that costs shows in the executions/s below.)
+    await waitIdle(size);
+    await Promise.allSettled([...removals]);
     const r = await runOnce('owner-0');
     if (!r.ok) throw new Error(`${isolation}: hello world failed`);
     latencies.push(r.ms);
