@@ -10,6 +10,7 @@ import {
 import { createTokenVerifier } from './auth.js';
 import { loadConfig } from './config.js';
 import { createFanout } from './fanout.js';
+import { createHttpClient } from './http/client.js';
 import { createProxy } from './http/proxy.js';
 import { createUpstream } from './upstream.js';
 import { uws, uwsImplementation } from './uws.js';
@@ -23,11 +24,14 @@ if (implementation === 'native') log.info('uWebSockets.js native binary loaded')
 else log.warn('uWebSockets.js native binary did NOT load; running the slower Node.js fallback');
 
 const upstreamBase = config.controlPlaneUrl.replace(/\/$/, '');
+// One pool of kept-alive connections to the control-plane for the proxy and WebSocket calls.
+const client = createHttpClient();
 const proxy = createProxy({
   upstream: upstreamBase,
   bodyLimitBytes: config.bodyLimitBytes,
   timeoutMs: config.upstreamTimeoutMs,
   log,
+  client,
 });
 
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
@@ -48,7 +52,7 @@ const ws = mountWebSocket(
   app,
   {
     fanout,
-    upstream: createUpstream({ baseUrl: upstreamBase, timeoutMs: config.upstreamTimeoutMs }),
+    upstream: createUpstream({ baseUrl: upstreamBase, timeoutMs: config.upstreamTimeoutMs, client }),
     redis,
     redisPrefix: config.redisPrefix,
     controlMaxLen: config.controlMaxLen,
@@ -128,5 +132,6 @@ onShutdown(log, async () => {
   ws.closeAll(closeCodes.goingAway, 'gateway shutting down');
   await fanout.stop();
   await metricsServer.close();
+  client.close();
   redis.disconnect();
 });

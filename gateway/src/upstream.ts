@@ -1,3 +1,5 @@
+import { createHttpClient, type HttpClient } from './http/client.js';
+
 /** What the control-plane answered: its envelope's data or error, and the HTTP status. */
 export interface UpstreamAnswer {
   status: number;
@@ -16,7 +18,8 @@ export interface UpstreamCaller {
  * Calls the control-plane's REST API on behalf of a WebSocket client, with the client's own
  * access token: the control-plane stays the one place that decides ownership and quotas.
  */
-export function createUpstream(opts: { baseUrl: string; timeoutMs: number }) {
+export function createUpstream(opts: { baseUrl: string; timeoutMs: number; client?: HttpClient }) {
+  const client = opts.client ?? createHttpClient();
   async function call(
     method: string,
     path: string,
@@ -24,19 +27,19 @@ export function createUpstream(opts: { baseUrl: string; timeoutMs: number }) {
     body?: unknown,
   ): Promise<UpstreamAnswer> {
     // The client's address, as the HTTP proxy sends it, so per-IP limits see the real client.
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${caller.token}`,
-      'x-forwarded-for': caller.ip,
-    };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    const headers: [string, string][] = [
+      ['authorization', `Bearer ${caller.token}`],
+      ['x-forwarded-for', caller.ip],
+    ];
+    if (body !== undefined) headers.push(['content-type', 'application/json']);
     try {
-      const res = await fetch(`${opts.baseUrl}/api/v1${path}`, {
+      const res = await client.request(`${opts.baseUrl}/api/v1${path}`, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
         signal: AbortSignal.timeout(opts.timeoutMs),
       });
-      const text = await res.text();
+      const text = res.body.toString('utf8');
       const json = text ? (JSON.parse(text) as { data?: unknown; error?: UpstreamAnswer['error'] }) : {};
       return { status: res.status, data: json.data, error: json.error };
     } catch {

@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Logger } from '@muscode/common';
+import { createHttpClient, type HttpClient } from './client.js';
 
 // Hop-by-hop headers are the connection's, not the message's (RFC 9110 §7.6.1).
 const hopByHop = new Set([
@@ -44,18 +45,20 @@ export function createProxy(opts: {
   bodyLimitBytes: number;
   timeoutMs: number;
   log: Logger;
+  client?: HttpClient;
 }) {
+  const client = opts.client ?? createHttpClient();
   const json: [string, string][] = [['content-type', 'application/json']];
   return (res: HttpResponse, req: HttpRequest): void => {
     // uWS request objects live only until this function returns: copy what we need now.
     const method = req.getMethod().toUpperCase();
     const query = req.getQuery();
     const url = `${opts.upstream}${req.getUrl()}${query ? `?${query}` : ''}`;
-    const headers = new Headers();
+    const headers: [string, string][] = [];
     req.forEach((k, v) => {
-      if (!hopByHop.has(k) && k !== 'x-forwarded-for') headers.append(k, v);
+      if (!hopByHop.has(k) && k !== 'x-forwarded-for') headers.push([k, v]);
     });
-    headers.set('x-forwarded-for', Buffer.from(res.getRemoteAddressAsText()).toString());
+    headers.push(['x-forwarded-for', Buffer.from(res.getRemoteAddressAsText()).toString()]);
     const declared = Number(req.getHeader('content-length') || '0');
 
     const state = { aborted: false };
@@ -97,14 +100,11 @@ export function createProxy(opts: {
       if (!isLast) return;
       const body = method === 'GET' || method === 'HEAD' ? undefined : Buffer.concat(chunks);
       const timer = setTimeout(() => controller.abort(), opts.timeoutMs);
-      fetch(url, { method, headers, body, signal: controller.signal, redirect: 'manual' })
-        .then(async (upstream) => {
-          const payload = new Uint8Array(await upstream.arrayBuffer());
-          const out: [string, string][] = [];
-          upstream.headers.forEach((v, k) => {
-            if (!hopByHop.has(k)) out.push([k, v]);
-          });
-          send(res, state, `${upstream.status} ${upstream.statusText}`, out, payload);
+      client
+        .request(url, { method, headers, body, signal: controller.signal })
+        .then((upstream) => {
+          const out = upstream.headers.filter(([k]) => !hopByHop.has(k));
+          send(res, state, `${upstream.status} ${upstream.statusText}`, out, upstream.body);
         })
         .catch((err: unknown) => {
           if (state.aborted) return;
