@@ -6,8 +6,9 @@
  * execution's own timestamps (createdAt = row inserted, startedAt = agent reported `started`,
  * completedAt = result row written) on this one machine's clock.
  *
- * Runs against BENCH_API_URL (e.g. http://127.0.0.1:8080/api/v1 of `npm run up`) or, without
- * it, starts a throwaway stack the way the tests do.
+ * Runs against BENCH_API_URL (e.g. http://127.0.0.1:8080/api/v1 of `npm run up`, whose Redis is
+ * BENCH_REDIS_URL / BENCH_REDIS_PREFIX, by default the local stack's) or, without it, starts a
+ * throwaway stack the way the tests do.
  */
 import WebSocket from 'ws';
 import type { TestProject } from 'vitest/node';
@@ -269,7 +270,13 @@ async function measure(apiUrl: string, redis?: { url: string; prefix: string }) 
 
 export async function run(): Promise<void> {
   const given = process.env['BENCH_API_URL'];
-  if (given) return measure(given.replace(/\/$/, ''));
+  if (given) {
+    // The stack's Redis, for the split of delivery (the local stack's by default).
+    return measure(given.replace(/\/$/, ''), {
+      url: process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+      prefix: process.env['BENCH_REDIS_PREFIX'] ?? 'muscode:',
+    });
+  }
   const provided: Record<string, string> = {};
   const teardown = await setupStack({
     provide: (key: string, value: string) => {
