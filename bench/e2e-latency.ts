@@ -8,7 +8,8 @@
  *
  * Runs against BENCH_API_URL (e.g. http://127.0.0.1:8080/api/v1 of `npm run up`, whose Redis is
  * BENCH_REDIS_URL / BENCH_REDIS_PREFIX, by default the local stack's) or, without it, starts a
- * throwaway stack the way the tests do.
+ * throwaway stack the way the tests do, once per isolation level in BENCH_E2E_LEVELS (default
+ * "sandbox,jail"). Sequential requests are paced (BENCH_E2E_PAUSE_MS, default 1000).
  */
 import WebSocket from 'ws';
 import type { TestProject } from 'vitest/node';
@@ -19,6 +20,10 @@ const code = "print('hello world')";
 const sleeper = "import time\nprint('up', flush=True)\ntime.sleep(30)\n";
 const cancelRuns = 5;
 const sequentialRuns = 20;
+// Sequential requests come at a user's pace, one a second, so that each finds the stack at rest
+// (a pooled sandbox ready, the last run's refill done); the concurrent rows are back to back.
+const pauseMs = Number(process.env['BENCH_E2E_PAUSE_MS'] ?? 1000);
+const pause = () => new Promise((r) => setTimeout(r, pauseMs));
 const concurrentClients = 8;
 const runsPerClient = 5;
 
@@ -204,12 +209,18 @@ async function measure(apiUrl: string, redis?: { url: string; prefix: string }) 
   for (let i = 0; i < 3; i++) await restOnce(apiUrl, token);
 
   const restSeq: Sample[] = [];
-  for (let i = 0; i < sequentialRuns; i++) restSeq.push(await restOnce(apiUrl, token));
+  for (let i = 0; i < sequentialRuns; i++) {
+    await pause();
+    restSeq.push(await restOnce(apiUrl, token));
+  }
 
   const ws = await wsClient(apiUrl, token);
   await ws.once();
   const wsSeq: Sample[] = [];
-  for (let i = 0; i < sequentialRuns; i++) wsSeq.push(await ws.once());
+  for (let i = 0; i < sequentialRuns; i++) {
+    await pause();
+    wsSeq.push(await ws.once());
+  }
   const cancelMs: number[] = [];
   for (let i = 0; i < cancelRuns; i++) cancelMs.push(await ws.cancelOnce());
   ws.close();
@@ -236,7 +247,10 @@ async function measure(apiUrl: string, redis?: { url: string; prefix: string }) 
     )
   ).flat();
 
-  console.log('\nEnd-to-end latency, python hello world (ms; phases are p50 of each phase on its own)');
+  console.log(
+    `\nEnd-to-end latency, python hello world (ms; phases are p50 of each phase on its own; ` +
+      `sequential: one request every ${pauseMs} ms)`,
+  );
   console.table([
     row('REST ?wait=true, sequential', restSeq),
     row('WebSocket execute→result, sequential', wsSeq),
@@ -277,16 +291,21 @@ export async function run(): Promise<void> {
       prefix: process.env['BENCH_REDIS_PREFIX'] ?? 'muscode:',
     });
   }
-  const provided: Record<string, string> = {};
-  const teardown = await setupStack({
-    provide: (key: string, value: string) => {
-      provided[key] = value;
-    },
-  } as unknown as TestProject);
-  try {
-    await measure(provided['apiUrl']!, { url: provided['redisUrl']!, prefix: provided['redisPrefix']! });
-  } finally {
-    await teardown();
+  // A throwaway stack per isolation level (the agent's AGENT_ISOLATION; pool of 2 per image).
+  for (const level of (process.env['BENCH_E2E_LEVELS'] ?? 'sandbox,jail').split(',')) {
+    process.env['AGENT_ISOLATION'] = level.trim();
+    console.log(`\n--- agent isolation level: ${level.trim()}`);
+    const provided: Record<string, string> = {};
+    const teardown = await setupStack({
+      provide: (key: string, value: string) => {
+        provided[key] = value;
+      },
+    } as unknown as TestProject);
+    try {
+      await measure(provided['apiUrl']!, { url: provided['redisUrl']!, prefix: provided['redisPrefix']! });
+    } finally {
+      await teardown();
+    }
   }
 }
 

@@ -90,6 +90,8 @@ export default async function setup(project: TestProject) {
       AGENT_RUNNER_TOKEN: runnerToken,
       AGENT_CAPACITY: '2',
       AGENT_METRICS_PORT: String(agentMetricsPort),
+      // The suite runs under `sandbox` isolation unless told otherwise (the bench uses this).
+      ...(process.env['AGENT_ISOLATION'] ? { AGENT_ISOLATION: process.env['AGENT_ISOLATION'] } : {}),
       AGENT_LOG_LEVEL: 'info',
       MUSCODE_CANARY: canary,
     }),
