@@ -102,6 +102,7 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
     log.error({ err }, 'sandbox did not start');
     return fail('The sandbox could not be started.');
   }
+  const acquiredAt = performance.now();
   report.send({ case: 'started', value: { queueMs: Math.max(0, Date.now() - job.enqueuedAt) } });
 
   // Interactive input and cancel arrive on the execution's control stream.
@@ -170,7 +171,8 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
       message: verdict === 'internal_error' ? 'The sandbox ended unexpectedly.' : '',
     },
   });
-  const agentMs = Math.round(performance.now() - readAt);
+  const doneAt = performance.now();
+  const agentMs = Math.round(doneAt - readAt);
   const start = run?.prepared ? 'prepared' : lease.warm ? 'warm' : 'cold';
   if (step) deps.onRun?.(start);
 
@@ -191,5 +193,14 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
       () => lease.release(false),
     );
   await finished;
-  log.info({ verdict, wallMs: step?.wallMs, agentMs, start, stdoutBytes: result.stdout.length }, 'job done');
+  const ms = (a: number, b: number) => Math.round((b - a) * 10) / 10;
+  const phases = {
+    acquire: ms(readAt, acquiredAt),
+    run: ms(acquiredAt, doneAt),
+    report: ms(doneAt, performance.now()),
+  };
+  log.info(
+    { verdict, wallMs: step?.wallMs, agentMs, phases, start, stdoutBytes: result.stdout.length },
+    'job done',
+  );
 }

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -6,13 +6,15 @@ import { join } from 'node:path';
  * (SANDBOX-NOTES.md): `memory.max_usage_in_bytes` is the peak of everything the sandbox holds
  * (the program, its children, files it wrote to tmpfs, and gVisor's own memory), which is what
  * the memory limit is enforced on. Where the files are missing (cgroup v2, another driver)
- * every call answers undefined and the launcher's rusage is used instead.
+ * every call answers undefined and the launcher's rusage is used instead. The calls are
+ * synchronous on purpose: cgroup files are kernel memory (microseconds), and the thread pool's
+ * round trips would sit on every run's critical path.
  */
 export function createCgroupMemory(root: string) {
   const file = (id: string, name: string) => join(root, id, name);
-  const readNumber = async (id: string, name: string): Promise<number | undefined> => {
+  const readNumber = (id: string, name: string): number | undefined => {
     try {
-      const n = Number((await readFile(file(id, name), 'utf8')).trim());
+      const n = Number(readFileSync(file(id, name), 'utf8').trim());
       return Number.isFinite(n) ? n : undefined;
     } catch {
       return undefined;
@@ -25,7 +27,7 @@ export function createCgroupMemory(root: string) {
      */
     async begin(id: string): Promise<number | undefined> {
       try {
-        await writeFile(file(id, 'memory.max_usage_in_bytes'), '0');
+        writeFileSync(file(id, 'memory.max_usage_in_bytes'), '0');
       } catch {
         return undefined;
       }
@@ -34,7 +36,7 @@ export function createCgroupMemory(root: string) {
     /** Peak bytes above the baseline since begin(). */
     async peakSince(id: string, baseline: number | undefined): Promise<number | undefined> {
       if (baseline === undefined) return undefined;
-      const peak = await readNumber(id, 'memory.max_usage_in_bytes');
+      const peak = readNumber(id, 'memory.max_usage_in_bytes');
       return peak === undefined ? undefined : Math.max(0, peak - baseline);
     },
   };
