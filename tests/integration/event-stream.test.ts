@@ -54,6 +54,14 @@ describe('execution event stream', () => {
         { type: 'result', seq: 0, status: 'cancelled' },
       ),
     ).toBe(appendEventCodes.recorded);
+    // Nor a status after it (a late `started` of an execution cancelled before it ran).
+    expect(
+      await streams.appendReported(
+        id,
+        { attempt: 1, runnerSeq: 6 },
+        { type: 'status', seq: 0, status: 'running' },
+      ),
+    ).toBe(appendEventCodes.recorded);
     expect(await events(id)).toEqual([
       { type: 'output', seq: 1, stream: 'stdout', data: 'a' },
       { type: 'output', seq: 2, stream: 'stdout', data: 'b' },

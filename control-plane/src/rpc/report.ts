@@ -54,6 +54,16 @@ export function report(deps: {
   return async (requests: AsyncIterable<ReportRequest>, _ctx: HandlerContext): Promise<ReportResponse> => {
     let lastSeq = 0;
     let executionId = '';
+    // The `running` row write of a `started` event, not waited for by the events after it (the
+    // program runs meanwhile; its output must not queue behind a database write): the result's
+    // write and the end of the call wait for it, and a failure fails the call (the agent then
+    // resends the attempt, and the write, which is idempotent, runs again).
+    let runningWrite: Promise<unknown> | null = null;
+    const settleRunning = async () => {
+      const failure = await runningWrite;
+      runningWrite = null;
+      if (failure) throw failure;
+    };
     for await (const req of requests) {
       if (!executionId) executionId = req.executionId;
       if (req.executionId !== executionId) {
@@ -65,13 +75,19 @@ export function report(deps: {
       const ev = req.event;
       switch (ev.case) {
         case 'started': {
-          const running = await deps.repo.markRunning(executionId, req.attempt, req.runnerId);
-          if (running) deps.observe?.started(Number(ev.value.queueMs));
-          await deps.streams.appendReported(
-            executionId,
-            at,
-            running ? { type: 'status', seq: 0, status: 'running' } : null,
+          await settleRunning();
+          const queueMs = Number(ev.value.queueMs);
+          runningWrite = deps.repo.markRunning(executionId, req.attempt, req.runnerId).then(
+            (running) => {
+              if (running) deps.observe?.started(queueMs);
+              return null;
+            },
+            (err: unknown) => err ?? new Error('marking the execution running failed'),
           );
+          // Sent with the row write, not after it. The stream's own fencing drops it for an
+          // older attempt, and once the result is in (an execution cancelled or failed before
+          // it started), so it is never sent for an execution that is over.
+          await deps.streams.appendReported(executionId, at, { type: 'status', seq: 0, status: 'running' });
           break;
         }
         case 'output':
@@ -87,6 +103,7 @@ export function report(deps: {
           await deps.streams.appendReported(executionId, at, null);
           break;
         case 'finished': {
+          await settleRunning();
           const f = ev.value;
           const status = verdictToStatus(f.verdict);
           const row = await deps.repo.finish(executionId, req.attempt, {
@@ -130,6 +147,7 @@ export function report(deps: {
       }
       lastSeq = req.seq;
     }
+    await settleRunning();
     return create(ReportResponseSchema, { lastSeq });
   };
 }

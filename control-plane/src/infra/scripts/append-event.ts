@@ -11,14 +11,15 @@
  * ARGV[3] TTL in seconds of both keys
  * ARGV[4] attempt of the report, or "" when the event does not come from a runner report
  * ARGV[5] runner seq of the report (ignored without ARGV[4])
- * ARGV[6] the event's type (`result` is appended at most once per execution)
+ * ARGV[6] the event's type (`result` is appended at most once per execution, and no `status`
+ *         after it)
  *
  * When a later attempt reports for the first time after an earlier one did (a reclaimed job runs
  * again from the start), a `status: restarted` event is appended first, so watchers know the
  * output that follows starts over.
  *
  * Returns the seq given to the event (> 0), or one of:
- *    0  recorded, nothing appended (empty event, or a second result)
+ *    0  recorded, nothing appended (empty event, a second result, a status after the result)
  *   -1  stale: a later attempt has already reported
  *   -2  duplicate: this attempt's report with this seq was already recorded
  */
@@ -44,6 +45,8 @@ if ARGV[4] ~= '' then
 end
 redis.call('EXPIRE', KEYS[2], ttl)
 if ARGV[1] == '' then return 0 end
+-- A status (running) after the result would say a finished execution runs again.
+if ARGV[6] == 'status' and redis.call('HGET', KEYS[2], 'result') == '1' then return 0 end
 if ARGV[6] == 'result' then
   if redis.call('HGET', KEYS[2], 'result') == '1' then return 0 end
   redis.call('HSET', KEYS[2], 'result', '1')
