@@ -1,3 +1,4 @@
+import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createLogger,
@@ -102,7 +103,7 @@ function levelPool(isolation: Isolation) {
     await pool.stop();
     await Promise.all(removals);
   };
-  return { run, stop };
+  return { run, stop, pool };
 }
 
 afterAll(async () => {
@@ -146,6 +147,29 @@ describe('isolation levels', () => {
     expect(a.uid).toBeGreaterThanOrEqual(20000);
     expect(b.leftovers).toBe('[]');
     expect(b.sleepers).toBe(0);
+    await level.stop();
+  });
+
+  it('replaces an idle pooled sandbox that something outside killed', async () => {
+    const level = levelPool('jail');
+    const pooled = async () => {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const [c] = await new Docker().listContainers({
+          filters: { label: [`dev.muscode.runner=${runnerId}`], status: ['running'] },
+        });
+        if (c && level.pool.idleCount() === 1) return c.Id;
+        if (Date.now() > deadline) throw new Error('no pooled sandbox');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    level.pool.fill();
+    const first = await pooled();
+    await new Docker().getContainer(first).kill();
+    const second = await pooled();
+    expect(second).not.toBe(first);
+    const a = await level.run('alice');
+    expect(a.container).toBe(second.slice(0, 12));
     await level.stop();
   });
 });

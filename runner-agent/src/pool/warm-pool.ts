@@ -98,7 +98,13 @@ export function createWarmPool(deps: {
             (session) => {
               if (stopped) return discard(session);
               idle.push({ session, image, owner: undefined });
-              void session.sandbox.ended.then(() => drop(session));
+              // An idle sandbox that ends (killed from outside, a reaper, a crash) is replaced,
+              // a second later so that an image whose sandboxes die at once cannot spin.
+              void session.sandbox.ended.then(() => {
+                if (!drop(session) || stopped) return;
+                log.warn({ image }, 'an idle pool sandbox ended; replacing it');
+                setTimeout(refill, 1000).unref();
+              });
             },
             (err: unknown) => {
               log.warn({ err: (err as Error).message, image }, 'pool sandbox did not start');
@@ -113,12 +119,13 @@ export function createWarmPool(deps: {
     }
   }
 
-  function drop(session: LauncherSession): void {
+  /** Removes an idle sandbox; false if it was not idle (lent to a job, or gone already). */
+  function drop(session: LauncherSession): boolean {
     const i = idle.findIndex((e) => e.session === session);
-    if (i >= 0) {
-      idle.splice(i, 1);
-      discard(session);
-    }
+    if (i < 0) return false;
+    idle.splice(i, 1);
+    discard(session);
+    return true;
   }
 
   function take(image: string, ownerId: string): LauncherSession | undefined {
