@@ -185,10 +185,13 @@ async function level(isolation: Isolation, prepared = true): Promise<Measure> {
       void t.finally(() => removals.delete(t));
     },
   });
-  // Warm: a pooled sandbox is there, with its prepared interpreter loaded if it has one.
+  // Warm: at least n pooled sandboxes there, each with its prepared interpreter loaded, and no
+  // sandbox start under way.
   const waitIdle = async (n: number) => {
     const deadline = Date.now() + 60_000;
-    while (pool.readyCount() < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    const atRest = () =>
+      pool.idleCount() >= n && pool.readyCount() === pool.idleCount() && pool.startingCount() === 0;
+    while (!atRest() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   };
   /** One execution, as the agent does it: take a sandbox, run, hand it back. */
   const runOnce = async (owner: string): Promise<{ ok: boolean; ms: number }> => {

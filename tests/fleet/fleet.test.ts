@@ -326,11 +326,17 @@ describe('a fleet of three hosts', () => {
     const redis = fleet.redis();
     let id = '';
     try {
+      // A stopped agent whose XREADGROUP is still blocked in Redis would be handed the job by
+      // Redis itself; once AGENT_BLOCK_MS (1 s) has passed, none is blocked any more.
+      await new Promise((r) => setTimeout(r, 1500));
       const r = await call('POST', '/execute', program('poison', 0));
       expect(r.status).toBe(200);
       id = r.body.data.executionId;
       const stream = `${fleet.redisPrefix}jobs:${fleet.region}`;
       const [entry] = (await redis.xrange(stream, '-', '+')).filter(([, f]) => (f[1] ?? '').includes(id));
+      // Nobody has it: the job replaced below is the only one an agent will read.
+      const pending = (await redis.xpending(stream, 'runners', '-', '+', 100)) as [string, ...unknown[]][];
+      expect(pending.map(([pid]) => pid)).not.toContain(entry?.[0]);
       const job = JSON.parse(entry?.[1][1] ?? '{}') as Record<string, unknown>;
       await redis.xdel(stream, entry?.[0] ?? '');
       await redis.xadd(stream, '*', 'job', JSON.stringify({ ...job, attemptBase: 3 }));

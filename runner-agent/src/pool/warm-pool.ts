@@ -211,6 +211,8 @@ export function createWarmPool(deps: {
     /** Idle sandboxes that would run a submission at once: no interpreter left to load. */
     readyCount: () =>
       idle.filter((e) => e.session.prepared === undefined || e.session.preparedReady()).length,
+    /** Sandbox starts under way (refills and cold starts). */
+    startingCount: () => [...starting.values()].reduce((a, b) => a + b, 0),
     /**
      * Removes every idle sandbox and waits for starts under way (whose sandboxes are removed
      * too); sandboxes still lent to jobs are removed when released.
