@@ -1,4 +1,5 @@
 import http2 from 'node:http2';
+import type { Socket } from 'node:net';
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { timingSafeEqual } from 'node:crypto';
@@ -48,5 +49,8 @@ export function createRpcServer(deps: {
   };
   const server = http2.createServer(connectNodeAdapter({ routes }));
   server.on('sessionError', (err) => deps.log.warn({ err: err.message }, 'http2 session error'));
+  // Small frames go out at once (as gRPC servers do): with Nagle's algorithm a small frame can
+  // wait for the peer's ACK of the last one.
+  server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   return server;
 }

@@ -72,6 +72,8 @@ function fitsPool(pool: JobLimits, job: JobLimits): boolean {
  */
 export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promise<void> {
   const readAt = performance.now();
+  // Queue wait as far as this host's clock can tell (the control-plane stamps the job at XADD).
+  const queuedMs = Math.max(0, Date.now() - job.enqueuedAt);
   const log = deps.log.child({ executionId: job.executionId, attempt });
   const report = deps.controlPlane.open(job.executionId, attempt);
   const fail = async (message: string) => {
@@ -195,6 +197,7 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
   await finished;
   const ms = (a: number, b: number) => Math.round((b - a) * 10) / 10;
   const phases = {
+    queue: queuedMs,
     acquire: ms(readAt, acquiredAt),
     run: ms(acquiredAt, doneAt),
     report: ms(doneAt, performance.now()),
