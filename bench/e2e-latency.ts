@@ -11,6 +11,9 @@
  * throwaway stack the way the tests do, once per isolation level in BENCH_E2E_LEVELS (default
  * "sandbox,jail"). Sequential requests are paced (BENCH_E2E_PAUSE_MS, default 1000).
  */
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import WebSocket from 'ws';
 import type { TestProject } from 'vitest/node';
 import setupStack from '../tests/support/global-setup.js';
@@ -202,7 +205,33 @@ function row(name: string, samples: Sample[]) {
   };
 }
 
+/**
+ * Baselines at the same pace, in the same run: the physical floor (host python3, no sandbox, no
+ * network) and what one local HTTP round trip costs on this machine when it comes after the same
+ * idle pause (a VM pays for waking its CPUs; every hop of the real path pays it too).
+ */
+async function baselines(): Promise<{ python: number; http: number }> {
+  const server = createServer((_req, res) => res.end('ok')).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  const python: number[] = [];
+  const http: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    await pause();
+    let t = performance.now();
+    spawnSync('python3', ['-c', code]);
+    python.push(performance.now() - t);
+    await pause();
+    t = performance.now();
+    await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    http.push(performance.now() - t);
+  }
+  server.close();
+  return { python: pct(python, 50), http: pct(http, 50) };
+}
+
 async function measure(apiUrl: string, redis?: { url: string; prefix: string }) {
+  const base = await baselines();
   const tokens = await Promise.all(Array.from({ length: concurrentClients }, () => newToken(apiUrl)));
   const token = tokens[0]!;
   // Warm up: images in the page cache, pools filled, JWKS fetched by the gateway.
@@ -259,6 +288,16 @@ async function measure(apiUrl: string, redis?: { url: string; prefix: string }) 
   ]);
   console.log(
     `WebSocket cancel → result "cancelled" (n=${cancelRuns}): p50 ${pct(cancelMs, 50)} ms, p95 ${pct(cancelMs, 95)} ms`,
+  );
+  const p50 = (xs: Sample[]) =>
+    pct(
+      xs.map((s) => s.totalMs),
+      50,
+    );
+  console.log(
+    `Baselines at the same pace: host python3 -c (no sandbox) p50 ${Math.round(base.python)} ms, ` +
+      `one local HTTP round trip p50 ${base.http.toFixed(1)} ms. Sequential p50 / host python: ` +
+      `REST ${(p50(restSeq) / base.python).toFixed(1)}x, WebSocket ${(p50(wsSeq) / base.python).toFixed(1)}x.`,
   );
   if (redis) {
     const splits = [];
