@@ -12,6 +12,7 @@
  * "sandbox,jail"). Sequential requests are paced (BENCH_E2E_PAUSE_MS, default 1000).
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import WebSocket from 'ws';
@@ -210,6 +211,9 @@ function row(name: string, samples: Sample[]) {
  * network) and what one local HTTP round trip costs on this machine when it comes after the same
  * idle pause (a VM pays for waking its CPUs; every hop of the real path pays it too).
  */
+// Debian's own python3 (a `python3` earlier on PATH may be a version manager's shim script).
+const hostPython = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
 async function baselines(): Promise<{ python: number; http: number }> {
   const server = createServer((_req, res) => res.end('ok')).listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -219,7 +223,7 @@ async function baselines(): Promise<{ python: number; http: number }> {
   for (let i = 0; i < 10; i++) {
     await pause();
     let t = performance.now();
-    spawnSync('python3', ['-c', code]);
+    spawnSync(hostPython, ['-c', code]);
     python.push(performance.now() - t);
     await pause();
     t = performance.now();
