@@ -111,9 +111,9 @@ function checkRanges(where: string, l: Limits): void {
   }
 }
 
-/** A job's limits when its request names none: the language's defaults. */
-export function defaultJobLimits(m: LanguageManifest, lang: Language): JobLimits {
-  const l = languageLimits(m, lang);
+/** A job's limits when its request names none: the language's defaults (or the manifest's). */
+export function defaultJobLimits(m: LanguageManifest, lang?: Language): JobLimits {
+  const l = lang ? languageLimits(m, lang) : m.limits;
   return {
     timeoutMs: l.timeoutSeconds.default * 1000,
     cpuTimeMs: l.cpuTimeSeconds.default * 1000,

@@ -72,15 +72,10 @@ const track = (p: Promise<unknown>) => {
 // and pids limit at the maxima, since the launcher sets each step's own below them.
 const lm = manifest.limits;
 const poolLimits = {
-  timeoutMs: lm.timeoutSeconds.default * 1000,
-  compileTimeoutMs: lm.compileTimeoutSeconds.default * 1000,
-  memoryMb: lm.memoryMb.default,
-  cpus: lm.cpus.default,
+  ...defaultJobLimits(manifest),
   processes: lm.processes.max,
   openFiles: lm.openFiles.max,
   fileSizeBytes: lm.fileSizeBytes.max,
-  workspaceMb: lm.workspaceMb.default,
-  outputBytes: lm.outputBytes.default,
 };
 const specBase = {
   runtime: config.runtime,
