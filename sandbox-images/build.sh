@@ -24,7 +24,12 @@ fi
 export DOCKER_BUILDKIT=0
 
 base_from=debian:bookworm-slim
-base_image=muscode/sandbox-base:latest
+# The repository every image of this build is tagged in (MUSCODE_IMAGE_REPO, default muscode):
+# a checkout that changes the launcher can build and test its own images beside the shared ones
+# (agents read AGENT_IMAGE_REPO).
+repo=${MUSCODE_IMAGE_REPO:-muscode}
+[[ "$repo" =~ ^[a-z0-9][a-z0-9._/-]*$ ]] || { printf '[images] error: bad MUSCODE_IMAGE_REPO %s\n' "$repo" >&2; exit 1; }
+base_image=$repo/sandbox-base:latest
 # Bump when the way images are made changes in a way the input hashes cannot see.
 recipe=1
 
@@ -100,7 +105,7 @@ if [ $# -eq 0 ]; then
   wanted=("${all_images[@]}")
 else
   for name in "$@"; do
-    name=${name#muscode/sandbox-}
+    name=${name#"$repo"/sandbox-}
     if [ "$name" = base ]; then
       want_base=1
     elif [ -n "${manifest_hash[$name]:-}" ]; then
@@ -126,121 +131,6 @@ hash_files() {
   ) | sha256sum | cut -d' ' -f1
 }
 
-# The Debian mirror the host itself uses for bookworm (one-line or deb822 sources).
-host_mirror() {
-  local suite=$1 found=""
-  shopt -s nullglob
-  local lists=(/etc/apt/sources.list /etc/apt/sources.list.d/*.list)
-  local sources=(/etc/apt/sources.list.d/*.sources)
-  shopt -u nullglob
-  if [ ${#lists[@]} -gt 0 ]; then
-    found=$(awk -v s="$suite" '
-      $1 == "deb" {
-        i = 2
-        if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
-        if ($(i + 1) == s) { print $i; exit }
-      }' "${lists[@]}" 2>/dev/null || true)
-  fi
-  if [ -z "$found" ] && [ ${#sources[@]} -gt 0 ]; then
-    found=$(awk -v s="$suite" '
-      function flush() {
-        if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " s " ") && uris != "" && enabled != "no") {
-          split(uris, u, " "); print u[1]; done = 1; exit
-        }
-        types = suites = uris = enabled = ""
-      }
-      /^[ \t]*$/ { flush(); next }
-      /^[ \t]*#/ { next }
-      { key = tolower($1); $1 = ""; sub(/^ +/, ""); val = $0 }
-      key == "types:" { types = val }
-      key == "suites:" { suites = val }
-      key == "uris:" { uris = val }
-      key == "enabled:" { enabled = tolower(val) }
-      END { if (!done) flush() }' "${sources[@]}" 2>/dev/null || true)
-  fi
-  printf '%s\n' "${found%/}"
-}
-
-ensure_debian() {
-  if image_exists "$base_from"; then
-    return
-  fi
-  log "$base_from is not here; trying to pull it"
-  if timeout 30 "$DOCKER" pull -q "$base_from" >/dev/null 2>&1 && image_exists "$base_from"; then
-    log "pulled $base_from"
-    return
-  fi
-  command -v debootstrap >/dev/null || die "cannot pull $base_from and debootstrap is not installed"
-  local mirror security
-  mirror=${MUSCODE_DEBIAN_MIRROR:-$(host_mirror bookworm)}
-  mirror=${mirror:-http://deb.debian.org/debian}
-  security=$(host_mirror bookworm-security)
-  security=${security:-http://deb.debian.org/debian-security}
-  log "making $base_from with debootstrap from $mirror (takes a few minutes)"
-
-  local root
-  root=$(mktemp -d /var/tmp/muscode-debootstrap.XXXXXX)
-  # shellcheck disable=SC2064 # expand $root now: it is local
-  trap "rm -rf '$root'" EXIT
-  if ! debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.log" 2>&1; then
-    tail -n 20 "$root.log" >&2 || true
-    rm -f "$root.log"
-    die "debootstrap failed"
-  fi
-  rm -f "$root.log"
-
-  # Trim it the way the official slim image is trimmed, and point apt at the same mirrors
-  # (with updates and security) the host uses.
-  rm -f "$root/etc/apt/sources.list"
-  cat >"$root/etc/apt/sources.list.d/debian.sources" <<EOF
-Types: deb
-URIs: $mirror
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: $security
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-  cat >"$root/etc/dpkg/dpkg.cfg.d/docker" <<'EOF'
-# Images have no use for documentation or translations.
-path-exclude /usr/share/doc/*
-path-include /usr/share/doc/*/copyright
-path-exclude /usr/share/info/*
-path-exclude /usr/share/groff/*
-path-exclude /usr/share/linda/*
-path-exclude /usr/share/lintian/*
-path-exclude /usr/share/locale/*
-path-exclude /usr/share/man/*
-EOF
-  cat >"$root/etc/apt/apt.conf.d/docker-clean" <<'EOF'
-DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
-APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
-Dir::Cache::pkgcache "";
-Dir::Cache::srcpkgcache "";
-EOF
-  printf 'Acquire::Languages "none";\n' >"$root/etc/apt/apt.conf.d/docker-no-languages"
-  printf 'APT::AutoRemove::SuggestsImportant "false";\n' >"$root/etc/apt/apt.conf.d/docker-autoremove-suggests"
-  find "$root/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete 2>/dev/null || true
-  find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete 2>/dev/null || true
-  rm -rf "${root:?}"/usr/share/{info,man,groff,linda,lintian,locale}/* \
-    "${root:?}"/var/lib/apt/lists/* "${root:?}"/var/cache/apt/*.bin \
-    "${root:?}"/var/cache/apt/archives/*.deb "${root:?}"/var/log/*.log \
-    "${root:?}"/var/log/apt/* "${root:?}"/dev/* "${root:?}"/tmp/* "${root:?}"/run/*
-  : >"$root/etc/machine-id"
-
-  log "importing $base_from"
-  tar --numeric-owner -C "$root" -c . |
-    "$DOCKER" import -c 'CMD ["bash"]' -m "debootstrap --variant=minbase bookworm $mirror" - "$base_from" >/dev/null ||
-    die "docker import failed"
-  rm -rf "$root"
-  trap - EXIT
-  log "made $base_from"
-}
-
 # docker build, quiet unless it fails (then its log goes to stderr).
 build() {
   local what=$1
@@ -253,7 +143,7 @@ build() {
 }
 
 # --- base -----------------------------------------------------------------------------------
-ensure_debian
+bash "$here/make-debian.sh" bookworm
 debian_id=$("$DOCKER" image inspect --format '{{.Id}}' "$base_from")
 base_hash=$(
   {
@@ -271,7 +161,7 @@ if [ "$want_base" = 1 ]; then
     # The compiler stage gets a tag of its own: it stays the build cache for the next launcher
     # change, and an older one becomes an untagged labelled image that the prune below removes.
     build "$base_image (launcher stage)" -f "$here/base/Dockerfile" --target launcher \
-      --label dev.muscode.image=base-builder -t muscode/sandbox-base:builder "$here"
+      --label dev.muscode.image=base-builder -t "$repo/sandbox-base:builder" "$here"
     build "$base_image" -f "$here/base/Dockerfile" \
       --label "dev.muscode.hash=$base_hash" --label dev.muscode.image=base \
       -t "$base_image" "$here"
@@ -288,7 +178,7 @@ if [ ${#wanted[@]} -gt 0 ]; then
     die "$base_image is missing"
 fi
 for image in "${wanted[@]}"; do
-  tag="muscode/sandbox-$image:latest"
+  tag="$repo/sandbox-$image:latest"
   [ -f "$here/$image/Dockerfile" ] || die "no Dockerfile for image '$image' ($here/$image/Dockerfile)"
   hash=$(
     {
@@ -305,9 +195,10 @@ for image in "${wanted[@]}"; do
 
   # Build under a scratch tag; the real tag moves only once the versions are known and labelled,
   # so a half-built image never carries a hash that would make the next run skip it.
-  scratch="muscode/sandbox-$image:building"
+  scratch="$repo/sandbox-$image:building"
   log "building $tag"
   build "$tag" --label dev.muscode.hash=pending --label "dev.muscode.image=$image" \
+    --build-arg "BASE=$base_image" \
     -t "$scratch" "$here/$image"
 
   labels=(--label "dev.muscode.image=$image" --label "dev.muscode.hash=$hash")

@@ -140,9 +140,9 @@ export function findLanguage(m: LanguageManifest, name: string): Language | unde
   return m.languages.find((l) => l.id === wanted || l.aliases.includes(wanted));
 }
 
-/** Docker image name of a manifest image. */
-export function sandboxImageName(image: string): string {
-  return `muscode/sandbox-${image}:latest`;
+/** Docker image name of a manifest image, in the repository the images were built in. */
+export function sandboxImageName(image: string, repo = 'muscode'): string {
+  return `${repo}/sandbox-${image}:latest`;
 }
 
 /** Image label carrying the toolchain version of a language, read at build time. */

@@ -22,6 +22,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       /** Jobs run at once. */
       capacity: env.int(availableParallelism(), 1),
       dockerSocket: env.string('/var/run/docker.sock'),
+      /** Repository the sandbox images are tagged in (build.sh's MUSCODE_IMAGE_REPO). */
+      imageRepo: env.string('muscode'),
       /** OCI runtime for sandboxes. Only runsc is allowed unless allowUnsafeRuntime is set. */
       runtime: env.string('runsc'),
       /** Development only: permits a runtime other than runsc (e.g. runc). Logged loudly. */

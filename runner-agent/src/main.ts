@@ -44,7 +44,7 @@ const images = new Map(
   [...(await driver.images())].filter(([, labels]) => labels[launcherLabel] === launcherVersion),
 );
 const languages = manifest.languages.flatMap((l) => {
-  const labels = images.get(sandboxImageName(l.image));
+  const labels = images.get(sandboxImageName(l.image, config.imageRepo));
   return labels ? [{ languageId: l.id, version: labels[versionLabel(l.id)] ?? '' }] : [];
 });
 log.info({ languages: languages.map((l) => `${l.languageId} ${l.version}`) }, 'sandbox images found');
@@ -85,13 +85,15 @@ const specBase = {
 const pooledImages = new Set(config.poolImages.split(',').map((s) => s.trim()));
 const pooledImageNames = [...new Set(manifest.languages.map((l) => l.image))]
   .filter((name) => pooledImages.has('*') || pooledImages.has(name))
-  .map(sandboxImageName)
+  .map((name) => sandboxImageName(name, config.imageRepo))
   .filter((image) => images.has(image));
 const pooledImageCount = pooledImageNames.length;
 // Pooled sandboxes of an image start its prepared interpreter (if a language of it has one).
 const preparedByImage = new Map(
   pooledImageNames.flatMap((image) => {
-    const lang = manifest.languages.find((l) => sandboxImageName(l.image) === image && l.prepare);
+    const lang = manifest.languages.find(
+      (l) => sandboxImageName(l.image, config.imageRepo) === image && l.prepare,
+    );
     return lang ? [[image, lang] as const] : [];
   }),
 );
@@ -167,6 +169,7 @@ const consumer = createJobConsumer({
           startGraceMs: config.startGraceMs,
           wipeTimeoutMs: config.wipeTimeoutMs,
           cgroup,
+          imageRepo: config.imageRepo,
           hasImage: (image) => images.has(image),
           onRun: metrics.ran,
           log,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { migrate } from '../../control-plane/src/infra/migrate.js';
-import { freePort, randomId, root, waitFor } from '../support/stack.js';
+import { freePort, imageRepo, randomId, root, waitFor } from '../support/stack.js';
 
 /**
  * A fleet on one machine: agents in Linux network namespaces ("hosts") with their own
@@ -347,6 +347,7 @@ async function build(opts: FleetOptions, st: BuildState): Promise<Fleet> {
         AGENT_CONTROL_PLANE_URL: `http://${bridgeAddress}:${rpcPort}`,
         AGENT_RUNNER_TOKEN: runnerToken,
         AGENT_CAPACITY: '1',
+        AGENT_IMAGE_REPO: imageRepo,
         AGENT_HEARTBEAT_MS: '1000',
         AGENT_RECLAIM_IDLE_MS: '5000',
         AGENT_RECLAIM_INTERVAL_MS: '1000',

@@ -13,12 +13,13 @@ import { executeOnSession } from '../../runner-agent/src/engine/execute.js';
 import { createWarmPool } from '../../runner-agent/src/pool/warm-pool.js';
 import { createCgroupMemory } from '../../runner-agent/src/sandbox/cgroup.js';
 import { createDockerDriver } from '../../runner-agent/src/sandbox/docker.js';
+import { imageRepo } from '../support/stack.js';
 
 // The agent's warm pool and engine on the real Docker + runsc, one pool per isolation level:
 // what each level shares between executions, and what it never shares.
 const manifest = loadLanguageManifest();
 const python = findLanguage(manifest, 'python')!;
-const image = sandboxImageName(python.image);
+const image = sandboxImageName(python.image, imageRepo);
 const runnerId = `isolation-test-${process.pid}`;
 const driver = createDockerDriver('/var/run/docker.sock');
 const lm = manifest.limits;

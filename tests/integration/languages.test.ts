@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadLanguageManifest, sandboxImageName, versionLabel, type Language } from '@muscode/common';
 import { api, newUser, waitForResult, type TestUser } from '../support/api.js';
+import { imageRepo } from '../support/stack.js';
 
 /**
  * Every language of sandbox-images/languages.json runs its three self-tests (hello world, stdin
@@ -59,7 +60,7 @@ describe('languages: GET /languages', () => {
     const listed = new Map<string, Result>(r.body.data.map((l: Result) => [l.id, l]));
     expect([...listed.keys()].sort()).toEqual(full.languages.map((l) => l.id).sort());
     for (const lang of manifest.languages) {
-      const image = await docker.getImage(sandboxImageName(lang.image)).inspect();
+      const image = await docker.getImage(sandboxImageName(lang.image, imageRepo)).inspect();
       const label = image.Config.Labels?.[versionLabel(lang.id)];
       const entry = listed.get(lang.id);
       expect({ id: lang.id, available: entry.available }).toEqual({ id: lang.id, available: true });

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { api, newUser, waitForResult } from '../support/api.js';
-import { freePort, randomId, root, startProcess, waitFor, type Proc } from '../support/stack.js';
+import { freePort, imageRepo, randomId, root, startProcess, waitFor, type Proc } from '../support/stack.js';
 import { WsClient } from '../support/ws.js';
 
 const lines = 30;
@@ -51,6 +51,7 @@ describe('runner → control-plane report stream', () => {
       AGENT_CONTROL_PLANE_URL: `http://127.0.0.1:${rpcPort}`,
       AGENT_RUNNER_TOKEN: runnerToken,
       AGENT_CAPACITY: '1',
+      AGENT_IMAGE_REPO: imageRepo,
       AGENT_LOG_LEVEL: 'info',
     });
   });

@@ -6,6 +6,7 @@ import {
   databaseUrl,
   dropDatabase,
   freePort,
+  imageRepo,
   randomId,
   root,
   startProcess,
@@ -89,6 +90,7 @@ export default async function setup(project: TestProject) {
       AGENT_CONTROL_PLANE_URL: `http://127.0.0.1:${rpcPort}`,
       AGENT_RUNNER_TOKEN: runnerToken,
       AGENT_CAPACITY: '2',
+      AGENT_IMAGE_REPO: imageRepo,
       AGENT_METRICS_PORT: String(agentMetricsPort),
       // The suite runs under `sandbox` isolation unless told otherwise (the bench uses this).
       ...(process.env['AGENT_ISOLATION'] ? { AGENT_ISOLATION: process.env['AGENT_ISOLATION'] } : {}),

@@ -69,6 +69,9 @@ export async function dropDatabase(name: string): Promise<void> {
   }
 }
 
+/** Repository of the sandbox images under test (build.sh's MUSCODE_IMAGE_REPO). */
+export const imageRepo = process.env['MUSCODE_IMAGE_REPO'] ?? 'muscode';
+
 export const randomId = (n = 4) => randomBytes(n).toString('hex');
 
 export interface Proc {

@@ -50,6 +50,8 @@ export interface EngineDeps {
   /** Time the launcher has to wipe a reused sandbox before it is discarded. */
   wipeTimeoutMs: number;
   cgroup: CgroupMemory | undefined;
+  /** Repository the sandbox images are tagged in. */
+  imageRepo: string;
   /** Images this agent can use, by name. */
   hasImage: (image: string) => boolean;
   /** Told how each submission's sandbox was ready (for the metrics). */
@@ -82,7 +84,7 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
   };
 
   const lang = findLanguage(deps.manifest, job.language);
-  const image = lang ? sandboxImageName(lang.image) : '';
+  const image = lang ? sandboxImageName(lang.image, deps.imageRepo) : '';
   if (!lang || !deps.hasImage(image)) {
     log.error({ language: job.language }, 'language not available on this runner');
     return fail(`Language ${job.language} is not available on this runner.`);
