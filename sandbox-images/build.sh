@@ -149,7 +149,7 @@ base_hash=$(
   {
     echo "recipe $recipe"
     echo "from $debian_id"
-    hash_files base launcher/launcher.c launcher/prepared .dockerignore
+    hash_files base launcher/src launcher/prepared .dockerignore
   } | sha256sum | cut -d' ' -f1
 )
 
