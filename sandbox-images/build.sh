@@ -44,6 +44,12 @@ command -v node >/dev/null || die "node is needed to read languages.json"
 "$DOCKER" info --format '{{json .Runtimes}}' | grep -q '"runsc"' ||
   die "the Docker daemon has no runsc runtime (see deploy/local/provision.sh)"
 
+# Builds of several checkouts may share one Docker Engine. Each holds a shared lock for its whole
+# run; the prune at the end needs it exclusively and is skipped while another build runs: the
+# layers of a build under way are untagged images too (and inherit the base's labels).
+exec 9>"${TMPDIR:-/tmp}/muscode-images.lock"
+flock -s 9
+
 # --- languages.json -------------------------------------------------------------------------
 # One node process reads the manifest and answers with shell-safe lines:
 #   image <name> <sha256 of its language entries>
@@ -229,5 +235,7 @@ for image in "${wanted[@]}"; do
 done
 
 # Older builds that lost their tag to the steps above (never images that are still tagged).
-"$DOCKER" image prune -f --filter "label=dev.muscode.image" >/dev/null 2>&1 || true
+if flock -x -n 9; then
+  "$DOCKER" image prune -f --filter "label=dev.muscode.image" >/dev/null 2>&1 || true
+fi
 log "done"
