@@ -20,6 +20,7 @@ import {
   createLogger,
   defaultJobLimits,
   findLanguage,
+  languageVersions,
   loadLanguageManifest,
   sandboxImageName,
   type Job,
@@ -37,7 +38,7 @@ const submitters = 8;
 const runnerId = `bench-${process.pid}`;
 const socketPath = '/var/run/docker.sock';
 const manifest = loadLanguageManifest();
-const lang = findLanguage(manifest, 'python')!;
+const lang = languageVersions(findLanguage(manifest, 'python')!).at(-1)!;
 const image = sandboxImageName(lang.image, process.env['MUSCODE_IMAGE_REPO'] ?? 'muscode');
 const limits: JobLimits = defaultJobLimits(manifest, lang);
 const lm = manifest.limits;

@@ -5,14 +5,31 @@ export {
   defaultJobLimits,
   findLanguage,
   languageLimits,
+  languageVersionOfImage,
+  languageVersions,
   loadLanguageManifest,
+  manifestImages,
   sandboxImageName,
   versionLabel,
   type Language,
   type LanguageManifest,
+  type LanguageVersion,
+  type LanguageVersionEntry,
   type LimitRange,
   type Limits,
 } from './languages.js';
+export {
+  coerceVersion,
+  listRuntimes,
+  liveVersions,
+  rankedVersionChoices,
+  resolveVersion,
+  versionChoices,
+  type LiveVersions,
+  type RuntimeEntry,
+  type VersionChoice,
+  type VersionResolution,
+} from './language-versions.js';
 export { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export { createMetricsRegistry, serveMetrics } from './metrics.js';
 export { onShutdown } from './shutdown.js';

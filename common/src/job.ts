@@ -8,6 +8,12 @@ export const jobSchema = z.object({
   executionId: z.string().uuid(),
   ownerId: z.string(),
   language: z.string(),
+  /**
+   * The manifest image of the language version to run (`trixie/python`) and its version as the
+   * control-plane resolved it. Absent (older control-planes): the language's first version.
+   */
+  image: z.string().optional(),
+  version: z.string().optional(),
   files: z.array(z.object({ path: z.string(), content: z.string() })).min(1),
   mainFile: z.string(),
   /** Command-line arguments of the program, after the language's run command. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import semver from 'semver';
 import { z } from 'zod';
 import type { JobLimits } from './job.js';
 
@@ -44,13 +45,8 @@ const selfTestCase = z.object({
   stderrContains: z.string().optional(),
 });
 
-const language = z.object({
-  id: z.string().regex(/^[a-z][a-z0-9_-]*$/),
-  name: z.string(),
-  aliases: z.array(z.string()),
-  image: z.string().regex(/^[a-z][a-z0-9_-]*$/),
-  extension: z.string(),
-  mainFile: z.string(),
+/** What a version of a language may replace of the language's own fields. */
+const commandFields = {
   compile: z.array(z.string()).nullable(),
   run: z.array(z.string()).min(1),
   /**
@@ -65,6 +61,33 @@ const language = z.object({
     .optional(),
   versionCommand: z.array(z.string()).min(1),
   limits: limitOverrides.optional(),
+};
+
+/**
+ * One version of a language: the image that has its toolchain (an id without a slash is of the
+ * bookworm family, `trixie/<name>` of the trixie family; see sandbox-images/build.sh), the
+ * release series that image gives (a semver range its toolchain's version must satisfy: what a
+ * request can be resolved against while no agent reports the exact version), and any command
+ * or limit that differs from the language's.
+ */
+const version = z
+  .object({
+    image: z.string().regex(/^([a-z][a-z0-9]*\/)?[a-z][a-z0-9_-]*$/),
+    series: z.string().min(1).max(50),
+    ...commandFields,
+  })
+  .partial({ compile: true, run: true, versionCommand: true })
+  .strict();
+
+const language = z.object({
+  id: z.string().regex(/^[a-z][a-z0-9_-]*$/),
+  name: z.string(),
+  aliases: z.array(z.string()),
+  extension: z.string(),
+  mainFile: z.string(),
+  ...commandFields,
+  /** Oldest first; a request without a version gets the newest available. */
+  versions: z.array(version).min(1),
   selfTest: z.object({ hello: selfTestCase, stdin: selfTestCase, error: selfTestCase }),
 });
 
@@ -74,6 +97,12 @@ const manifest = z.object({
 });
 
 export type Language = z.infer<typeof language>;
+export type LanguageVersionEntry = z.infer<typeof version>;
+/**
+ * A language as one of its versions' images has it: the language's fields with the version's
+ * own over them, plus the image and series. What the agent runs and the limits it gets.
+ */
+export type LanguageVersion = Language & { image: string; series: string };
 export type LanguageManifest = z.infer<typeof manifest>;
 export type LimitRange = z.infer<typeof range>;
 export type Limits = z.infer<typeof limits>;
@@ -92,9 +121,19 @@ export function loadLanguageManifest(path: string = defaultManifestPath): Langua
       if (seen.has(name)) throw new Error(`language manifest: "${name}" is defined twice`);
       seen.add(name);
     }
-    checkRanges(`${lang.id}.limits`, languageLimits(parsed, lang));
-    if (lang.prepare && lang.compile) {
-      throw new Error(`language manifest: ${lang.id} has a compile step, so it cannot be prepared`);
+    const images = new Set<string>();
+    for (const v of languageVersions(lang)) {
+      if (images.has(v.image)) throw new Error(`language manifest: ${lang.id} names image ${v.image} twice`);
+      images.add(v.image);
+      if (semver.validRange(v.series, { loose: true }) === null) {
+        throw new Error(
+          `language manifest: ${lang.id} (${v.image}): series "${v.series}" is not a semver range`,
+        );
+      }
+      checkRanges(`${lang.id}.limits`, languageLimits(parsed, v));
+      if (v.prepare && v.compile) {
+        throw new Error(`language manifest: ${lang.id} has a compile step, so it cannot be prepared`);
+      }
     }
   }
   return parsed;
@@ -112,7 +151,7 @@ function checkRanges(where: string, l: Limits): void {
 }
 
 /** A job's limits when its request names none: the language's defaults (or the manifest's). */
-export function defaultJobLimits(m: LanguageManifest, lang?: Language): JobLimits {
+export function defaultJobLimits(m: LanguageManifest, lang?: Pick<Language, 'limits'>): JobLimits {
   const l = lang ? languageLimits(m, lang) : m.limits;
   return {
     timeoutMs: l.timeoutSeconds.default * 1000,
@@ -129,7 +168,7 @@ export function defaultJobLimits(m: LanguageManifest, lang?: Language): JobLimit
 }
 
 /** The limits of one language: the manifest-wide ranges with the language's own fields over them. */
-export function languageLimits(m: LanguageManifest, lang: Language): Limits {
+export function languageLimits(m: LanguageManifest, lang: Pick<Language, 'limits'>): Limits {
   const own = lang.limits ?? {};
   return Object.fromEntries(limitNames.map((n) => [n, { ...m.limits[n], ...own[n] }])) as Limits;
 }
@@ -140,9 +179,30 @@ export function findLanguage(m: LanguageManifest, name: string): Language | unde
   return m.languages.find((l) => l.id === wanted || l.aliases.includes(wanted));
 }
 
-/** Docker image name of a manifest image, in the repository the images were built in. */
+/** Every version of a language, oldest first, each with its own fields over the language's. */
+export function languageVersions(lang: Language): LanguageVersion[] {
+  return lang.versions.map((v) => {
+    const own = Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined));
+    return { ...lang, ...own, image: v.image, series: v.series };
+  });
+}
+
+/** The version of a language that an image has, if it has one. */
+export function languageVersionOfImage(lang: Language, image: string): LanguageVersion | undefined {
+  return languageVersions(lang).find((v) => v.image === image);
+}
+
+/** Every manifest image id (each once), in manifest order. */
+export function manifestImages(m: LanguageManifest): string[] {
+  return [...new Set(m.languages.flatMap((l) => l.versions.map((v) => v.image)))];
+}
+
+/**
+ * Docker image name of a manifest image, in the repository the images were built in:
+ * `python` → `<repo>/sandbox-python:latest`, `trixie/python` → `<repo>/sandbox-trixie-python:latest`.
+ */
 export function sandboxImageName(image: string, repo = 'muscode'): string {
-  return `${repo}/sandbox-${image}:latest`;
+  return `${repo}/sandbox-${image.replaceAll('/', '-')}:latest`;
 }
 
 /** Image label carrying the toolchain version of a language, read at build time. */

@@ -28,6 +28,14 @@ export const errors = {
     new AppError(400, 'unsupported_language', `Language "${language}" is not supported.`, {
       field: 'language',
     }),
+  /** A version no version of the language matches: names those there are, newest first. */
+  unsupportedVersion: (language: string, requested: string, versions: string[]) =>
+    new AppError(
+      400,
+      'unsupported_version',
+      `${language} has no version "${requested}"; there are: ${versions.join(', ')}.`,
+      { field: 'version', versions },
+    ),
   unauthorized: (message = 'A valid access token is required.') => new AppError(401, 'unauthorized', message),
   invalidCredentials: () => new AppError(401, 'invalid_credentials', 'The email or password is incorrect.'),
   forbidden: (message: string) => new AppError(403, 'forbidden', message),

@@ -102,6 +102,7 @@ const executions = createExecutionService({
   waitMarginMs: config.executeWaitMarginSeconds * 1000,
   maxWaiters: config.executeMaxWaiters,
   audit,
+  liveVersions: () => runners.liveVersions(),
 });
 const auth = createAuthService({
   repo: createAuthRepo(db),
@@ -112,7 +113,13 @@ const auth = createAuthService({
 });
 
 const fileLimits = { maxFileBytes: config.maxFileBytes, maxFilesPerProject: config.maxFilesPerProject };
-const projects = createProjectService({ repo: createProjectRepo(db), manifest, executions, audit });
+const projects = createProjectService({
+  repo: createProjectRepo(db),
+  manifest,
+  executions,
+  audit,
+  liveVersions: () => runners.liveVersions(),
+});
 const files = createFileService({
   repo: createFileRepo(db, fileLimits),
   manifest,

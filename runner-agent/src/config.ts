@@ -42,7 +42,7 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       /** Pre-started never-used sandboxes kept per image (0 = start one per job). */
       poolSize: env.int(2, 0),
       /** Images that get a pool: comma-separated manifest image names, or `*` for all. */
-      poolImages: env.string('python,javascript'),
+      poolImages: env.string('trixie/python,trixie/javascript'),
       /** owner/jail: a sandbox is recycled after this many executions… */
       recycleRuns: env.int(50, 1),
       /** …or after this many milliseconds. */

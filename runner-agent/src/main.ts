@@ -4,7 +4,9 @@ import { Redis } from 'ioredis';
 import {
   createLogger,
   defaultJobLimits,
+  languageVersions,
   loadLanguageManifest,
+  manifestImages,
   onShutdown,
   serveMetrics,
   sandboxImageName,
@@ -43,10 +45,13 @@ if (reaped > 0) log.info({ reaped }, 'removed sandboxes left by an earlier run o
 const images = new Map(
   [...(await driver.images())].filter(([, labels]) => labels[launcherLabel] === launcherVersion),
 );
-const languages = manifest.languages.flatMap((l) => {
-  const labels = images.get(sandboxImageName(l.image, config.imageRepo));
-  return labels ? [{ languageId: l.id, version: labels[versionLabel(l.id)] ?? '' }] : [];
-});
+// One entry per language version whose image is here, with the version labelled on it.
+const languages = manifest.languages.flatMap((l) =>
+  languageVersions(l).flatMap((v) => {
+    const labels = images.get(sandboxImageName(v.image, config.imageRepo));
+    return labels ? [{ languageId: l.id, version: labels[versionLabel(l.id)] ?? '', image: v.image }] : [];
+  }),
+);
 log.info({ languages: languages.map((l) => `${l.languageId} ${l.version}`) }, 'sandbox images found');
 
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
@@ -83,7 +88,7 @@ const specBase = {
   memoryOverheadMb: config.sandboxMemoryOverheadMb,
 };
 const pooledImages = new Set(config.poolImages.split(',').map((s) => s.trim()));
-const pooledImageNames = [...new Set(manifest.languages.map((l) => l.image))]
+const pooledImageNames = manifestImages(manifest)
   .filter((name) => pooledImages.has('*') || pooledImages.has(name))
   .map((name) => sandboxImageName(name, config.imageRepo))
   .filter((image) => images.has(image));
@@ -91,9 +96,9 @@ const pooledImageCount = pooledImageNames.length;
 // Pooled sandboxes of an image start its prepared interpreter (if a language of it has one).
 const preparedByImage = new Map(
   pooledImageNames.flatMap((image) => {
-    const lang = manifest.languages.find(
-      (l) => sandboxImageName(l.image, config.imageRepo) === image && l.prepare,
-    );
+    const lang = manifest.languages
+      .flatMap((l) => languageVersions(l))
+      .find((v) => sandboxImageName(v.image, config.imageRepo) === image && v.prepare);
     return lang ? [[image, lang] as const] : [];
   }),
 );

@@ -357,9 +357,9 @@ async function build(opts: FleetOptions, st: BuildState): Promise<Fleet> {
         AGENT_METRICS_HOST: spec.address,
         AGENT_METRICS_PORT: String(spec.metricsPort),
         AGENT_LOG_LEVEL: 'info',
-        // One warm sandbox for python per agent: pools are exercised, the 2-core box is not flooded.
+        // One warm sandbox for (the newest) python per agent: pools are exercised, the 2-core box is not flooded.
         AGENT_POOL_SIZE: '1',
-        AGENT_POOL_IMAGES: 'python',
+        AGENT_POOL_IMAGES: 'trixie/python',
         ...opts.agentEnv,
       },
     );

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   createLogger,
   findLanguage,
+  languageVersions,
   loadLanguageManifest,
   sandboxImageName,
   type Job,
@@ -18,7 +19,8 @@ import { imageRepo } from '../support/stack.js';
 // The agent's warm pool and engine on the real Docker + runsc, one pool per isolation level:
 // what each level shares between executions, and what it never shares.
 const manifest = loadLanguageManifest();
-const python = findLanguage(manifest, 'python')!;
+// The newest python (the version a request without one gets).
+const python = languageVersions(findLanguage(manifest, 'python')!).at(-1)!;
 const image = sandboxImageName(python.image, imageRepo);
 const runnerId = `isolation-test-${process.pid}`;
 const driver = createDockerDriver('/var/run/docker.sock');

@@ -1,13 +1,22 @@
 import Docker from 'dockerode';
+import semver from 'semver';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadLanguageManifest, sandboxImageName, versionLabel, type Language } from '@muscode/common';
+import {
+  coerceVersion,
+  languageVersions,
+  loadLanguageManifest,
+  sandboxImageName,
+  versionLabel,
+  type LanguageVersion,
+} from '@muscode/common';
 import { api, newUser, waitForResult, type TestUser } from '../support/api.js';
 import { imageRepo } from '../support/stack.js';
 
 /**
- * Every language of sandbox-images/languages.json runs its three self-tests (hello world, stdin
- * echo, an error with its expected verdict) through the public API, under runsc, on the real
- * stack. Sandboxes are CPU-heavy, so the runs share a pool of two (the agent's capacity).
+ * Every version of every language of sandbox-images/languages.json runs its three self-tests
+ * (hello world, stdin echo, an error with its expected verdict) through the public API, under
+ * runsc, on the real stack, asked for by its exact version. Sandboxes are CPU-heavy, so the runs
+ * share a pool of two (the agent's capacity).
  */
 const full = loadLanguageManifest();
 // MUSCODE_TEST_LANGUAGES=sql,java runs only those (while adding a language); unset, all of them.
@@ -19,54 +28,88 @@ type CaseName = (typeof cases)[number];
 const poolSize = 2;
 // Compilers on a busy two-core machine: generous, this is not a speed test.
 const resultTimeoutMs = 180_000;
+const versions = manifest.languages.flatMap((l) => languageVersions(l));
+const versionName = (v: LanguageVersion) => `${v.id}@${v.image}`;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the API's JSON
 type Result = any;
 const results = new Map<string, Result>();
-const key = (id: string, c: CaseName) => `${id}/${c}`;
+/** The exact version each language version's image is labelled with. */
+const labels = new Map<string, string>();
+const key = (v: LanguageVersion, c: CaseName) => `${versionName(v)}/${c}`;
 
-async function runCase(user: TestUser, lang: Language, c: CaseName): Promise<Result> {
-  const t = lang.selfTest[c];
+async function runCase(user: TestUser, v: LanguageVersion, c: CaseName): Promise<Result> {
+  const t = v.selfTest[c];
   const r = await api('POST', '/execute', {
     token: user.token,
-    body: { language: lang.id, code: t.code, ...(t.stdin !== undefined ? { stdin: t.stdin } : {}) },
+    body: {
+      language: v.id,
+      version: labels.get(versionName(v)),
+      code: t.code,
+      ...(t.stdin !== undefined ? { stdin: t.stdin } : {}),
+    },
   });
   if (r.status !== 200) return { submitError: r };
   return waitForResult(user.token, r.body.data.executionId, resultTimeoutMs);
 }
 
 beforeAll(async () => {
+  for (const v of versions) {
+    const image = await docker.getImage(sandboxImageName(v.image, imageRepo)).inspect();
+    labels.set(versionName(v), image.Config.Labels?.[versionLabel(v.id)] ?? '');
+  }
   // One user per language keeps every user far below the daily quota.
   const users = new Map<string, TestUser>();
   for (const lang of manifest.languages) users.set(lang.id, await newUser());
-  const queue = manifest.languages.flatMap((lang) => cases.map((c) => ({ lang, c })));
+  const queue = versions.flatMap((v) => cases.map((c) => ({ v, c })));
   const worker = async () => {
     for (let job = queue.shift(); job; job = queue.shift()) {
-      const { lang, c } = job;
+      const { v, c } = job;
       try {
-        results.set(key(lang.id, c), await runCase(users.get(lang.id)!, lang, c));
+        results.set(key(v, c), await runCase(users.get(v.id)!, v, c));
       } catch (err) {
-        results.set(key(lang.id, c), { thrown: String(err) });
+        results.set(key(v, c), { thrown: String(err) });
       }
     }
   };
   await Promise.all(Array.from({ length: poolSize }, worker));
-}, 1_800_000);
+}, 3_600_000);
 
 describe('languages: GET /languages', () => {
-  it('lists every manifest language as available, with the version labelled on its image', async () => {
+  it('lists every manifest language with every version available, each the version labelled on its image and of its series', async () => {
     const r = await api('GET', '/languages');
     expect(r.status).toBe(200);
     const listed = new Map<string, Result>(r.body.data.map((l: Result) => [l.id, l]));
     expect([...listed.keys()].sort()).toEqual(full.languages.map((l) => l.id).sort());
     for (const lang of manifest.languages) {
-      const image = await docker.getImage(sandboxImageName(lang.image, imageRepo)).inspect();
-      const label = image.Config.Labels?.[versionLabel(lang.id)];
       const entry = listed.get(lang.id);
-      expect({ id: lang.id, available: entry.available }).toEqual({ id: lang.id, available: true });
-      expect({ id: lang.id, version: entry.version }).toEqual({ id: lang.id, version: label });
-      expect(entry.version).toMatch(/^\d+(\.\d+)+/);
-      expect(entry.compiled).toBe(lang.compile !== null);
+      const own = languageVersions(lang);
+      const expected = own.map((v) => ({
+        version: labels.get(versionName(v)),
+        series: v.series,
+        available: true,
+      }));
+      const got = entry.versions.map((x: Result) => ({
+        version: x.version,
+        series: x.series,
+        available: x.available,
+      }));
+      expect({ id: lang.id, versions: [...got].sort(byVersion) }).toEqual({
+        id: lang.id,
+        versions: [...expected].sort(byVersion),
+      });
+      for (const v of own) {
+        const label = labels.get(versionName(v))!;
+        expect(label, `${versionName(v)}`).toMatch(/^\d+(\.\d+)*/);
+        expect(
+          { version: versionName(v), label, inSeries: semver.satisfies(coerceVersion(label)!, v.series) },
+          `the image's version must be of the manifest's series ${v.series}`,
+        ).toEqual({ version: versionName(v), label, inSeries: true });
+      }
+      // The language's `version` is its newest, listed first.
+      expect(entry.version).toBe(entry.versions[0].version);
+      expect(entry.available).toBe(true);
+      expect(entry.compiled).toBe(own.at(-1)!.compile !== null);
     }
   });
 
@@ -75,8 +118,8 @@ describe('languages: GET /languages', () => {
     const byId = new Map<string, Result>(r.body.data.map((l: Result) => [l.id, l]));
     expect(byId.get('java').limits.memoryMb).toEqual({ default: 512, max: 2048 });
     expect(byId.get('python').limits.memoryMb).toEqual({
-      default: manifest.limits.memoryMb.default,
-      max: manifest.limits.memoryMb.max,
+      default: full.limits.memoryMb.default,
+      max: full.limits.memoryMb.max,
     });
 
     const user = await newUser();
@@ -95,25 +138,31 @@ describe('languages: GET /languages', () => {
   });
 });
 
-describe.each(manifest.languages.map((l) => [l.id, l] as const))('language %s', (_id, lang) => {
-  it('prints hello world', () => {
-    const r = results.get(key(lang.id, 'hello'));
+function byVersion(a: { version?: string }, b: { version?: string }): number {
+  return (a.version ?? '').localeCompare(b.version ?? '');
+}
+
+describe.each(versions.map((v) => [versionName(v), v] as const))('language %s', (_name, v) => {
+  it('prints hello world, with the version it was asked for', () => {
+    const r = results.get(key(v, 'hello'));
     expect(r, JSON.stringify(r)).toMatchObject({
       status: 'completed',
       exitCode: 0,
-      output: lang.selfTest.hello.stdout,
+      output: v.selfTest.hello.stdout,
       outputEncoding: 'utf8',
+      language: v.id,
+      version: labels.get(versionName(v)),
     });
   });
 
   it('echoes its stdin', () => {
-    const r = results.get(key(lang.id, 'stdin'));
-    expect(r, JSON.stringify(r)).toMatchObject({ status: 'completed', output: lang.selfTest.stdin.stdout });
+    const r = results.get(key(v, 'stdin'));
+    expect(r, JSON.stringify(r)).toMatchObject({ status: 'completed', output: v.selfTest.stdin.stdout });
   });
 
-  it(`reports its error case as ${lang.selfTest.error.status ?? 'an error'}`, () => {
-    const t = lang.selfTest.error;
-    const r = results.get(key(lang.id, 'error'));
+  it(`reports its error case as ${v.selfTest.error.status ?? 'an error'}`, () => {
+    const t = v.selfTest.error;
+    const r = results.get(key(v, 'error'));
     expect(r?.status, JSON.stringify(r)).toBe(t.status);
     if (t.status === 'compile_error') {
       // The compiler's message, and the program never ran.

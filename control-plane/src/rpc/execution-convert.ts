@@ -34,6 +34,7 @@ export function specToBody(spec: ExecutionSpec | undefined): ExecuteBody {
       stdin: new Uint8Array(),
     } as unknown as ExecutionSpec);
   const body: ExecuteBody = { language: s.language };
+  if (s.version) body.version = s.version;
   if (s.files.length > 0) {
     body.files = s.files.map((f) => ({ name: f.name, content: f.content }));
     if (s.mainFile) body.mainFile = s.mainFile;
@@ -65,5 +66,6 @@ export function viewToExecution(v: ReturnType<typeof executionView>): Execution 
     stdoutTruncated: v.outputTruncated,
     stderrTruncated: v.errorTruncated,
     message: v.message ?? '',
+    version: v.version ?? '',
   });
 }

@@ -20,7 +20,11 @@ export function heartbeat(deps: {
       hostname: req.hostname,
       capacity: req.capacity,
       running: req.running,
-      languages: req.languages.map((l) => ({ languageId: l.languageId, version: l.version })),
+      languages: req.languages.map((l) => ({
+        languageId: l.languageId,
+        version: l.version,
+        ...(l.image ? { image: l.image } : {}),
+      })),
       hostId: req.hostId,
       draining: req.draining,
       pools: req.pools.map((p) => ({ name: p.name, warm: p.warm, target: p.target })),

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import {
   findLanguage,
+  languageVersionOfImage,
+  languageVersions,
   redisKeys,
   sandboxImageName,
   type Job,
@@ -83,11 +85,16 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
     await report.finish();
   };
 
-  const lang = findLanguage(deps.manifest, job.language);
+  // The version the control-plane chose (its image); a job without one (an older
+  // control-plane) runs the language's first version, the only one there was.
+  const language = findLanguage(deps.manifest, job.language);
+  const lang =
+    language && (job.image ? languageVersionOfImage(language, job.image) : languageVersions(language)[0]);
   const image = lang ? sandboxImageName(lang.image, deps.imageRepo) : '';
   if (!lang || !deps.hasImage(image)) {
-    log.error({ language: job.language }, 'language not available on this runner');
-    return fail(`Language ${job.language} is not available on this runner.`);
+    log.error({ language: job.language, image: job.image }, 'language not available on this runner');
+    const what = job.version ? `${job.language} ${job.version}` : job.language;
+    return fail(`Language ${what} is not available on this runner.`);
   }
 
   const cold = fitsPool(deps.poolLimits, job.limits)

@@ -14,6 +14,8 @@ const file = t.Object(
 export const executeBody = t.Object(
   {
     language: t.String({ minLength: 1, maxLength: 50 }),
+    /** The language version: exact or a semver range (`3`, `3.11.x`); absent, the newest available. */
+    version: t.Optional(t.String({ minLength: 1, maxLength: 50 })),
     code: t.Optional(t.String()),
     files: t.Optional(t.Array(file, { minItems: 1, maxItems: 256 })),
     mainFile: t.Optional(t.String({ minLength: 1, maxLength: 500 })),

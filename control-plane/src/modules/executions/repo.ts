@@ -8,6 +8,7 @@ const executionRow = z.object({
   id: z.string(),
   user_id: z.string(),
   language: z.string(),
+  language_version: z.string().nullable(),
   status: z.string(),
   stdout: z.instanceof(Buffer).nullable(),
   stderr: z.instanceof(Buffer).nullable(),
@@ -30,6 +31,7 @@ const executionSummaryRow = z.object({
   id: z.string(),
   project_id: z.string().nullable(),
   language: z.string(),
+  language_version: z.string().nullable(),
   status: z.string(),
   exit_code: z.number().nullable(),
   execution_time_ms: z.number().nullable(),
@@ -41,7 +43,7 @@ const executionSummaryRow = z.object({
 export type ExecutionSummaryRow = z.infer<typeof executionSummaryRow>;
 
 const columns = sql.fragment`
-  id, user_id, language, status, stdout, stderr, stdout_truncated, stderr_truncated, exit_code,
+  id, user_id, language, language_version, status, stdout, stderr, stdout_truncated, stderr_truncated, exit_code,
   signal, execution_time_ms, cpu_time_ms, memory_used_kb, compilation_error, message,
   created_at, started_at, completed_at`;
 
@@ -74,6 +76,10 @@ export function createExecutionRepo(db: Db) {
       userId: string;
       projectId?: string | null;
       language: string;
+      /** The version it runs with, as resolved at submit. */
+      languageVersion: string;
+      /** The manifest image of that version. */
+      image: string;
       region: string;
       files: SourceFile[];
       mainFile: string;
@@ -101,8 +107,8 @@ export function createExecutionRepo(db: Db) {
             AND (CASE WHEN ${newMonth} THEN 0 ELSE executions_month END) < max_executions_monthly
           RETURNING user_id
         ), inserted AS (
-          INSERT INTO executions (user_id, project_id, language, region, source, main_file, limits, stdin)
-          SELECT user_id, ${e.projectId ?? null}, ${e.language}, ${e.region},
+          INSERT INTO executions (user_id, project_id, language, language_version, sandbox_image, region, source, main_file, limits, stdin)
+          SELECT user_id, ${e.projectId ?? null}, ${e.language}, ${e.languageVersion}, ${e.image}, ${e.region},
                  ${sql.jsonb(e.files.map((f) => ({ path: f.path, content: f.content })))}, ${e.mainFile},
                  ${sql.jsonb({ ...e.limits })}, ${sql.binary(e.stdin)}
           FROM taken
@@ -110,7 +116,7 @@ export function createExecutionRepo(db: Db) {
         ), audited AS (
           INSERT INTO audit_logs (user_id, action, resource_type, resource_id, metadata)
           SELECT ${e.userId}, 'execution_submit', 'execution', id,
-                 ${sql.jsonb({ language: e.language, projectId: e.projectId ?? null })}
+                 ${sql.jsonb({ language: e.language, version: e.languageVersion, projectId: e.projectId ?? null })}
           FROM inserted
         )
         SELECT (SELECT id FROM inserted) AS id, (SELECT n FROM active) AS active`);
@@ -194,7 +200,7 @@ export function createExecutionRepo(db: Db) {
       );
       const [rows, total] = await Promise.all([
         db.any(sql.type(executionSummaryRow)`
-          SELECT id, project_id, language, status, exit_code, execution_time_ms, cpu_time_ms,
+          SELECT id, project_id, language, language_version, status, exit_code, execution_time_ms, cpu_time_ms,
                  memory_used_kb, created_at, completed_at
           FROM executions WHERE ${where}
           ORDER BY created_at DESC, id DESC LIMIT ${q.limit} OFFSET ${q.offset}`),

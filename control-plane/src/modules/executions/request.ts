@@ -41,7 +41,7 @@ export function resolveLimits(
     | 'workspaceSize'
     | 'outputLimit'
   >,
-  lang?: Language,
+  lang?: Pick<Language, 'limits'>,
 ): JobLimits {
   const l = lang ? languageLimits(m, lang) : m.limits;
   const whole = (range: LimitRange, value: number | undefined, field: string, unit: string) =>

@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
 import {
   findLanguage,
+  resolveVersion,
   type ExecutionEvent,
+  type LiveVersions,
   type Job,
   type LanguageManifest,
   type Logger,
@@ -44,8 +46,12 @@ export function createExecutionService(deps: {
   /** Requests that may wait at once (each holds a Redis connection); past it, 503 before queueing. */
   maxWaiters?: number;
   audit?: AuditRepo;
+  /** The exact versions live agents report, by image (for `version` and the newest available). */
+  liveVersions?: () => Promise<LiveVersions>;
 }) {
   const { repo, streams, manifest } = deps;
+  const noLiveVersions = async (): Promise<LiveVersions> => new Map();
+  const live = deps.liveVersions ?? noLiveVersions;
   let waiters = 0;
 
   /**
@@ -53,8 +59,11 @@ export function createExecutionService(deps: {
    * API answer and how long the execution may take at most (queueing aside).
    */
   async function queue(userId: string, body: ExecuteBody, projectId: string | null) {
-    const lang = findLanguage(manifest, body.language);
-    if (!lang) throw errors.unsupportedLanguage(body.language);
+    const language = findLanguage(manifest, body.language);
+    if (!language) throw errors.unsupportedLanguage(body.language);
+    const resolved = resolveVersion(language, body.version, await live());
+    if (!resolved.ok) throw errors.unsupportedVersion(language.id, resolved.requested, resolved.versions);
+    const { entry: lang, version } = resolved.choice;
     const limits = resolveLimits(manifest, body, lang);
     const { files, mainFile } = resolveSource(manifest, lang, body);
     const stdin = Buffer.from(body.stdin ?? '', 'utf8');
@@ -70,6 +79,8 @@ export function createExecutionService(deps: {
       userId,
       projectId,
       language: lang.id,
+      languageVersion: version,
+      image: lang.image,
       region,
       files,
       mainFile,
@@ -90,6 +101,8 @@ export function createExecutionService(deps: {
       executionId: inserted.id,
       ownerId: userId,
       language: lang.id,
+      image: lang.image,
+      version,
       files,
       mainFile,
       args: body.args ?? [],
@@ -110,6 +123,7 @@ export function createExecutionService(deps: {
         executionId: inserted.id,
         userId,
         language: lang.id,
+        version,
         codeBytes: files.reduce((n, f) => n + f.content.length, 0),
       },
       'execution queued',
@@ -118,6 +132,8 @@ export function createExecutionService(deps: {
       answer: {
         executionId: inserted.id,
         status: 'queued' as const,
+        language: lang.id,
+        version,
         estimatedTime: Math.ceil(limits.timeoutMs / 1000),
       },
       budgetMs: limits.timeoutMs + (lang.compile ? limits.compileTimeoutMs : 0),

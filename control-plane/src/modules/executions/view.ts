@@ -29,6 +29,8 @@ export function executionView(row: ExecutionRow) {
   return {
     executionId: row.id,
     language: row.language,
+    /** The language version it ran with (null for executions from before versions). */
+    version: row.language_version,
     status: row.status,
     output: out.data,
     outputEncoding: out.encoding,
@@ -61,6 +63,7 @@ export function executionSummaryView(row: ExecutionSummaryRow) {
     executionId: row.id,
     projectId: row.project_id,
     language: row.language,
+    version: row.language_version,
     status: row.status,
     exitCode: row.exit_code,
     executionTime: row.execution_time_ms === null ? null : row.execution_time_ms / 1000,

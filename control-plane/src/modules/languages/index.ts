@@ -1,5 +1,12 @@
 import { Elysia } from 'elysia';
-import { languageLimits, type LanguageManifest, type LimitRange, type Limits } from '@muscode/common';
+import {
+  languageLimits,
+  resolveVersion,
+  rankedVersionChoices,
+  type LanguageManifest,
+  type LimitRange,
+  type Limits,
+} from '@muscode/common';
 import type { RunnerRegistry } from '../runners/registry.js';
 
 /** The request-settable limits a client needs to know: default and maximum of each. */
@@ -13,28 +20,37 @@ function publicLimits(l: Limits) {
 }
 
 /**
- * `GET /languages`: the manifest, with each language's version as read from its image at build
- * time, and `available` when a live runner agent has that image.
+ * `GET /languages`: the manifest's languages, each with every version (newest first): the exact
+ * version as read from its image at build time when a live runner agent has that image
+ * (`available`), else its release series. `version` is what a request without one gets.
  */
 export function languageRoutes(manifest: LanguageManifest, runners: RunnerRegistry) {
   return new Elysia().get('/languages', async () => {
-    const versions = new Map<string, string>();
-    for (const r of await runners.live()) {
-      for (const l of r.languages) versions.set(l.languageId, l.version);
-    }
+    const live = await runners.liveVersions();
     return {
       success: true,
-      data: manifest.languages.map((l) => ({
-        id: l.id,
-        name: l.name,
-        version: versions.get(l.id) ?? null,
-        aliases: l.aliases,
-        extensions: [l.extension],
-        mainFile: l.mainFile,
-        compiled: l.compile !== null,
-        available: versions.has(l.id),
-        limits: publicLimits(languageLimits(manifest, l)),
-      })),
+      data: manifest.languages.map((l) => {
+        const newest = resolveVersion(l, undefined, live);
+        const chosen = newest.ok ? newest.choice : undefined;
+        const entry = chosen?.entry ?? l;
+        return {
+          id: l.id,
+          name: l.name,
+          version: chosen?.available ? chosen.version : null,
+          versions: rankedVersionChoices(l, live).map((c) => ({
+            version: c.version,
+            series: c.entry.series,
+            available: c.available,
+            limits: publicLimits(languageLimits(manifest, c.entry)),
+          })),
+          aliases: l.aliases,
+          extensions: [l.extension],
+          mainFile: l.mainFile,
+          compiled: entry.compile !== null,
+          available: chosen?.available ?? false,
+          limits: publicLimits(languageLimits(manifest, entry)),
+        };
+      }),
     };
   });
 }

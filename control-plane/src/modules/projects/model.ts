@@ -6,6 +6,8 @@ export type Visibility = (typeof visibilities)[number];
 const name = t.String({ minLength: 1, maxLength: 200 });
 const description = t.String({ maxLength: 5000 });
 const language = t.String({ minLength: 1, maxLength: 50 });
+/** Exact or a semver range (`3.11.x`); null or absent: the newest available. */
+const version = t.Union([t.String({ minLength: 1, maxLength: 50 }), t.Null()]);
 const visibility = t.Union(visibilities.map((v) => t.Literal(v)));
 
 /** `POST /projects` and `PUT /projects/{id}` (a PUT replaces: absent optional fields reset). */
@@ -14,6 +16,7 @@ export const projectBody = t.Object(
     name,
     description: t.Optional(t.Union([description, t.Null()])),
     language,
+    version: t.Optional(version),
     visibility: t.Optional(visibility),
   },
   { additionalProperties: false },
@@ -26,6 +29,7 @@ export const projectPatch = t.Object(
     name: t.Optional(name),
     description: t.Optional(t.Union([description, t.Null()])),
     language: t.Optional(language),
+    version: t.Optional(version),
     visibility: t.Optional(visibility),
   },
   { additionalProperties: false },

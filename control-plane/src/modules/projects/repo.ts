@@ -11,6 +11,7 @@ const projectRow = z.object({
   name: z.string(),
   description: z.string().nullable(),
   language: z.string(),
+  language_version: z.string().nullable(),
   visibility: z.string(),
   fork_from: z.string().nullable(),
   star_count: z.number(),
@@ -35,7 +36,7 @@ export type FileRow = z.infer<typeof fileRow>;
 
 const select = sql.fragment`
   SELECT p.id, p.user_id, u.username AS owner_username, p.name, p.description, p.language,
-         p.visibility, p.fork_from, p.star_count,
+         p.language_version, p.visibility, p.fork_from, p.star_count,
          (SELECT count(*)::int FROM files f WHERE f.project_id = p.id) AS file_count,
          p.created_at, p.updated_at
   FROM projects p JOIN users u ON u.id = p.user_id`;
@@ -56,6 +57,8 @@ export interface ProjectFields {
   name: string;
   description: string | null;
   language: string;
+  /** The version the project runs with, as asked (exact or a range); null: the newest. */
+  languageVersion: string | null;
   visibility: Visibility;
 }
 
@@ -101,8 +104,8 @@ export function createProjectRepo(db: Db) {
   return {
     async insert(userId: string, p: ProjectFields): Promise<ProjectRow> {
       const id = await db.oneFirst(sql.type(z.object({ id: z.string() }))`
-        INSERT INTO projects (user_id, name, description, language, visibility)
-        VALUES (${userId}, ${p.name}, ${p.description}, ${p.language}, ${p.visibility})
+        INSERT INTO projects (user_id, name, description, language, language_version, visibility)
+        VALUES (${userId}, ${p.name}, ${p.description}, ${p.language}, ${p.languageVersion}, ${p.visibility})
         RETURNING id`);
       return db.one(sql.type(projectRow)`${select} WHERE p.id = ${id}`);
     },
@@ -139,6 +142,8 @@ export function createProjectRepo(db: Db) {
               return sql.fragment`description = ${v as string | null}`;
             case 'language':
               return sql.fragment`language = ${v as string}`;
+            case 'languageVersion':
+              return sql.fragment`language_version = ${v as string | null}`;
             case 'visibility':
               return sql.fragment`visibility = ${v as string}`;
             default:
@@ -182,8 +187,8 @@ export function createProjectRepo(db: Db) {
         if (!src) return null;
         if (!(await changeStorage(tx, callerId, Number(src.bytes)))) return 'storage' as const;
         const created = await tx.oneFirst(sql.type(z.object({ id: z.string() }))`
-          INSERT INTO projects (user_id, name, description, language, visibility, fork_from)
-          SELECT ${callerId}, name, description, language, 'private', id FROM projects WHERE id = ${id}
+          INSERT INTO projects (user_id, name, description, language, language_version, visibility, fork_from)
+          SELECT ${callerId}, name, description, language, language_version, 'private', id FROM projects WHERE id = ${id}
           RETURNING id`);
         await tx.query(sql.unsafe`
           INSERT INTO files (project_id, name, path, content, size_bytes, language, is_main)

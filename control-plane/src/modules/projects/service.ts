@@ -1,4 +1,4 @@
-import { findLanguage, type LanguageManifest } from '@muscode/common';
+import { findLanguage, resolveVersion, type LanguageManifest, type LiveVersions } from '@muscode/common';
 import { errors } from '../../errors.js';
 import type { AuditRepo } from '../audit/repo.js';
 import type { ExecutionService } from '../executions/service.js';
@@ -15,6 +15,8 @@ export function projectView(p: ProjectRow) {
     name: p.name,
     description: p.description,
     language: p.language,
+    /** The version the project runs with, as its owner asked (exact or a range); null: the newest. */
+    version: p.language_version,
     visibility: p.visibility,
     owner: { id: p.user_id, username: p.owner_username },
     forkedFrom: p.fork_from,
@@ -30,6 +32,8 @@ export function createProjectService(deps: {
   manifest: LanguageManifest;
   executions: ExecutionService;
   audit: AuditRepo;
+  /** The exact versions live agents report, by image (to check a project's version). */
+  liveVersions?: () => Promise<LiveVersions>;
 }) {
   const { repo, audit } = deps;
 
@@ -44,6 +48,20 @@ export function createProjectService(deps: {
     const lang = findLanguage(deps.manifest, language);
     if (!lang) throw errors.unsupportedLanguage(language);
     return lang.id;
+  }
+
+  /** A project's version as asked, once some version of its language matches it (else 400). */
+  async function checkedVersion(
+    languageId: string,
+    version: string | null | undefined,
+  ): Promise<string | null> {
+    const wanted = version?.trim();
+    if (!wanted) return null;
+    const lang = findLanguage(deps.manifest, languageId);
+    if (!lang) throw errors.unsupportedLanguage(languageId);
+    const r = resolveVersion(lang, wanted, (await deps.liveVersions?.()) ?? new Map());
+    if (!r.ok) throw errors.unsupportedVersion(lang.id, r.requested, r.versions);
+    return wanted;
   }
 
   function checkId(id: string) {
@@ -83,10 +101,12 @@ export function createProjectService(deps: {
     },
 
     async create(userId: string, body: ProjectBody) {
+      const language = languageId(body.language);
       const row = await repo.insert(userId, {
         name: body.name.trim() || body.name,
         description: body.description ?? null,
-        language: languageId(body.language),
+        language,
+        languageVersion: await checkedVersion(language, body.version),
         visibility: body.visibility ?? 'private',
       });
       await audit.record({ userId, action: 'project_create', resourceType: 'project', resourceId: row.id });
@@ -105,10 +125,12 @@ export function createProjectService(deps: {
 
     async replace(userId: string, projectId: string, body: ProjectBody) {
       checkId(projectId);
+      const language = languageId(body.language);
       const row = await repo.update(projectId, userId, {
         name: body.name,
         description: body.description ?? null,
-        language: languageId(body.language),
+        language,
+        languageVersion: await checkedVersion(language, body.version),
         visibility: body.visibility ?? 'private',
       });
       return updated(userId, projectId, row);
@@ -116,10 +138,20 @@ export function createProjectService(deps: {
 
     async patch(userId: string, projectId: string, body: ProjectPatch) {
       checkId(projectId);
+      const language = body.language === undefined ? undefined : languageId(body.language);
+      // A new version is checked against the new language, or the project's own. A language
+      // change without a version keeps none (the old one may not exist in the new language).
+      let languageVersion: string | null | undefined;
+      if (body.version !== undefined || language !== undefined) {
+        const current = language ?? (await repo.findOwned(projectId, userId))?.language;
+        if (current === undefined) throw errors.notFound('Project');
+        languageVersion = await checkedVersion(current, body.version ?? null);
+      }
       const row = await repo.update(projectId, userId, {
         name: body.name,
         description: body.description,
-        language: body.language === undefined ? undefined : languageId(body.language),
+        language,
+        languageVersion,
         visibility: body.visibility,
       });
       return updated(userId, projectId, row);
@@ -179,6 +211,7 @@ export function createProjectService(deps: {
       }
       const execBody = {
         language: lang.id,
+        ...(project.language_version ? { version: project.language_version } : {}),
         files: files.map((f) => ({ name: f.name, path: f.path, content: f.content ?? '' })),
         mainFile: workspacePath(main),
         stdin: body.stdin,

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { redisKeys } from '@muscode/common';
+import { liveVersions, redisKeys, type LiveVersions } from '@muscode/common';
 
 export interface RunnerInfo {
   runnerId: string;
@@ -10,11 +10,15 @@ export interface RunnerInfo {
   running: number;
   draining?: boolean;
   pools?: { name: string; warm: number; target: number }[];
-  languages: { languageId: string; version: string }[];
+  /** One entry per language version the agent has: its image and exact version label. */
+  languages: { languageId: string; version: string; image?: string }[];
   seenAt: number;
 }
 
 export type RunnerState = 'live' | 'draining' | 'gone';
+
+/** How long the versions of the live fleet are reused before they are read again. */
+const versionsCacheMs = 1000;
 
 /** How long a gone agent stays listed before it is forgotten. */
 const goneRetentionMs = 24 * 3600 * 1000;
@@ -40,7 +44,22 @@ export function createRunnerRegistry(redis: Redis, opts: { prefix: string; ttlSe
     return values.flatMap((v) => (v ? [JSON.parse(v) as RunnerInfo] : []));
   }
 
+  // Every submission resolves its version against the fleet: one scan a second at most, not
+  // one per request (an agent's images change only when it restarts).
+  let versionsCache: { at: number; value: Promise<LiveVersions> } | undefined;
+
   return {
+    /** The exact versions live agents have, by manifest image (resolving a request's `version`). */
+    liveVersions(now = Date.now()): Promise<LiveVersions> {
+      if (!versionsCache || now - versionsCache.at > versionsCacheMs) {
+        const value = live().then((rs) => liveVersions(rs.flatMap((r) => r.languages)));
+        versionsCache = { at: now, value };
+        value.catch(() => {
+          if (versionsCache?.value === value) versionsCache = undefined;
+        });
+      }
+      return versionsCache.value;
+    },
     async beat(info: RunnerInfo): Promise<void> {
       const json = JSON.stringify(info);
       await redis

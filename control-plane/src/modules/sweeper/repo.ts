@@ -7,6 +7,8 @@ const stuckRow = z.object({
   id: z.string(),
   user_id: z.string(),
   language: z.string(),
+  language_version: z.string().nullable(),
+  sandbox_image: z.string().nullable(),
   region: z.string(),
   status: z.string(),
   attempt: z.number(),
@@ -23,7 +25,7 @@ export function createSweeperRepo(db: Db) {
     /** Executions queued or running for longer than `olderThanMs`, oldest first. */
     async findStuck(olderThanMs: number, limit: number): Promise<readonly StuckRow[]> {
       const rows = await db.any(sql.type(stuckRow)`
-        SELECT id, user_id, language, region, status, attempt, source, main_file, limits, stdin,
+        SELECT id, user_id, language, language_version, sandbox_image, region, status, attempt, source, main_file, limits, stdin,
                (extract(epoch FROM now() - created_at) * 1000)::float8 AS age_ms
         FROM executions
         WHERE status IN ('queued', 'running')

@@ -89,6 +89,8 @@ export function createSweeper(deps: {
       executionId: row.id,
       ownerId: row.user_id,
       language: row.language,
+      ...(row.sandbox_image ? { image: row.sandbox_image } : {}),
+      ...(row.language_version ? { version: row.language_version } : {}),
       files: row.source,
       mainFile: row.main_file,
       stdin: (row.stdin ?? Buffer.alloc(0)).toString('base64'),

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
-import type { LanguageManifest } from '@muscode/common';
+import { rankedVersionChoices, resolveVersion, type LanguageManifest } from '@muscode/common';
 import {
   ListLanguagesResponseSchema,
   type ListLanguagesRequest,
@@ -9,25 +9,31 @@ import {
 import type { RunnerRegistry } from '../../modules/runners/registry.js';
 import type { RpcAuth } from './auth.js';
 
-/** The manifest's languages; a version and `available` when a live agent has the image. */
+/** The manifest's languages with every version, as GET /languages lists them. */
 export function listLanguages(deps: { auth: RpcAuth; manifest: LanguageManifest; runners: RunnerRegistry }) {
   return async (_req: ListLanguagesRequest, ctx: HandlerContext): Promise<ListLanguagesResponse> => {
     await deps.auth(ctx, 'read');
-    const versions = new Map<string, string>();
-    for (const r of await deps.runners.live()) {
-      for (const l of r.languages) versions.set(l.languageId, l.version);
-    }
+    const live = await deps.runners.liveVersions();
     return create(ListLanguagesResponseSchema, {
-      languages: deps.manifest.languages.map((l) => ({
-        id: l.id,
-        name: l.name,
-        version: versions.get(l.id) ?? '',
-        aliases: l.aliases,
-        extensions: [l.extension],
-        mainFile: l.mainFile,
-        compiled: l.compile !== null,
-        available: versions.has(l.id),
-      })),
+      languages: deps.manifest.languages.map((l) => {
+        const newest = resolveVersion(l, undefined, live);
+        const chosen = newest.ok ? newest.choice : undefined;
+        return {
+          id: l.id,
+          name: l.name,
+          version: chosen?.available ? chosen.version : '',
+          aliases: l.aliases,
+          extensions: [l.extension],
+          mainFile: l.mainFile,
+          compiled: (chosen?.entry ?? l).compile !== null,
+          available: chosen?.available ?? false,
+          versions: rankedVersionChoices(l, live).map((c) => ({
+            version: c.version,
+            series: c.entry.series,
+            available: c.available,
+          })),
+        };
+      }),
     });
   };
 }

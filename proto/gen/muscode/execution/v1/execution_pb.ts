@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file muscode/execution/v1/execution.proto.
  */
 export const file_muscode_execution_v1_execution: GenFile = /*@__PURE__*/
-  fileDesc("CiRtdXNjb2RlL2V4ZWN1dGlvbi92MS9leGVjdXRpb24ucHJvdG8SFG11c2NvZGUuZXhlY3V0aW9uLnYxIiUKBEZpbGUSDAoEbmFtZRgBIAEoCRIPCgdjb250ZW50GAIgASgJIjQKBkxpbWl0cxIXCg90aW1lb3V0X3NlY29uZHMYASABKA0SEQoJbWVtb3J5X21iGAIgASgNIr8BCg1FeGVjdXRpb25TcGVjEhAKCGxhbmd1YWdlGAEgASgJEgwKBGNvZGUYAiABKAkSKQoFZmlsZXMYAyADKAsyGi5tdXNjb2RlLmV4ZWN1dGlvbi52MS5GaWxlEhEKCW1haW5fZmlsZRgEIAEoCRINCgVzdGRpbhgFIAEoDBIsCgZsaW1pdHMYBiABKAsyHC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5MaW1pdHMSEwoLaW50ZXJhY3RpdmUYByABKAgiQgoNU3VibWl0UmVxdWVzdBIxCgRzcGVjGAEgASgLMiMubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uU3BlYyJUCg5TdWJtaXRSZXNwb25zZRIUCgxleGVjdXRpb25faWQYASABKAkSLAoGc3RhdHVzGAIgASgOMhwubXVzY29kZS5leGVjdXRpb24udjEuU3RhdHVzIiIKCkdldFJlcXVlc3QSFAoMZXhlY3V0aW9uX2lkGAEgASgJIkEKC0dldFJlc3BvbnNlEjIKCWV4ZWN1dGlvbhgBIAEoCzIfLm11c2NvZGUuZXhlY3V0aW9uLnYxLkV4ZWN1dGlvbiJDCg5FeGVjdXRlUmVxdWVzdBIxCgRzcGVjGAEgASgLMiMubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uU3BlYyK3AQoPRXhlY3V0ZVJlc3BvbnNlEjMKBnN0YXR1cxgBIAEoCzIhLm11c2NvZGUuZXhlY3V0aW9uLnYxLlN0YXR1c0V2ZW50SAASMwoGb3V0cHV0GAIgASgLMiEubXVzY29kZS5leGVjdXRpb24udjEuT3V0cHV0RXZlbnRIABIxCgZyZXN1bHQYAyABKAsyHy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRpb25IAEIHCgVldmVudCJRCgtTdGF0dXNFdmVudBIUCgxleGVjdXRpb25faWQYASABKAkSLAoGc3RhdHVzGAIgASgOMhwubXVzY29kZS5leGVjdXRpb24udjEuU3RhdHVzIlwKC091dHB1dEV2ZW50EjIKBnN0cmVhbRgBIAEoDjIiLm11c2NvZGUuZXhlY3V0aW9uLnYxLk91dHB1dFN0cmVhbRIMCgRkYXRhGAIgASgMEgsKA3NlcRgDIAEoDSLNAgoJRXhlY3V0aW9uEhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIQCghsYW5ndWFnZRgCIAEoCRIsCgZzdGF0dXMYAyABKA4yHC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGF0dXMSDgoGc3Rkb3V0GAQgASgMEg4KBnN0ZGVychgFIAEoDBIWCglleGl0X2NvZGUYBiABKAVIAIgBARIOCgZzaWduYWwYByABKAUSDwoHd2FsbF9tcxgIIAEoDRIOCgZjcHVfbXMYCSABKA0SFgoOcGVha19tZW1vcnlfa2IYCiABKA0SFgoOY29tcGlsZV9vdXRwdXQYCyABKAwSGAoQc3Rkb3V0X3RydW5jYXRlZBgMIAEoCBIYChBzdGRlcnJfdHJ1bmNhdGVkGA0gASgIEg8KB21lc3NhZ2UYDiABKAlCDAoKX2V4aXRfY29kZSIlCg1DYW5jZWxSZXF1ZXN0EhQKDGV4ZWN1dGlvbl9pZBgBIAEoCSJECg5DYW5jZWxSZXNwb25zZRIyCglleGVjdXRpb24YASABKAsyHy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRpb24iFgoUTGlzdExhbmd1YWdlc1JlcXVlc3QiSgoVTGlzdExhbmd1YWdlc1Jlc3BvbnNlEjEKCWxhbmd1YWdlcxgBIAMoCzIeLm11c2NvZGUuZXhlY3V0aW9uLnYxLkxhbmd1YWdlIpIBCghMYW5ndWFnZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSDwoHYWxpYXNlcxgEIAMoCRISCgpleHRlbnNpb25zGAUgAygJEhEKCW1haW5fZmlsZRgGIAEoCRIQCghjb21waWxlZBgHIAEoCBIRCglhdmFpbGFibGUYCCABKAgi0QEKD0ludGVyYWN0UmVxdWVzdBIzCgRzcGVjGAEgASgLMiMubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uU3BlY0gAEg8KBXN0ZGluGAIgASgMSAASNwoLc3RkaW5fY2xvc2UYAyABKAsyIC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGRpbkNsb3NlSAASNAoGY2FuY2VsGAQgASgLMiIubXVzY29kZS5leGVjdXRpb24udjEuQ2FuY2VsU2lnbmFsSABCCQoHbWVzc2FnZSIMCgpTdGRpbkNsb3NlIg4KDENhbmNlbFNpZ25hbCK4AQoQSW50ZXJhY3RSZXNwb25zZRIzCgZzdGF0dXMYASABKAsyIS5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGF0dXNFdmVudEgAEjMKBm91dHB1dBgCIAEoCzIhLm11c2NvZGUuZXhlY3V0aW9uLnYxLk91dHB1dEV2ZW50SAASMQoGcmVzdWx0GAMgASgLMh8ubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uSABCBwoFZXZlbnQqtAIKBlN0YXR1cxIWChJTVEFUVVNfVU5TUEVDSUZJRUQQABIRCg1TVEFUVVNfUVVFVUVEEAESEgoOU1RBVFVTX1JVTk5JTkcQAhIUChBTVEFUVVNfQ09NUExFVEVEEAMSGAoUU1RBVFVTX1JVTlRJTUVfRVJST1IQBBISCg5TVEFUVVNfVElNRU9VVBAFEhQKEFNUQVRVU19DUFVfTElNSVQQBhIXChNTVEFUVVNfTUVNT1JZX0xJTUlUEAcSFwoTU1RBVFVTX09VVFBVVF9MSU1JVBAIEhgKFFNUQVRVU19DT01QSUxFX0VSUk9SEAkSFAoQU1RBVFVTX0NBTkNFTExFRBAKEhkKFVNUQVRVU19JTlRFUk5BTF9FUlJPUhALEhQKEFNUQVRVU19SRVNUQVJURUQQDCp8CgxPdXRwdXRTdHJlYW0SHQoZT1VUUFVUX1NUUkVBTV9VTlNQRUNJRklFRBAAEhgKFE9VVFBVVF9TVFJFQU1fU1RET1VUEAESGAoUT1VUUFVUX1NUUkVBTV9TVERFUlIQAhIZChVPVVRQVVRfU1RSRUFNX0NPTVBJTEUQAzK3BAoQRXhlY3V0aW9uU2VydmljZRJVCgZTdWJtaXQSIy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdWJtaXRSZXF1ZXN0GiQubXVzY29kZS5leGVjdXRpb24udjEuU3VibWl0UmVzcG9uc2UiABJMCgNHZXQSIC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5HZXRSZXF1ZXN0GiEubXVzY29kZS5leGVjdXRpb24udjEuR2V0UmVzcG9uc2UiABJaCgdFeGVjdXRlEiQubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0ZVJlcXVlc3QaJS5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRlUmVzcG9uc2UiADABElUKBkNhbmNlbBIjLm11c2NvZGUuZXhlY3V0aW9uLnYxLkNhbmNlbFJlcXVlc3QaJC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5DYW5jZWxSZXNwb25zZSIAEmoKDUxpc3RMYW5ndWFnZXMSKi5tdXNjb2RlLmV4ZWN1dGlvbi52MS5MaXN0TGFuZ3VhZ2VzUmVxdWVzdBorLm11c2NvZGUuZXhlY3V0aW9uLnYxLkxpc3RMYW5ndWFnZXNSZXNwb25zZSIAEl8KCEludGVyYWN0EiUubXVzY29kZS5leGVjdXRpb24udjEuSW50ZXJhY3RSZXF1ZXN0GiYubXVzY29kZS5leGVjdXRpb24udjEuSW50ZXJhY3RSZXNwb25zZSIAKAEwAWIGcHJvdG8z");
+  fileDesc("CiRtdXNjb2RlL2V4ZWN1dGlvbi92MS9leGVjdXRpb24ucHJvdG8SFG11c2NvZGUuZXhlY3V0aW9uLnYxIiUKBEZpbGUSDAoEbmFtZRgBIAEoCRIPCgdjb250ZW50GAIgASgJIjQKBkxpbWl0cxIXCg90aW1lb3V0X3NlY29uZHMYASABKA0SEQoJbWVtb3J5X21iGAIgASgNItABCg1FeGVjdXRpb25TcGVjEhAKCGxhbmd1YWdlGAEgASgJEgwKBGNvZGUYAiABKAkSKQoFZmlsZXMYAyADKAsyGi5tdXNjb2RlLmV4ZWN1dGlvbi52MS5GaWxlEhEKCW1haW5fZmlsZRgEIAEoCRINCgVzdGRpbhgFIAEoDBIsCgZsaW1pdHMYBiABKAsyHC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5MaW1pdHMSEwoLaW50ZXJhY3RpdmUYByABKAgSDwoHdmVyc2lvbhgIIAEoCSJCCg1TdWJtaXRSZXF1ZXN0EjEKBHNwZWMYASABKAsyIy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRpb25TcGVjIlQKDlN1Ym1pdFJlc3BvbnNlEhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIsCgZzdGF0dXMYAiABKA4yHC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGF0dXMiIgoKR2V0UmVxdWVzdBIUCgxleGVjdXRpb25faWQYASABKAkiQQoLR2V0UmVzcG9uc2USMgoJZXhlY3V0aW9uGAEgASgLMh8ubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uIkMKDkV4ZWN1dGVSZXF1ZXN0EjEKBHNwZWMYASABKAsyIy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRpb25TcGVjIrcBCg9FeGVjdXRlUmVzcG9uc2USMwoGc3RhdHVzGAEgASgLMiEubXVzY29kZS5leGVjdXRpb24udjEuU3RhdHVzRXZlbnRIABIzCgZvdXRwdXQYAiABKAsyIS5tdXNjb2RlLmV4ZWN1dGlvbi52MS5PdXRwdXRFdmVudEgAEjEKBnJlc3VsdBgDIAEoCzIfLm11c2NvZGUuZXhlY3V0aW9uLnYxLkV4ZWN1dGlvbkgAQgcKBWV2ZW50IlEKC1N0YXR1c0V2ZW50EhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIsCgZzdGF0dXMYAiABKA4yHC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGF0dXMiXAoLT3V0cHV0RXZlbnQSMgoGc3RyZWFtGAEgASgOMiIubXVzY29kZS5leGVjdXRpb24udjEuT3V0cHV0U3RyZWFtEgwKBGRhdGEYAiABKAwSCwoDc2VxGAMgASgNIt4CCglFeGVjdXRpb24SFAoMZXhlY3V0aW9uX2lkGAEgASgJEhAKCGxhbmd1YWdlGAIgASgJEiwKBnN0YXR1cxgDIAEoDjIcLm11c2NvZGUuZXhlY3V0aW9uLnYxLlN0YXR1cxIOCgZzdGRvdXQYBCABKAwSDgoGc3RkZXJyGAUgASgMEhYKCWV4aXRfY29kZRgGIAEoBUgAiAEBEg4KBnNpZ25hbBgHIAEoBRIPCgd3YWxsX21zGAggASgNEg4KBmNwdV9tcxgJIAEoDRIWCg5wZWFrX21lbW9yeV9rYhgKIAEoDRIWCg5jb21waWxlX291dHB1dBgLIAEoDBIYChBzdGRvdXRfdHJ1bmNhdGVkGAwgASgIEhgKEHN0ZGVycl90cnVuY2F0ZWQYDSABKAgSDwoHbWVzc2FnZRgOIAEoCRIPCgd2ZXJzaW9uGA8gASgJQgwKCl9leGl0X2NvZGUiJQoNQ2FuY2VsUmVxdWVzdBIUCgxleGVjdXRpb25faWQYASABKAkiRAoOQ2FuY2VsUmVzcG9uc2USMgoJZXhlY3V0aW9uGAEgASgLMh8ubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uIhYKFExpc3RMYW5ndWFnZXNSZXF1ZXN0IkoKFUxpc3RMYW5ndWFnZXNSZXNwb25zZRIxCglsYW5ndWFnZXMYASADKAsyHi5tdXNjb2RlLmV4ZWN1dGlvbi52MS5MYW5ndWFnZSLLAQoITGFuZ3VhZ2USCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEg8KB2FsaWFzZXMYBCADKAkSEgoKZXh0ZW5zaW9ucxgFIAMoCRIRCgltYWluX2ZpbGUYBiABKAkSEAoIY29tcGlsZWQYByABKAgSEQoJYXZhaWxhYmxlGAggASgIEjcKCHZlcnNpb25zGAkgAygLMiUubXVzY29kZS5leGVjdXRpb24udjEuTGFuZ3VhZ2VWZXJzaW9uIkUKD0xhbmd1YWdlVmVyc2lvbhIPCgd2ZXJzaW9uGAEgASgJEg4KBnNlcmllcxgCIAEoCRIRCglhdmFpbGFibGUYAyABKAgi0QEKD0ludGVyYWN0UmVxdWVzdBIzCgRzcGVjGAEgASgLMiMubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uU3BlY0gAEg8KBXN0ZGluGAIgASgMSAASNwoLc3RkaW5fY2xvc2UYAyABKAsyIC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGRpbkNsb3NlSAASNAoGY2FuY2VsGAQgASgLMiIubXVzY29kZS5leGVjdXRpb24udjEuQ2FuY2VsU2lnbmFsSABCCQoHbWVzc2FnZSIMCgpTdGRpbkNsb3NlIg4KDENhbmNlbFNpZ25hbCK4AQoQSW50ZXJhY3RSZXNwb25zZRIzCgZzdGF0dXMYASABKAsyIS5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGF0dXNFdmVudEgAEjMKBm91dHB1dBgCIAEoCzIhLm11c2NvZGUuZXhlY3V0aW9uLnYxLk91dHB1dEV2ZW50SAASMQoGcmVzdWx0GAMgASgLMh8ubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uSABCBwoFZXZlbnQqtAIKBlN0YXR1cxIWChJTVEFUVVNfVU5TUEVDSUZJRUQQABIRCg1TVEFUVVNfUVVFVUVEEAESEgoOU1RBVFVTX1JVTk5JTkcQAhIUChBTVEFUVVNfQ09NUExFVEVEEAMSGAoUU1RBVFVTX1JVTlRJTUVfRVJST1IQBBISCg5TVEFUVVNfVElNRU9VVBAFEhQKEFNUQVRVU19DUFVfTElNSVQQBhIXChNTVEFUVVNfTUVNT1JZX0xJTUlUEAcSFwoTU1RBVFVTX09VVFBVVF9MSU1JVBAIEhgKFFNUQVRVU19DT01QSUxFX0VSUk9SEAkSFAoQU1RBVFVTX0NBTkNFTExFRBAKEhkKFVNUQVRVU19JTlRFUk5BTF9FUlJPUhALEhQKEFNUQVRVU19SRVNUQVJURUQQDCp8CgxPdXRwdXRTdHJlYW0SHQoZT1VUUFVUX1NUUkVBTV9VTlNQRUNJRklFRBAAEhgKFE9VVFBVVF9TVFJFQU1fU1RET1VUEAESGAoUT1VUUFVUX1NUUkVBTV9TVERFUlIQAhIZChVPVVRQVVRfU1RSRUFNX0NPTVBJTEUQAzK3BAoQRXhlY3V0aW9uU2VydmljZRJVCgZTdWJtaXQSIy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdWJtaXRSZXF1ZXN0GiQubXVzY29kZS5leGVjdXRpb24udjEuU3VibWl0UmVzcG9uc2UiABJMCgNHZXQSIC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5HZXRSZXF1ZXN0GiEubXVzY29kZS5leGVjdXRpb24udjEuR2V0UmVzcG9uc2UiABJaCgdFeGVjdXRlEiQubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0ZVJlcXVlc3QaJS5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRlUmVzcG9uc2UiADABElUKBkNhbmNlbBIjLm11c2NvZGUuZXhlY3V0aW9uLnYxLkNhbmNlbFJlcXVlc3QaJC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5DYW5jZWxSZXNwb25zZSIAEmoKDUxpc3RMYW5ndWFnZXMSKi5tdXNjb2RlLmV4ZWN1dGlvbi52MS5MaXN0TGFuZ3VhZ2VzUmVxdWVzdBorLm11c2NvZGUuZXhlY3V0aW9uLnYxLkxpc3RMYW5ndWFnZXNSZXNwb25zZSIAEl8KCEludGVyYWN0EiUubXVzY29kZS5leGVjdXRpb24udjEuSW50ZXJhY3RSZXF1ZXN0GiYubXVzY29kZS5leGVjdXRpb24udjEuSW50ZXJhY3RSZXNwb25zZSIAKAEwAWIGcHJvdG8z");
 
 /**
  * File is a source file of an execution.
@@ -108,6 +108,14 @@ export type ExecutionSpec = Message<"muscode.execution.v1.ExecutionSpec"> & {
    * @generated from field: bool interactive = 7;
    */
   interactive: boolean;
+
+  /**
+   * The language version: exact (e.g. "3.11.2") or a semver range (e.g. "3", "3.11.x"); empty
+   * means the newest available. An unknown version is INVALID_ARGUMENT naming the versions.
+   *
+   * @generated from field: string version = 8;
+   */
+  version: string;
 };
 
 /**
@@ -382,6 +390,13 @@ export type Execution = Message<"muscode.execution.v1.Execution"> & {
    * @generated from field: string message = 14;
    */
   message: string;
+
+  /**
+   * The language version the execution runs with.
+   *
+   * @generated from field: string version = 15;
+   */
+  version: string;
 };
 
 /**
@@ -480,7 +495,8 @@ export type Language = Message<"muscode.execution.v1.Language"> & {
   name: string;
 
   /**
-   * The version read from the sandbox image, empty while no live agent has it.
+   * The version a request without one gets, as read from its sandbox image; empty while no
+   * live agent has the language.
    *
    * @generated from field: string version = 3;
    */
@@ -512,6 +528,13 @@ export type Language = Message<"muscode.execution.v1.Language"> & {
    * @generated from field: bool available = 8;
    */
   available: boolean;
+
+  /**
+   * Every version of the language, newest first.
+   *
+   * @generated from field: repeated muscode.execution.v1.LanguageVersion versions = 9;
+   */
+  versions: LanguageVersion[];
 };
 
 /**
@@ -520,6 +543,41 @@ export type Language = Message<"muscode.execution.v1.Language"> & {
  */
 export const LanguageSchema: GenMessage<Language> = /*@__PURE__*/
   messageDesc(file_muscode_execution_v1_execution, 16);
+
+/**
+ * LanguageVersion is one version of a language.
+ *
+ * @generated from message muscode.execution.v1.LanguageVersion
+ */
+export type LanguageVersion = Message<"muscode.execution.v1.LanguageVersion"> & {
+  /**
+   * The exact version when a live agent has its image, else the release series (e.g. "3.13").
+   *
+   * @generated from field: string version = 1;
+   */
+  version: string;
+
+  /**
+   * The release series its image gives.
+   *
+   * @generated from field: string series = 2;
+   */
+  series: string;
+
+  /**
+   * True when a live runner agent has its image.
+   *
+   * @generated from field: bool available = 3;
+   */
+  available: boolean;
+};
+
+/**
+ * Describes the message muscode.execution.v1.LanguageVersion.
+ * Use `create(LanguageVersionSchema)` to create a new message.
+ */
+export const LanguageVersionSchema: GenMessage<LanguageVersion> = /*@__PURE__*/
+  messageDesc(file_muscode_execution_v1_execution, 17);
 
 /**
  * InteractRequest is one message of an interactive session.
@@ -570,7 +628,7 @@ export type InteractRequest = Message<"muscode.execution.v1.InteractRequest"> & 
  * Use `create(InteractRequestSchema)` to create a new message.
  */
 export const InteractRequestSchema: GenMessage<InteractRequest> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 17);
+  messageDesc(file_muscode_execution_v1_execution, 18);
 
 /**
  * StdinClose closes the program's stdin.
@@ -585,7 +643,7 @@ export type StdinClose = Message<"muscode.execution.v1.StdinClose"> & {
  * Use `create(StdinCloseSchema)` to create a new message.
  */
 export const StdinCloseSchema: GenMessage<StdinClose> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 18);
+  messageDesc(file_muscode_execution_v1_execution, 19);
 
 /**
  * CancelSignal stops the program.
@@ -600,7 +658,7 @@ export type CancelSignal = Message<"muscode.execution.v1.CancelSignal"> & {
  * Use `create(CancelSignalSchema)` to create a new message.
  */
 export const CancelSignalSchema: GenMessage<CancelSignal> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 19);
+  messageDesc(file_muscode_execution_v1_execution, 20);
 
 /**
  * InteractResponse is one event of an interactive execution.
@@ -637,7 +695,7 @@ export type InteractResponse = Message<"muscode.execution.v1.InteractResponse"> 
  * Use `create(InteractResponseSchema)` to create a new message.
  */
 export const InteractResponseSchema: GenMessage<InteractResponse> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 20);
+  messageDesc(file_muscode_execution_v1_execution, 21);
 
 /**
  * Status is the lifecycle state of an execution; every final status is also its verdict.
