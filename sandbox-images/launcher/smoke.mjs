@@ -221,7 +221,8 @@ function printFrames(check, r) {
 
 function languageOf(image) {
   const name = image.replace(/:[^/]*$/, '').replace(/^.*sandbox-/, '');
-  const lang = manifest.languages.find((l) => l.image === name);
+  // An image id's tag has "-" for "/" (trixie/python is sandbox-trixie-python).
+  const lang = manifest.languages.find((l) => l.versions.some((v) => v.image.replaceAll('/', '-') === name));
   if (!lang) throw new Error(`no language in languages.json uses image '${name}'`);
   return lang;
 }
