@@ -21,6 +21,7 @@ export {
 export {
   coerceVersion,
   listRuntimes,
+  liveKey,
   liveVersions,
   rankedVersionChoices,
   resolveVersion,

@@ -7,10 +7,12 @@ const python = findLanguage(m, 'python')!;
 const java = findLanguage(m, 'java')!;
 // What live agents report: both python images, java 17 and 25 (21 on no live agent).
 const live = liveVersions([
-  { image: 'python', version: '3.11.2' },
-  { image: 'trixie/python', version: '3.13.5' },
-  { image: 'jvm', version: '17.0.21.1' },
-  { image: 'trixie/jdk25', version: '25.0.5.1' },
+  { languageId: 'python', image: 'python', version: '3.11.2' },
+  { languageId: 'python', image: 'trixie/python', version: '3.13.5' },
+  { languageId: 'java', image: 'jvm', version: '17.0.21.1' },
+  { languageId: 'java', image: 'trixie/jdk25', version: '25.0.5.1' },
+  // Another language of the same image: its version is its own.
+  { languageId: 'kotlin', image: 'jvm', version: '1.3.31' },
 ]);
 const pick = (lang = python, requested?: string, l = live) => {
   const r = resolveVersion(lang, requested, l);
@@ -34,18 +36,22 @@ describe('resolveVersion', () => {
     expect(pick(python, 'latest')).toBe('trixie/python 3.13.5 true');
     // java 21 is on no live agent: the newest available is 25, then 17 if 25 goes.
     expect(pick(java)).toBe('trixie/jdk25 25.0.5.1 true');
-    expect(pick(java, undefined, liveVersions([{ image: 'jvm', version: '17.0.21.1' }]))).toBe(
-      'jvm 17.0.21.1 true',
-    );
+    expect(
+      pick(java, undefined, liveVersions([{ languageId: 'java', image: 'jvm', version: '17.0.21.1' }])),
+    ).toBe('jvm 17.0.21.1 true');
   });
 
   it('takes an exact version, also one that is not semver', () => {
     expect(pick(python, '3.11.2')).toBe('python 3.11.2 true');
     expect(pick(java, '17.0.21.1')).toBe('jvm 17.0.21.1 true');
     const sbcl = findLanguage(m, 'commonlisp')!;
-    expect(pick(sbcl, '2.2.9.debian', liveVersions([{ image: 'lisp', version: '2.2.9.debian' }]))).toBe(
-      'lisp 2.2.9.debian true',
-    );
+    expect(
+      pick(
+        sbcl,
+        '2.2.9.debian',
+        liveVersions([{ languageId: 'commonlisp', image: 'lisp', version: '2.2.9.debian' }]),
+      ),
+    ).toBe('lisp 2.2.9.debian true');
   });
 
   it("takes semver ranges like Piston's", () => {
@@ -54,6 +60,7 @@ describe('resolveVersion', () => {
     expect(pick(python, '3.11')).toBe('python 3.11.2 true');
     expect(pick(python, '<3.13')).toBe('python 3.11.2 true');
     expect(pick(java, '17')).toBe('jvm 17.0.21.1 true');
+    expect(pick(findLanguage(m, 'kotlin')!)).toBe('jvm 1.3.31 true');
     expect(pick(java, '>=21')).toBe('trixie/jdk25 25.0.5.1 true');
   });
 

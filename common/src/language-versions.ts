@@ -2,19 +2,28 @@ import semver from 'semver';
 import { languageVersions, type Language, type LanguageManifest, type LanguageVersion } from './languages.js';
 
 /**
- * The exact versions live agents report, by manifest image id (each agent reads them from the
- * image labels at start). An image several agents report in different builds maps to each.
+ * The exact versions live agents report, by language and manifest image id (liveKey; each agent
+ * reads them from the image labels at start; one image can hold several languages, e.g.
+ * JavaScript and TypeScript). An image several agents have in different builds maps to each.
  */
 export type LiveVersions = ReadonlyMap<string, readonly string[]>;
 
-/** Collects heartbeat entries (`{ image, version }`) into LiveVersions. */
-export function liveVersions(entries: Iterable<{ image?: string; version: string }>): LiveVersions {
+/** The LiveVersions key of a language's version on an image. */
+export function liveKey(languageId: string, image: string): string {
+  return `${languageId} ${image}`;
+}
+
+/** Collects heartbeat entries (`{ languageId, image, version }`) into LiveVersions. */
+export function liveVersions(
+  entries: Iterable<{ languageId: string; image?: string; version: string }>,
+): LiveVersions {
   const out = new Map<string, string[]>();
   for (const e of entries) {
     if (!e.image || !e.version) continue;
-    const list = out.get(e.image) ?? [];
+    const key = liveKey(e.languageId, e.image);
+    const list = out.get(key) ?? [];
     if (!list.includes(e.version)) list.push(e.version);
-    out.set(e.image, list);
+    out.set(key, list);
   }
   return out;
 }
@@ -44,7 +53,7 @@ export interface VersionChoice {
  */
 export function versionChoices(lang: Language, live: LiveVersions): VersionChoice[] {
   return languageVersions(lang).flatMap((entry): VersionChoice[] => {
-    const exact = live.get(entry.image) ?? [];
+    const exact = live.get(liveKey(lang.id, entry.image)) ?? [];
     return exact.length > 0
       ? exact.map((version) => ({ entry, version, available: true }))
       : [{ entry, version: entry.series, available: false }];

@@ -43,6 +43,8 @@ const selfTestCase = z.object({
   stdout: z.string().optional(),
   status: z.string().optional(),
   stderrContains: z.string().optional(),
+  /** For a toolchain that reports its errors on stdout (Algol 68 Genie). */
+  stdoutContains: z.string().optional(),
 });
 
 /** What a version of a language may replace of the language's own fields. */
