@@ -17,7 +17,7 @@
 # image whose label already matches is left alone, so a run with nothing changed only hashes a
 # few files and inspects a few images.
 #
-# Parallel: language images build MUSCODE_IMAGE_JOBS at a time (default 2), each into its own
+# Parallel: language images build MUSCODE_IMAGE_JOBS at a time (default 3), each into its own
 # log (MUSCODE_IMAGE_LOG_DIR, default /tmp/muscode-images-<repo>); a failed image is named with
 # the end of its log, the others go on, and the script exits non-zero at the end.
 #
@@ -48,7 +48,7 @@ export DOCKER_BUILDKIT=0
 # (agents read AGENT_IMAGE_REPO).
 repo=${MUSCODE_IMAGE_REPO:-muscode}
 [[ "$repo" =~ ^[a-z0-9][a-z0-9._/-]*$ ]] || { printf '[images] error: bad MUSCODE_IMAGE_REPO %s\n' "$repo" >&2; exit 1; }
-jobs=${MUSCODE_IMAGE_JOBS:-2}
+jobs=${MUSCODE_IMAGE_JOBS:-3}
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { printf '[images] error: bad MUSCODE_IMAGE_JOBS %s\n' "$jobs" >&2; exit 1; }
 logdir=${MUSCODE_IMAGE_LOG_DIR:-/tmp/muscode-images-${repo//\//-}}
 # Bump when the way images are made changes in a way the input hashes cannot see.

@@ -225,7 +225,12 @@ describe('execution quota', () => {
       [user.userId],
     );
     expect(audited.map((a) => a.resource_id).sort()).toEqual([...ids].sort());
-    expect(audited[0].metadata).toEqual({ language: 'python', projectId: null });
+    // The audit row names the version the execution runs with (the newest python).
+    expect(audited[0].metadata).toEqual({
+      language: 'python',
+      version: expect.stringMatching(/^3\.\d+/),
+      projectId: null,
+    });
     // One finished (here: cancelled) frees a place.
     await api('POST', `/execute/${ids.pop()!}/cancel`, { token: user.token });
     const again = await submit();
