@@ -67,10 +67,12 @@ describe('prepared interpreters', () => {
     expect(crash.status).toBe('runtime_error');
     expect(crash.exitCode).toBe(1);
     expect(crash.output).toBe('before\n');
+    // As python3 main.py prints it: the newest python (3.13) marks the failing call too.
     expect(crash.error).toBe(
       'Traceback (most recent call last):\n' +
         '  File "/workspace/main.py", line 5, in <module>\n' +
         '    f()\n' +
+        '    ~^^\n' +
         '  File "/workspace/main.py", line 2, in f\n' +
         '    return 1 / 0\n' +
         '           ~~^~~\n' +
