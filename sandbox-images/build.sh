@@ -10,8 +10,12 @@
 # Families: an image id without a slash (`python`) is built on muscode/sandbox-base (Debian
 # bookworm, sandbox-images/<id>/Dockerfile); `trixie/<name>` on muscode/sandbox-trixie-base
 # (Debian trixie, sandbox-images/trixie/<name>/Dockerfile). The tag is sandbox-<id with / as ->.
-# The launcher is compiled once, in the bookworm base; the trixie base copies /opt/muscode from
-# it, so every family runs the same launcher whatever its sources look like.
+#
+# Layers: the bases hold Debian and the sandbox user; <image>:toolchain is the base plus the
+# image's Dockerfile, labelled with the versions its toolchains print; <image>:latest is the
+# toolchain plus one thin layer with /opt/muscode copied from muscode/sandbox-launcher (the
+# static launcher, compiled once, and the prepared entry points) and the launcher's protocol
+# label. So a launcher change rebuilds that one layer per image, in seconds, never a toolchain.
 #
 # Incremental: every image carries the label dev.muscode.hash, a hash of its build inputs. An
 # image whose label already matches is left alone, so a run with nothing changed only hashes a
@@ -52,8 +56,8 @@ jobs=${MUSCODE_IMAGE_JOBS:-3}
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { printf '[images] error: bad MUSCODE_IMAGE_JOBS %s\n' "$jobs" >&2; exit 1; }
 logdir=${MUSCODE_IMAGE_LOG_DIR:-/tmp/muscode-images-${repo//\//-}}
 # Bump when the way images are made changes in a way the input hashes cannot see.
-# 2: the setid-stripping final layer; families.
-recipe=2
+# 2: the setid-stripping final layer; families. 3: the launcher in a layer of its own on top.
+recipe=3
 
 # The families, each a Debian suite with a base image of its own.
 declare -A family_suite=([bookworm]=bookworm [trixie]=trixie)
@@ -205,73 +209,71 @@ finish() {
     "$DOCKER" build "$@" -t "$tag" - || { printf '[images] finishing %s failed\n' "$tag"; return 1; }
 }
 
-# --- bases ----------------------------------------------------------------------------------
+# --- launcher and bases ---------------------------------------------------------------------
 for f in "${!want_family[@]}"; do bash "$here/make-debian.sh" "${family_suite[$f]}"; done
+bash "$here/make-debian.sh" bookworm
 
-bookworm_base=$(tag_of base):latest
-if [ -n "${want_family[bookworm]:-}" ]; then
-  debian_id=$(image_id debian:bookworm-slim)
+# An image built from a Dockerfile folder, unless its label says it is up to date; the setid
+# strip (finish) for images that are a filesystem.
+#   build_image <tag> <hash> <log name> <finish: 1|0> <docker build args…>
+build_image() {
+  local tag=$1 hash=$2 name=$3 strip=$4
+  shift 4
+  if [ "$(image_label "$tag" dev.muscode.hash)" = "$hash" ]; then
+    log "$tag is up to date"
+    return 0
+  fi
+  log "building $tag (log: $logdir/$name.log)"
+  local scratch=${tag%:*}:building
+  if ! (
+    if [ "$strip" = 1 ]; then
+      build "$tag" --label dev.muscode.hash=pending -t "$scratch" "$@" &&
+        finish "$scratch" "$tag" --label "dev.muscode.hash=$hash"
+    else
+      build "$tag" --label "dev.muscode.hash=$hash" -t "$tag" "$@"
+    fi
+  ) >"$logdir/$name.log" 2>&1; then
+    tail -n 40 "$logdir/$name.log" >&2
+    die "building $tag failed (log: $logdir/$name.log)"
+  fi
+  "$DOCKER" image rm "$scratch" >/dev/null 2>&1 || true
+  log "built $tag"
+}
+
+# The launcher: compiled once (static) on bookworm; its builder stage keeps a tag of its own so
+# it stays the build cache for the next launcher change.
+launcher_image=$(tag_of launcher):latest
+launcher_hash=$(
+  {
+    echo "recipe $recipe"
+    echo "from $(image_id debian:bookworm-slim)"
+    hash_files launcher/Dockerfile launcher/.dockerignore launcher/src launcher/prepared
+  } | sha256sum | cut -d' ' -f1
+)
+if [ "$(image_label "$launcher_image" dev.muscode.hash)" != "$launcher_hash" ]; then
+  (build "$launcher_image (builder stage)" --target builder --label dev.muscode.image=launcher-builder \
+    -t "$(tag_of launcher):builder" "$here/launcher") >"$logdir/launcher-builder.log" 2>&1 || {
+    tail -n 40 "$logdir/launcher-builder.log" >&2
+    die "building the launcher failed (log: $logdir/launcher-builder.log)"
+  }
+fi
+build_image "$launcher_image" "$launcher_hash" launcher 0 --label dev.muscode.image=launcher "$here/launcher"
+launcher_id=$(image_id "$launcher_image")
+launcher_version=$(image_label "$launcher_image" dev.muscode.launcher)
+[ -n "$launcher_version" ] || die "$launcher_image has no dev.muscode.launcher label"
+
+for f in "${!want_family[@]}"; do
+  base=${family_base[$f]}
   base_hash=$(
     {
       echo "recipe $recipe"
-      echo "from $debian_id"
-      hash_files base launcher/src launcher/prepared .dockerignore
+      echo "from $(image_id "debian:${family_suite[$f]}-slim")"
+      hash_files "$base"
     } | sha256sum | cut -d' ' -f1
   )
-  if [ "$(image_label "$bookworm_base" dev.muscode.hash)" = "$base_hash" ]; then
-    log "$bookworm_base is up to date"
-  else
-    log "building $bookworm_base (log: $logdir/base.log)"
-    if ! (
-      # The compiler stage gets a tag of its own: it stays the build cache for the next launcher
-      # change, and an older one becomes an untagged labelled image that the prune below removes.
-      build "$bookworm_base (launcher stage)" -f "$here/base/Dockerfile" --target launcher \
-        --label dev.muscode.image=base-builder -t "$(tag_of base):builder" "$here" &&
-        build "$bookworm_base" -f "$here/base/Dockerfile" --label dev.muscode.hash=pending \
-          --label dev.muscode.image=base -t "$(tag_of base):building" "$here" &&
-        finish "$(tag_of base):building" "$bookworm_base" \
-          --label "dev.muscode.hash=$base_hash" --label dev.muscode.image=base
-    ) >"$logdir/base.log" 2>&1; then
-      tail -n 40 "$logdir/base.log" >&2
-      die "building $bookworm_base failed (log: $logdir/base.log)"
-    fi
-    "$DOCKER" image rm "$(tag_of base):building" >/dev/null 2>&1 || true
-    log "built $bookworm_base"
-  fi
-fi
-
-# The trixie base: Debian trixie with the bookworm base's /opt/muscode (launcher, prepared
-# entry points) and the same user, workspace and launcher label.
-if [ -n "${want_family[trixie]:-}" ]; then
-  tb=$(tag_of trixie/base):latest
-  launcher_version=$(image_label "$bookworm_base" dev.muscode.launcher)
-  [ -n "$launcher_version" ] || die "$bookworm_base has no dev.muscode.launcher label"
-  tb_hash=$(
-    {
-      echo "recipe $recipe"
-      echo "from $(image_id debian:trixie-slim)"
-      echo "launcher $(image_id "$bookworm_base")"
-      hash_files trixie/base
-    } | sha256sum | cut -d' ' -f1
-  )
-  if [ "$(image_label "$tb" dev.muscode.hash)" = "$tb_hash" ]; then
-    log "$tb is up to date"
-  else
-    log "building $tb (log: $logdir/trixie-base.log)"
-    if ! (
-      build "$tb" --build-arg "LAUNCHER_FROM=$bookworm_base" --label dev.muscode.hash=pending \
-        --label dev.muscode.image=trixie/base --label "dev.muscode.launcher=$launcher_version" \
-        -t "$(tag_of trixie/base):building" "$here/trixie/base" &&
-        finish "$(tag_of trixie/base):building" "$tb" --label "dev.muscode.hash=$tb_hash" \
-          --label dev.muscode.image=trixie/base
-    ) >"$logdir/trixie-base.log" 2>&1; then
-      tail -n 40 "$logdir/trixie-base.log" >&2
-      die "building $tb failed (log: $logdir/trixie-base.log)"
-    fi
-    "$DOCKER" image rm "$(tag_of trixie/base):building" >/dev/null 2>&1 || true
-    log "built $tb"
-  fi
-fi
+  build_image "$(tag_of "$base"):latest" "$base_hash" "${base//\//-}" 1 \
+    --label "dev.muscode.image=$base" "$here/$base"
+done
 
 # --- languages ------------------------------------------------------------------------------
 # One language image, with all its output in its own log. A language image is built FROM its
@@ -279,8 +281,9 @@ fi
 # (another checkout, another launcher) rebuilds the images on top of it.
 build_language() {
   local image=$1 base_image=$2 base_id=$3
-  local tag scratch hash ctx labels version
+  local tag toolchain scratch hash final_hash ctx labels version
   tag=$(tag_of "$image"):latest
+  toolchain=$(tag_of "$image"):toolchain
   scratch=$(tag_of "$image"):building
   [ -f "$here/$image/Dockerfile" ] || { echo "no Dockerfile for image '$image' ($here/$image/Dockerfile)"; return 1; }
   hash=$(
@@ -291,11 +294,23 @@ build_language() {
       hash_files "$image"
     } | sha256sum | cut -d' ' -f1
   )
-  if [ "$(image_label "$tag" dev.muscode.hash)" = "$hash" ]; then
+  if [ "$(image_label "$toolchain" dev.muscode.hash)" != "$hash" ]; then
+    build_toolchain || return 1
+  fi
+  # The last layer: the launcher on top of the toolchain.
+  final_hash=$(printf 'toolchain %s\nlauncher %s\n' "$(image_id "$toolchain")" "$launcher_id" | sha256sum | cut -d' ' -f1)
+  if [ "$(image_label "$tag" dev.muscode.hash)" = "$final_hash" ]; then
     echo "up to date"
     return 0
   fi
+  printf '%s\n' "FROM $toolchain" "COPY --from=$launcher_image /opt/muscode/ /opt/muscode/" |
+    "$DOCKER" build --label "dev.muscode.hash=$final_hash" --label "dev.muscode.launcher=$launcher_version" \
+      -t "$tag" - || { echo "adding the launcher to $tag failed"; return 1; }
+  echo "built"
+}
 
+# The toolchain image of build_language's image, labelled with its versions.
+build_toolchain() {
   ctx=$here/$image
   if [ -f "$ctx/package-lock.json" ]; then
     ctx=$(mktemp -d "${TMPDIR:-/tmp}/muscode-image-ctx.XXXXXX")
@@ -335,9 +350,8 @@ build_language() {
     labels+=(--label "dev.muscode.version.$lang=$version")
   done <<<"$manifest_info"
 
-  finish "$scratch" "$tag" "${labels[@]}" || return 1
+  finish "$scratch" "$toolchain" "${labels[@]}" || return 1
   "$DOCKER" image rm "$scratch" >/dev/null 2>&1 || true
-  echo "built"
 }
 
 declare -A family_base_id=()
