@@ -53,6 +53,13 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       wipeTimeoutMs: env.int(3000, 100),
       /** Memory cgroup (v1) folder of Docker's containers, for peak memory. */
       cgroupMemoryRoot: env.string('/sys/fs/cgroup/memory/docker'),
+      /** pids cgroup (v1) folder of Docker's containers, to tell a sandbox that ran out of pids. */
+      cgroupPidsRoot: env.string('/sys/fs/cgroup/pids/docker'),
+      /**
+       * How often a running submission's cgroups are read: a sandbox killed by the OOM killer or
+       * the pids limit loses them ~100 ms after the kill, so the facts are read before that.
+       */
+      cgroupSampleMs: env.int(20, 5),
       /** Time allowed for a sandbox to start and take its files, on top of the job's limits. */
       startGraceMs: env.int(5000, 100),
       /** How long a read of the job stream blocks. */

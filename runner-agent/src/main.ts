@@ -136,7 +136,10 @@ const pool = createWarmPool({
   log: log.child({ component: 'pool' }),
   track,
 });
-const cgroup = createCgroupMemory(config.cgroupMemoryRoot);
+const cgroup = createCgroupMemory(config.cgroupMemoryRoot, {
+  pidsRoot: config.cgroupPidsRoot,
+  sampleMs: config.cgroupSampleMs,
+});
 const reclaimIdleMs =
   config.reclaimIdleMs ||
   (manifest.limits.timeoutSeconds.max + manifest.limits.compileTimeoutSeconds.max) * 1000 +

@@ -11,7 +11,7 @@ import {
   type StepResult,
 } from './frames.js';
 import type { LauncherSession } from './session.js';
-import { decideVerdict, type VerdictName } from './verdict.js';
+import { decideVerdict, unexpectedEnd, type VerdictName } from './verdict.js';
 
 export type StreamName = 'stdout' | 'stderr' | 'compile';
 
@@ -22,6 +22,8 @@ export interface ExecuteHooks {
 
 export interface ExecuteResult {
   verdict: VerdictName;
+  /** For the user: the limit that ended the program or its compilation (verdict.ts). */
+  message: string;
   run: StepResult | undefined;
   compile: StepResult | undefined;
   stdout: Buffer;
@@ -136,6 +138,9 @@ export async function executeOnSession(opts: {
   });
 
   const baseline = opts.cgroup ? await opts.cgroup.begin(sandbox.id) : undefined;
+  // Sampled while the submission runs: a sandbox killed by the OOM killer or the pids limit
+  // loses its cgroups before we learn that it died.
+  const watch = opts.cgroup?.watch(sandbox.id, baseline);
   session.runs++;
 
   // Files go in through the launcher's stdin: nothing of the user's touches the host's disk.
@@ -177,6 +182,13 @@ export async function executeOnSession(opts: {
     },
   });
 
+  const within = <T>(p: Promise<T>, ms: number, fallback: T) =>
+    Promise.race([p, new Promise<T>((r) => setTimeout(() => r(fallback), ms).unref())]);
+  /** The launcher reported the submission's last step (the run, or a compile that failed). */
+  const stepDone = () =>
+    run !== undefined ||
+    (compile !== undefined && (compile.exit !== 0 || compile.signal !== 0 || compile.cancelled));
+
   // Wall time is enforced from outside too: at this deadline the whole sandbox dies.
   let deadlineHit = false;
   const budget =
@@ -191,18 +203,25 @@ export async function executeOnSession(opts: {
 
   await Promise.race([stepsDone, sandbox.ended, deadline]);
   clearTimeout(deadlineTimer);
-  const cgroupPeak = opts.cgroup ? await opts.cgroup.peakSince(sandbox.id, baseline) : undefined;
+  if (deadlineHit) {
+    // Our timer is only the backstop of the launcher's own limits, and it may fire late (this
+    // process was stalled: a paused agent, a swapping host) after the program finished and its
+    // result line is already waiting in the socket. Read what was sent before judging: a
+    // finished program keeps its own result, and its wall time is the one measured in the sandbox.
+    await new Promise((r) => setImmediate(r));
+    if (!stepDone()) {
+      void kill().catch(() => undefined);
+      await within(Promise.race([stepsDone, sandbox.ended]), 1000, undefined);
+    }
+    if (stepDone()) deadlineHit = false;
+  }
+  const facts = watch?.stop();
 
   let exitState: { exitCode: number | undefined; oomKilled: boolean } = {
     exitCode: undefined,
     oomKilled: false,
   };
-  const within = <T>(p: Promise<T>, ms: number, fallback: T) =>
-    Promise.race([p, new Promise<T>((r) => setTimeout(() => r(fallback), ms).unref())]);
-  if (deadlineHit) {
-    // The verdict does not wait for a busy Docker daemon; the sandbox is removed after anyway.
-    void kill().catch(() => undefined);
-  } else if (!run && !(compile && (compile.exit !== 0 || compile.signal !== 0 || compile.cancelled))) {
+  if (!deadlineHit && !stepDone()) {
     // The sandbox ended without a result line: ask Docker why (an OOM kill, a crash).
     await within(sandbox.ended, 1000, undefined);
     exitState = await within(
@@ -213,20 +232,24 @@ export async function executeOnSession(opts: {
   }
   session.onFrame(undefined);
 
-  const verdict: VerdictName = protocolError
-    ? 'internal_error'
+  const { verdict, message } = protocolError
+    ? { verdict: 'internal_error' as const, message: unexpectedEnd }
     : decideVerdict({
         run,
         compile,
+        hasCompile: Boolean(lang.compile),
         deadlineHit,
         oomKilled: exitState.oomKilled,
+        cgroup: facts,
         sandboxExitCode: exitState.exitCode,
         cancelled,
+        limits: job.limits,
       });
   const step = run ?? compile;
   const clean = !protocolError && !deadlineHit && !killed && step !== undefined;
   return {
     verdict,
+    message,
     run,
     compile,
     stdout: out.stdout.bytes(),
@@ -234,12 +257,13 @@ export async function executeOnSession(opts: {
     compileOutput: out.compile.bytes(),
     stdoutTruncated: (run?.outputLimit ?? false) && out.stdout.full(),
     stderrTruncated: (run?.outputLimit ?? false) && out.stderr.full(),
-    peakMemoryKb: peakMemoryKb(cgroupPeak, step?.maxRssKb),
+    // A sandbox that died in its run step has no run rusage; the compiler's is not the program's.
+    peakMemoryKb: peakMemoryKb(facts?.peakBytes, run ? run.maxRssKb : step?.maxRssKb),
     reusable: clean,
     detail:
       verdict === 'internal_error'
         ? (protocolError ??
-          `sandbox ended (exit ${String(exitState.exitCode)}): ${session.launcherStderr().slice(0, 300)}`)
+          `sandbox ended (exit ${String(exitState.exitCode)}, oom kills ${String(facts?.oomKills)}, pids exhausted ${String(facts?.pidsExhausted)}): ${session.launcherStderr().slice(0, 300)}`)
         : undefined,
   };
 }

@@ -179,7 +179,7 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
       compileOutput: result.compileOutput,
       stdoutTruncated: result.stdoutTruncated,
       stderrTruncated: result.stderrTruncated,
-      message: verdict === 'internal_error' ? 'The sandbox ended unexpectedly.' : '',
+      message: result.message,
     },
   });
   const doneAt = performance.now();
