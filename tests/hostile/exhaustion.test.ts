@@ -56,7 +56,7 @@ const hog = [];
 setInterval(() => hog.push(Buffer.alloc(16 << 20, 1)), 1);
 `;
 
-/** Goroutines holding a MiB each, and a copy of itself started every hundred of them. */
+/** Goroutines holding 8 MiB each, and a copy of itself started every hundred of them. */
 const goBomb = `package main
 
 import (
@@ -68,7 +68,7 @@ import (
 func main() {
 	for i := 0; ; i++ {
 		go func() {
-			b := make([]byte, 1<<20)
+			b := make([]byte, 8<<20)
 			for j := range b {
 				b[j] = 1
 			}
@@ -81,61 +81,53 @@ func main() {
 }
 `;
 
-const processLimit = /^The program exceeded its process limit \(\d+ processes and threads\)\.$/;
-const memoryLimit = (mb: number) => `The program exceeded its memory limit (${mb} MB).`;
+const processLimit = 'The program exceeded its process limit (%d processes and threads).';
+const memoryLimit = 'The program exceeded its memory limit (%d MB).';
 
-async function bomb(language: string, code: string, memoryLimitMb: number): Promise<Result[]> {
-  const results: Result[] = [];
+/** Runs a bomb `repeats` times; each outcome as status and message, with the numbers as %d. */
+async function bomb(
+  language: string,
+  code: string,
+  memoryLimitMb: number,
+  more: Record<string, unknown> = {},
+): Promise<string[]> {
+  const outcomes: string[] = [];
   for (let i = 0; i < repeats; i++) {
-    results.push(
-      (await execute(user.token, { language, code, memoryLimit: memoryLimitMb, timeout: 5 })) as Result,
-    );
+    const r = (await execute(user.token, {
+      language,
+      code,
+      memoryLimit: memoryLimitMb,
+      timeout: 5,
+      ...more,
+    })) as Result;
+    outcomes.push(`${r.status}: ${(r.message ?? '').replace(/\d+/g, '%d')}`);
   }
-  return results;
+  return outcomes;
 }
+const times = (outcome: string) => Array.from({ length: repeats }, () => outcome);
 
 describe.each([64, 256])('hostile: exhaustion at memoryLimit %i MB', (mb) => {
   it('C fork bomb: runtime_error naming the process limit', { timeout: 180_000 }, async () => {
-    for (const r of await bomb('c', cForkBomb, mb)) {
-      expect(r.status).toBe('runtime_error');
-      expect(r.message).toMatch(processLimit);
-    }
+    expect(await bomb('c', cForkBomb, mb)).toEqual(times(`runtime_error: ${processLimit}`));
   });
 
   it('C memory bomb that respawns itself: memory_limit', { timeout: 180_000 }, async () => {
-    for (const r of await bomb('c', cMemoryBomb, mb)) {
-      expect({ status: r.status, message: r.message }).toEqual({
-        status: 'memory_limit',
-        message: memoryLimit(mb),
-      });
-    }
+    expect(await bomb('c', cMemoryBomb, mb)).toEqual(times(`memory_limit: ${memoryLimit}`));
   });
 
   it('Python memory bomb that respawns itself: memory_limit', { timeout: 180_000 }, async () => {
-    for (const r of await bomb('python', pythonMemoryBomb, mb)) {
-      expect({ status: r.status, message: r.message }).toEqual({
-        status: 'memory_limit',
-        message: memoryLimit(mb),
-      });
-    }
+    expect(await bomb('python', pythonMemoryBomb, mb)).toEqual(times(`memory_limit: ${memoryLimit}`));
   });
 
   it('Node detached (setsid) self-spawning bomb: memory_limit', { timeout: 180_000 }, async () => {
-    for (const r of await bomb('javascript', nodeBomb, mb)) {
-      expect({ status: r.status, message: r.message }).toEqual({
-        status: 'memory_limit',
-        message: memoryLimit(mb),
-      });
-    }
+    expect(await bomb('javascript', nodeBomb, mb)).toEqual(times(`memory_limit: ${memoryLimit}`));
   });
 
+  // The Go bomb has two limits to reach, memory (its goroutines) and pids (its copies, each with
+  // its own threads, each counted twice or more under gVisor), and which it reaches first is its
+  // own race at 256 MB. With the most processes Go may have, the memory is always first.
   it('Go goroutine and self-re-exec bomb: memory_limit', { timeout: 240_000 }, async () => {
-    for (const r of await bomb('go', goBomb, mb)) {
-      expect({ status: r.status, message: r.message }).toEqual({
-        status: 'memory_limit',
-        message: memoryLimit(mb),
-      });
-    }
+    expect(await bomb('go', goBomb, mb, { processes: 512 })).toEqual(times(`memory_limit: ${memoryLimit}`));
   });
 });
 
