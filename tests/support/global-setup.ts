@@ -28,6 +28,8 @@ declare module 'vitest' {
     canary: string;
     /** The runner agent's Prometheus endpoint. */
     agentMetricsUrl: string;
+    /** The token runner agents present to the control-plane (for tests that start their own). */
+    runnerToken: string;
   }
 }
 
@@ -123,6 +125,7 @@ export default async function setup(project: TestProject) {
   project.provide('region', region);
   project.provide('canary', canary);
   project.provide('agentMetricsUrl', `http://127.0.0.1:${agentMetricsPort}/metrics`);
+  project.provide('runnerToken', runnerToken);
 
   return async () => {
     await Promise.all(procs.map((p) => p.stop()));
