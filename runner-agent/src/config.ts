@@ -51,8 +51,17 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       startConcurrency: env.int(availableParallelism(), 1),
       /** Time the launcher has to wipe a reused sandbox before it is discarded instead. */
       wipeTimeoutMs: env.int(3000, 100),
-      /** Memory cgroup (v1) folder of Docker's containers, for peak memory. */
-      cgroupMemoryRoot: env.string('/sys/fs/cgroup/memory/docker'),
+      /**
+       * Docker's cgroup parent for sandboxes (HostConfig.CgroupParent, e.g. `/muscode`): puts them
+       * under a cgroup of their own, for accounting (the bench reads its CPU) or limits of all
+       * sandboxes together. Default: Docker's own (`/docker`).
+       */
+      cgroupParent: env.optionalString(),
+      /**
+       * Memory cgroup (v1) folder of the sandboxes, for peak memory. Default: the cgroup parent's
+       * folder, or Docker's (`/sys/fs/cgroup/memory/docker`).
+       */
+      cgroupMemoryRoot: env.optionalString(),
       /** Time allowed for a sandbox to start and take its files, on top of the job's limits. */
       startGraceMs: env.int(5000, 100),
       /** How long a read of the job stream blocks. */

@@ -86,6 +86,7 @@ const specBase = {
   runtime: config.runtime,
   runnerId: config.id,
   memoryOverheadMb: config.sandboxMemoryOverheadMb,
+  cgroupParent: config.cgroupParent,
 };
 const pooledImages = new Set(config.poolImages.split(',').map((s) => s.trim()));
 const pooledImageNames = manifestImages(manifest)
@@ -136,7 +137,9 @@ const pool = createWarmPool({
   log: log.child({ component: 'pool' }),
   track,
 });
-const cgroup = createCgroupMemory(config.cgroupMemoryRoot);
+const cgroup = createCgroupMemory(
+  config.cgroupMemoryRoot ?? `/sys/fs/cgroup/memory${config.cgroupParent ?? '/docker'}`,
+);
 const reclaimIdleMs =
   config.reclaimIdleMs ||
   (manifest.limits.timeoutSeconds.max + manifest.limits.compileTimeoutSeconds.max) * 1000 +

@@ -49,6 +49,20 @@ describe('sandboxSpec', () => {
     expect(spec.Env).toEqual(['MUSCODE_LAUNCHER_MODE=sandbox']);
   });
 
+  it("keeps Docker's cgroup parent unless one is configured", () => {
+    expect(host.CgroupParent).toBeUndefined();
+    const own = sandboxSpec({
+      image: 'muscode/sandbox-python:latest',
+      runtime: 'runsc',
+      runnerId: 'r1',
+      limits,
+      memoryOverheadMb: 32,
+      cgroupParent: '/muscode-sandboxes',
+      isolation: 'sandbox',
+    });
+    expect(own.HostConfig!.CgroupParent).toBe('/muscode-sandboxes');
+  });
+
   it('adds SYS_ADMIN only for jails, which need namespaces', () => {
     const jail = sandboxSpec({
       image: 'muscode/sandbox-python:latest',

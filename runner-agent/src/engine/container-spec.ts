@@ -32,6 +32,8 @@ export interface SpecInput {
   executionId?: string;
   limits: JobLimits;
   memoryOverheadMb: number;
+  /** Docker's cgroup parent for the sandbox (config.cgroupParent); Docker's default without. */
+  cgroupParent?: string | undefined;
   isolation: Isolation;
   /**
    * A pooled sandbox's prepared interpreter (the manifest's `prepare`), started ahead with the
@@ -105,6 +107,7 @@ export function sandboxSpec(input: SpecInput): ContainerCreateOptions {
       LogConfig: { Type: 'none', Config: {} },
       AutoRemove: false,
       Privileged: false,
+      ...(input.cgroupParent ? { CgroupParent: input.cgroupParent } : {}),
     },
   };
 }
