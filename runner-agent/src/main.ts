@@ -3,6 +3,7 @@ import { Verdict } from '@muscode/proto/runner/v1';
 import { Redis } from 'ioredis';
 import {
   createLogger,
+  createStreamFollower,
   defaultJobLimits,
   languageVersions,
   loadLanguageManifest,
@@ -56,6 +57,8 @@ log.info({ languages: languages.map((l) => `${l.languageId} ${l.version}`) }, 's
 
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
 redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis error'));
+// One reader for the control streams of all running jobs (stdin, cancel).
+const streams = createStreamFollower(redis, { log: log.child({ component: 'control-streams' }) });
 const reportGate = createReportGate(
   createControlPlane({
     baseUrl: config.controlPlaneUrl,
@@ -169,7 +172,7 @@ const consumer = createJobConsumer({
         {
           pool,
           controlPlane,
-          redis,
+          streams,
           redisPrefix: config.redisPrefix,
           manifest,
           poolLimits,
@@ -263,6 +266,7 @@ onShutdown(log, async () => {
   await Promise.allSettled([...cleanups]);
   await hostReaper.stop();
   await metricsServer.close();
+  streams.close();
   redis.disconnect();
   log.info({ left }, 'runner agent stopped');
 });
