@@ -490,7 +490,6 @@ static int errno_of(long rc) {
 }
 
 static void seccomp_child(void *arg) {
-    (void)arg;
     drop_privileges(20002);
     confine_syscalls();
     if (errno_of(unshare(CLONE_NEWUSER)) != EPERM) _exit(10);
@@ -503,6 +502,18 @@ static void seccomp_child(void *arg) {
     if (errno_of(syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0)) != EPERM) _exit(17);
     if (errno_of(syscall(SYS_bpf, 0, NULL, 0)) != EPERM) _exit(18);
     if (errno_of(syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0)) != EPERM) _exit(19);
+    /* No device nodes (both calls; mknod is x86-64 only), FIFOs still; no negative nice. */
+    const char *node = arg;
+    if (errno_of(mknodat(AT_FDCWD, node, S_IFCHR | 0666, makedev(1, 3))) != EPERM) _exit(21);
+    if (errno_of(mknodat(AT_FDCWD, node, S_IFBLK | 0666, makedev(7, 0))) != EPERM) _exit(22);
+#ifdef SYS_mknod
+    if (errno_of(syscall(SYS_mknod, node, S_IFCHR | 0666, makedev(1, 3))) != EPERM) _exit(23);
+    if (errno_of(syscall(SYS_mknod, node, S_IFBLK | 0666, makedev(7, 0))) != EPERM) _exit(24);
+#endif
+    if (errno_of(mknodat(AT_FDCWD, node, S_IFIFO | 0600, 0)) != 0) _exit(25);
+    if (errno_of(setpriority(PRIO_PROCESS, 0, -20)) != EPERM) _exit(26);
+    if (errno_of(setpriority(PRIO_PROCESS, 0, -1)) != EPERM) _exit(27);
+    if (errno_of(setpriority(PRIO_PROCESS, 0, 5)) != 0) _exit(28);
     /* A plain fork (clone without namespace flags) still works. */
     pid_t pid = fork();
     if (pid == 0) _exit(0);
@@ -512,7 +523,13 @@ static void seccomp_child(void *arg) {
 
 static void test_seccomp(void) {
     if (geteuid() != 0) fail("needs root (the suite runs as root)");
-    expect_child_ok(seccomp_child, NULL);
+    /* A folder the child's uid may write in, for the nodes it tries to make. */
+    char dir[64], node[96];
+    close(temp_dir(dir));
+    CHECK(chmod(dir, 01777) == 0);
+    snprintf(node, sizeof node, "%s/node", dir);
+    expect_child_ok(seccomp_child, node);
+    wipe(dir, 1);
 }
 
 /* ---- main ------------------------------------------------------------------------------------ */
@@ -541,7 +558,7 @@ static const struct {
     {"wipe: everything inside, unreadable folders too, symlinks not followed", test_wipe},
     {"rlimits: CPU rounded up to seconds, hard limit a second later, no core", test_rlimits},
     {"drop_privileges: one uid and gid, no groups, no capability, no new privileges", test_drop_privileges},
-    {"seccomp: no namespaces, mounts, chroot, bpf or perf; fork still works", test_seccomp},
+    {"seccomp: no namespaces, mounts, chroot, bpf, perf, device nodes or negative nice; fork still works", test_seccomp},
 };
 
 int main(int argc, char **argv) {
