@@ -256,6 +256,29 @@ print(res(libc.shmget(0x4d55, 4096, flags)), res(libc.msgget(0x4d56, flags)),
     });
   }
 
+  it('owner: the replaced mounts free their memory, so runs that fill the workspace do not add up', async () => {
+    // 40 MB in the workspace per run, at a 64 MB memory limit: three such runs would need 120 MB
+    // if an earlier run's tmpfs stayed in memory.
+    const fill = `${pyLook}
+chunk = b'x' * (1 << 20)
+for n in range(4):  # files under the 16 MB file size limit
+    with open(f'big{n}', 'wb') as f:
+        for _ in range(10):
+            f.write(chunk)
+print(sum(os.path.getsize(f'big{n}') for n in range(4)) >> 20)
+`;
+    const level = pool('owner', python);
+    const hosts = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const r = await level.run('alice', fill);
+      expect(r.verdict).toBe('completed');
+      expect(lines(r.stdout).slice(1)).toEqual(['[[], [], [], []]', '40']);
+      hosts.add(lines(r.stdout)[0]!.split(' ')[0]!);
+    }
+    expect(hosts.size).toBe(1);
+    await level.stop();
+  });
+
   it('jail: a uid is never handed out twice in one sandbox; past the last one the sandbox ends', async () => {
     // The launcher's bound, lowered for the test: two submissions per sandbox.
     const level = pool('jail', python, ['MUSCODE_JAIL_UIDS=2']);
