@@ -46,3 +46,9 @@ export {
   type Job,
   type JobLimits,
 } from './job.js';
+export {
+  compareStreamIds,
+  createStreamFollower,
+  type StreamEntry,
+  type StreamFollower,
+} from './stream-follower.js';

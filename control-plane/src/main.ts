@@ -98,7 +98,6 @@ const executions = createExecutionService({
   defaultRegion: config.defaultRegion,
   admission,
   log,
-  newRedisConnection: () => redis.duplicate(),
   waitMarginMs: config.executeWaitMarginSeconds * 1000,
   maxWaiters: config.executeMaxWaiters,
   audit,
@@ -184,5 +183,6 @@ onShutdown(log, async () => {
     setTimeout(done, 5000).unref();
   });
   await db.end();
+  streams.close();
   redis.disconnect();
 });

@@ -51,10 +51,22 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       startConcurrency: env.int(availableParallelism(), 1),
       /** Time the launcher has to wipe a reused sandbox before it is discarded instead. */
       wipeTimeoutMs: env.int(3000, 100),
-      /** Memory cgroup (v1) folder of Docker's containers, for peak memory. */
-      cgroupMemoryRoot: env.string('/sys/fs/cgroup/memory/docker'),
-      /** pids cgroup (v1) folder of Docker's containers, to tell a sandbox that ran out of pids. */
-      cgroupPidsRoot: env.string('/sys/fs/cgroup/pids/docker'),
+      /**
+       * Docker's cgroup parent for sandboxes (HostConfig.CgroupParent, e.g. `/muscode`): puts them
+       * under a cgroup of their own, for accounting (the bench reads its CPU) or limits of all
+       * sandboxes together. Default: Docker's own (`/docker`).
+       */
+      cgroupParent: env.optionalString(),
+      /**
+       * Memory cgroup (v1) folder of the sandboxes, for peak memory. Default: the cgroup parent's
+       * folder, or Docker's (`/sys/fs/cgroup/memory/docker`).
+       */
+      cgroupMemoryRoot: env.optionalString(),
+      /**
+       * pids cgroup (v1) folder of the sandboxes, to tell a sandbox that ran out of pids. Default:
+       * the cgroup parent's folder, or Docker's (`/sys/fs/cgroup/pids/docker`).
+       */
+      cgroupPidsRoot: env.optionalString(),
       /**
        * How often a running submission's cgroups are read: a sandbox killed by the OOM killer or
        * the pids limit loses them ~100 ms after the kill, so the facts are read before that.

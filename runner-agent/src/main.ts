@@ -3,6 +3,7 @@ import { Verdict } from '@muscode/proto/runner/v1';
 import { Redis } from 'ioredis';
 import {
   createLogger,
+  createStreamFollower,
   defaultJobLimits,
   languageVersions,
   loadLanguageManifest,
@@ -56,6 +57,8 @@ log.info({ languages: languages.map((l) => `${l.languageId} ${l.version}`) }, 's
 
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
 redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis error'));
+// One reader for the control streams of all running jobs (stdin, cancel).
+const streams = createStreamFollower(redis, { log: log.child({ component: 'control-streams' }) });
 const reportGate = createReportGate(
   createControlPlane({
     baseUrl: config.controlPlaneUrl,
@@ -86,6 +89,7 @@ const specBase = {
   runtime: config.runtime,
   runnerId: config.id,
   memoryOverheadMb: config.sandboxMemoryOverheadMb,
+  cgroupParent: config.cgroupParent,
 };
 const pooledImages = new Set(config.poolImages.split(',').map((s) => s.trim()));
 const pooledImageNames = manifestImages(manifest)
@@ -136,8 +140,9 @@ const pool = createWarmPool({
   log: log.child({ component: 'pool' }),
   track,
 });
-const cgroup = createCgroupMemory(config.cgroupMemoryRoot, {
-  pidsRoot: config.cgroupPidsRoot,
+const cgroupFolder = config.cgroupParent ?? '/docker';
+const cgroup = createCgroupMemory(config.cgroupMemoryRoot ?? `/sys/fs/cgroup/memory${cgroupFolder}`, {
+  pidsRoot: config.cgroupPidsRoot ?? `/sys/fs/cgroup/pids${cgroupFolder}`,
   sampleMs: config.cgroupSampleMs,
 });
 const reclaimIdleMs =
@@ -169,7 +174,7 @@ const consumer = createJobConsumer({
         {
           pool,
           controlPlane,
-          redis,
+          streams,
           redisPrefix: config.redisPrefix,
           manifest,
           poolLimits,
@@ -263,6 +268,7 @@ onShutdown(log, async () => {
   await Promise.allSettled([...cleanups]);
   await hostReaper.stop();
   await metricsServer.close();
+  streams.close();
   redis.disconnect();
   log.info({ left }, 'runner agent stopped');
 });

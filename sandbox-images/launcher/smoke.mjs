@@ -73,9 +73,8 @@ function session(
     'none',
     '--read-only',
     '--tmpfs',
-    mode === 'jail'
-      ? `/workspace:rw,size=${tmpfsSize},mode=1777`
-      : `/workspace:rw,size=${tmpfsSize},uid=1000,gid=1000,mode=0755`,
+    // In owner and jail mode the launcher covers it with a fresh tmpfs for every submission.
+    `/workspace:rw,size=${tmpfsSize},uid=1000,gid=1000,mode=0755`,
     '--tmpfs',
     '/tmp:rw,size=64m,mode=1777',
     // The launcher starts as root inside gVisor with only the capabilities it needs, and runs
@@ -85,7 +84,7 @@ function session(
     '--cap-drop',
     'ALL',
     ...['SETUID', 'SETGID', 'KILL', 'SETPCAP'].flatMap((c) => ['--cap-add', c]),
-    ...(mode === 'jail' ? ['--cap-add', 'SYS_ADMIN'] : []),
+    ...(mode !== 'sandbox' ? ['--cap-add', 'SYS_ADMIN'] : []),
     '--security-opt',
     'no-new-privileges',
     '--env',
@@ -412,7 +411,7 @@ function checks(lang) {
     (r) =>
       r.stdout.toString().startsWith("[('HOME', '/workspace") &&
       (mode === 'jail'
-        ? /\/workspace\/\.jail-\d+ 2\d+ /.test(r.stdout.toString())
+        ? / \/workspace 2\d+ /.test(r.stdout.toString())
         : r.stdout.toString().endsWith(' 1000 True\n')),
   );
   if (reuse && p.leave) {

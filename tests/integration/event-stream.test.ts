@@ -3,6 +3,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { appendEventCodes } from '../../control-plane/src/infra/scripts/append-event.js';
 import { createStreams } from '../../control-plane/src/infra/streams.js';
+import { deleteKeys } from '../support/stack.js';
 
 // Against the real Redis of the test stack, under a prefix of this file's own.
 const redis = new Redis(inject('redisUrl'));
@@ -10,8 +11,7 @@ const prefix = `${inject('redisPrefix')}streams-test-${randomUUID().slice(0, 8)}
 const streams = createStreams(redis, { prefix, eventsMaxLen: 1000, eventsTtlSeconds: 60 });
 
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await deleteKeys(redis, prefix);
   redis.disconnect();
 });
 

@@ -130,6 +130,53 @@ describe('prepared interpreters', () => {
     expect((await runsByStart()).prepared).toBeGreaterThanOrEqual(before.prepared + 3);
   });
 
+  it('a compile error names only the program, as the plain interpreter reports it', async () => {
+    const before = await runsByStart();
+    const py = await execute(user.token, { language: 'python', code: 'print("a")\nx = (\n' });
+    expect(py.status).toBe('runtime_error');
+    expect(py.exitCode).toBe(1);
+    expect(py.output).toBe('');
+    // Exactly python3 -u main.py's report: no traceback header, no frame of the prepared file.
+    expect(py.error).toBe(
+      '  File "/workspace/main.py", line 2\n' +
+        '    x = (\n' +
+        '        ^\n' +
+        "SyntaxError: '(' was never closed\n",
+    );
+
+    // An error while importing one of the program's modules keeps the program's frames only.
+    const imported = await execute(user.token, {
+      language: 'python',
+      files: [
+        { name: 'main.py', content: 'import helper\n' },
+        { name: 'helper.py', content: 'def f(:\n' },
+      ],
+    });
+    expect(imported.status).toBe('runtime_error');
+    expect(imported.error).toMatch(
+      /^Traceback \(most recent call last\):\n {2}File "\/workspace\/main.py", line 1/,
+    );
+    expect(imported.error).toContain('File "/workspace/helper.py", line 1\n');
+    expect(imported.error).not.toContain('/opt/muscode');
+
+    for (const [name, code] of [
+      ['main.js', 'const x = ;\n'],
+      ['main.mjs', 'import { x } from "./nowhere.mjs";\nconst y = ;\n'],
+    ] as const) {
+      const js = await execute(user.token, {
+        language: 'javascript',
+        files: [{ name, content: code }],
+        mainFile: name,
+      });
+      expect(js.status).toBe('runtime_error');
+      expect(js.exitCode).toBe(1);
+      expect(js.error).toContain(`/workspace/${name}:`);
+      expect(js.error).toContain("SyntaxError: Unexpected token ';'");
+      expect(js.error).not.toContain('/opt/muscode');
+    }
+    expect((await runsByStart()).prepared).toBeGreaterThanOrEqual(before.prepared + 4);
+  });
+
   it('a submission with limits of its own gets an interpreter started for it, with those limits', async () => {
     const before = await runsByStart();
     const r = await execute(user.token, {

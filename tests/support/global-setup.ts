@@ -3,6 +3,7 @@ import type { TestProject } from 'vitest/node';
 import { migrate } from '../../control-plane/src/infra/migrate.js';
 import {
   createDatabase,
+  deleteKeys,
   databaseUrl,
   dropDatabase,
   freePort,
@@ -96,6 +97,10 @@ export default async function setup(project: TestProject) {
       AGENT_METRICS_PORT: String(agentMetricsPort),
       // The suite runs under `sandbox` isolation unless told otherwise (the bench uses this).
       ...(process.env['AGENT_ISOLATION'] ? { AGENT_ISOLATION: process.env['AGENT_ISOLATION'] } : {}),
+      // The bench puts the stack's sandboxes under a cgroup of their own to read their CPU.
+      ...(process.env['AGENT_CGROUP_PARENT']
+        ? { AGENT_CGROUP_PARENT: process.env['AGENT_CGROUP_PARENT'] }
+        : {}),
       AGENT_LOG_LEVEL: 'info',
       MUSCODE_CANARY: canary,
     }),
@@ -134,8 +139,7 @@ export default async function setup(project: TestProject) {
     }
     await dropDatabase(dbName);
     const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${redisPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await deleteKeys(redis, redisPrefix);
     redis.disconnect();
   };
 }

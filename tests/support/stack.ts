@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import type { Redis } from 'ioredis';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -134,4 +135,10 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+/** Deletes every key under a prefix with SCAN (never KEYS: the Redis may be shared). */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  const stream = redis.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>;
+  for await (const keys of stream) if (keys.length > 0) await redis.unlink(...keys);
 }

@@ -1,12 +1,14 @@
 import type { Redis } from 'ioredis';
 import {
   controlField,
+  createStreamFollower,
   eventField,
   jobField,
   redisKeys,
   type ControlMessage,
   type ExecutionEvent,
   type Job,
+  type StreamFollower,
 } from '@muscode/common';
 import { appendEventScript } from './scripts/append-event.js';
 
@@ -30,6 +32,17 @@ export interface Streams {
   ): Promise<number>;
   /** Sends stdin, stdin_close or cancel to the agent running an execution. */
   sendControl(executionId: string, message: ControlMessage): Promise<void>;
+  /**
+   * Calls `onEvents` with the events after `afterId` ("0" for all), those there first, then as
+   * they come, until `stop()`. Every follow of this instance shares one reading connection.
+   */
+  followEvents(
+    executionId: string,
+    afterId: string,
+    onEvents: (events: { id: string; event: ExecutionEvent }[]) => void,
+  ): { stop(): void };
+  /** Closes the shared reading connection of followEvents. */
+  close(): void;
   /**
    * Reads events after `afterId` ("0" for all), blocking up to `blockMs` when none are there.
    * Needs a connection of its own while it blocks.
@@ -100,7 +113,22 @@ export function createStreams(
     );
     return Number(result);
   };
+  let follower: StreamFollower | undefined;
   return {
+    followEvents(executionId, afterId, onEvents) {
+      follower ??= createStreamFollower(redis);
+      return follower.follow(keys.events(executionId), afterId, (entries) => {
+        const events: { id: string; event: ExecutionEvent }[] = [];
+        for (const { id, fields } of entries) {
+          const json = fields[fields.indexOf(eventField) + 1];
+          if (json) events.push({ id, event: JSON.parse(json) as ExecutionEvent });
+        }
+        if (events.length > 0) onEvents(events);
+      });
+    },
+    close() {
+      follower?.close();
+    },
     async enqueueJob(region, job) {
       await redis.xadd(keys.jobs(region), '*', jobField, JSON.stringify(job));
     },

@@ -49,29 +49,44 @@ describe('sandboxSpec', () => {
     expect(spec.Env).toEqual(['MUSCODE_LAUNCHER_MODE=sandbox']);
   });
 
-  it('adds SYS_ADMIN only for jails, which need namespaces', () => {
-    const jail = sandboxSpec({
+  it("keeps Docker's cgroup parent unless one is configured", () => {
+    expect(host.CgroupParent).toBeUndefined();
+    const own = sandboxSpec({
       image: 'muscode/sandbox-python:latest',
       runtime: 'runsc',
       runnerId: 'r1',
       limits,
       memoryOverheadMb: 32,
-      isolation: 'jail',
+      cgroupParent: '/muscode-sandboxes',
+      isolation: 'sandbox',
     });
-    expect(jail.HostConfig?.CapAdd).toEqual(['SETUID', 'SETGID', 'KILL', 'SETPCAP', 'SYS_ADMIN']);
-    expect(jail.Env).toEqual(['MUSCODE_LAUNCHER_MODE=jail']);
-    expect(jail.Labels?.['dev.muscode.execution']).toBeUndefined();
-    for (const level of ['sandbox', 'owner'] as const) {
+    expect(own.HostConfig!.CgroupParent).toBe('/muscode-sandboxes');
+  });
+
+  it('adds SYS_ADMIN only for reused sandboxes, whose launcher mounts and unshares', () => {
+    // owner and jail: fresh tmpfs mounts and a new IPC namespace for every submission.
+    for (const level of ['owner', 'jail'] as const) {
       const s = sandboxSpec({
-        image: 'i',
+        image: 'muscode/sandbox-python:latest',
         runtime: 'runsc',
         runnerId: 'r1',
         limits,
-        memoryOverheadMb: 0,
+        memoryOverheadMb: 32,
         isolation: level,
       });
-      expect(s.HostConfig?.CapAdd).not.toContain('SYS_ADMIN');
+      expect(s.HostConfig?.CapAdd).toEqual(['SETUID', 'SETGID', 'KILL', 'SETPCAP', 'SYS_ADMIN']);
+      expect(s.Env).toEqual([`MUSCODE_LAUNCHER_MODE=${level}`]);
+      expect(s.Labels?.['dev.muscode.execution']).toBeUndefined();
     }
+    const sandbox = sandboxSpec({
+      image: 'i',
+      runtime: 'runsc',
+      runnerId: 'r1',
+      limits,
+      memoryOverheadMb: 0,
+      isolation: 'sandbox',
+    });
+    expect(sandbox.HostConfig?.CapAdd).not.toContain('SYS_ADMIN');
   });
 
   it('sets memory = memory + swap (with gVisor overhead), CPU, pids and ulimits', () => {

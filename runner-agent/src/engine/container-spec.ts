@@ -7,19 +7,20 @@ export const runnerLabel = 'dev.muscode.runner';
 export const executionLabel = 'dev.muscode.execution';
 /** Launcher protocol version an image must carry (sandbox-images/launcher/PROTOCOL.md). */
 export const launcherLabel = 'dev.muscode.launcher';
-export const launcherVersion = '3';
+export const launcherVersion = '4';
 
 export type Isolation = 'sandbox' | 'owner' | 'jail';
 
 /**
  * Capabilities of the launcher, which is root inside gVisor and runs every step as an
  * unprivileged uid with none of them: SETUID/SETGID to switch to it, SETPCAP to clear the
- * bounding set, KILL to stop the step's processes (another uid), SYS_ADMIN for the namespaces
- * of a jail.
+ * bounding set, KILL to stop the step's processes (another uid), and in a reused sandbox
+ * (owner, jail) SYS_ADMIN to give every submission fresh tmpfs mounts and a new IPC namespace
+ * (and a jail's steps their namespaces).
  */
 export function launcherCaps(isolation: Isolation): string[] {
   const caps = ['SETUID', 'SETGID', 'KILL', 'SETPCAP'];
-  return isolation === 'jail' ? [...caps, 'SYS_ADMIN'] : caps;
+  return isolation === 'sandbox' ? caps : [...caps, 'SYS_ADMIN'];
 }
 
 const MiB = 1024 * 1024;
@@ -32,6 +33,8 @@ export interface SpecInput {
   executionId?: string;
   limits: JobLimits;
   memoryOverheadMb: number;
+  /** Docker's cgroup parent for the sandbox (config.cgroupParent); Docker's default without. */
+  cgroupParent?: string | undefined;
   isolation: Isolation;
   /**
    * A pooled sandbox's prepared interpreter (the manifest's `prepare`), started ahead with the
@@ -81,11 +84,9 @@ export function sandboxSpec(input: SpecInput): ContainerCreateOptions {
       NetworkMode: 'none',
       ReadonlyRootfs: true,
       Tmpfs: {
-        // A jail makes a 0700 folder of its own uid in a sticky /workspace.
-        '/workspace':
-          input.isolation === 'jail'
-            ? `rw,exec,nosuid,nodev,size=${limits.workspaceMb}m,mode=1777`
-            : `rw,exec,nosuid,nodev,size=${limits.workspaceMb}m,uid=1000,gid=1000,mode=0755`,
+        // In owner and jail mode the launcher covers these with fresh mounts of the same size
+        // for every submission (a jail's workspace 0700, of its uid).
+        '/workspace': `rw,exec,nosuid,nodev,size=${limits.workspaceMb}m,uid=1000,gid=1000,mode=0755`,
         '/tmp': `rw,exec,nosuid,nodev,size=${limits.workspaceMb}m,mode=1777`,
       },
       CapDrop: ['ALL'],
@@ -105,6 +106,7 @@ export function sandboxSpec(input: SpecInput): ContainerCreateOptions {
       LogConfig: { Type: 'none', Config: {} },
       AutoRemove: false,
       Privileged: false,
+      ...(input.cgroupParent ? { CgroupParent: input.cgroupParent } : {}),
     },
   };
 }

@@ -1,46 +1,25 @@
-import type { Redis } from 'ioredis';
-import { controlField, type ControlMessage, type Logger } from '@muscode/common';
+import { controlField, type ControlMessage, type Logger, type StreamFollower } from '@muscode/common';
 
 /**
  * Follows an execution's control stream (stdin, stdin_close, cancel) while it runs, from the
- * stream's start: a cancel sent while the job was still queued is seen at once.
+ * stream's start: a cancel sent while the job was still queued is seen at once. Every job's
+ * control stream is read by the agent's one stream follower (one connection for all of them).
  */
 export function followControl(opts: {
-  redis: Redis;
+  follower: StreamFollower;
   key: string;
   log: Logger;
   onMessage: (m: ControlMessage) => void;
 }): { stop(): void } {
-  const conn = opts.redis.duplicate();
-  let stopped = false;
-  void (async () => {
-    let after = '0';
-    while (!stopped) {
+  return opts.follower.follow(opts.key, '0', (entries) => {
+    for (const { fields } of entries) {
+      const json = fields[fields.indexOf(controlField) + 1];
+      if (!json) continue;
       try {
-        const reply = await conn.xread('COUNT', 100, 'BLOCK', 1000, 'STREAMS', opts.key, after);
-        for (const [, entries] of reply ?? []) {
-          for (const [id, fields] of entries) {
-            after = id;
-            const json = fields[fields.indexOf(controlField) + 1];
-            if (!json) continue;
-            try {
-              opts.onMessage(JSON.parse(json) as ControlMessage);
-            } catch (err) {
-              opts.log.warn({ err: (err as Error).message }, 'bad control message ignored');
-            }
-          }
-        }
+        opts.onMessage(JSON.parse(json) as ControlMessage);
       } catch (err) {
-        if (stopped) return;
-        opts.log.warn({ err: (err as Error).message }, 'control stream read failed');
-        await new Promise((r) => setTimeout(r, 250));
+        opts.log.warn({ err: (err as Error).message }, 'bad control message ignored');
       }
     }
-  })();
-  return {
-    stop() {
-      stopped = true;
-      conn.disconnect();
-    },
-  };
+  });
 }

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import {
   findLanguage,
   languageVersionOfImage,
@@ -9,6 +8,7 @@ import {
   type JobLimits,
   type LanguageManifest,
   type Logger,
+  type StreamFollower,
 } from '@muscode/common';
 import { Stream, Verdict } from '@muscode/proto/runner/v1';
 import type { WarmPool } from '../pool/warm-pool.js';
@@ -41,7 +41,8 @@ const streams: Record<StreamName, Stream> = {
 export interface EngineDeps {
   pool: WarmPool;
   controlPlane: ControlPlane;
-  redis: Redis;
+  /** Reads the control streams of every running job (one connection). */
+  streams: StreamFollower;
   redisPrefix: string;
   manifest: LanguageManifest;
   /** The limits pooled sandboxes are made with (the manifest's defaults). */
@@ -120,7 +121,7 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
   let control: ExecutionControl | undefined;
   const early: (() => void)[] = [];
   const follower = followControl({
-    redis: deps.redis,
+    follower: deps.streams,
     key: redisKeys(deps.redisPrefix).control(job.executionId),
     log,
     onMessage: (m) => {

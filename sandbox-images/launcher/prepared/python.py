@@ -4,7 +4,8 @@
 # launcher); the go is the program's argv (main file first), NUL-terminated, read there to its
 # end. Then the main file runs as `python3 -u <main> <args>` would run it: a fresh __main__
 # module, sys.argv, sys.path[0] = the main file's folder, the traceback of an uncaught exception
-# without this file's frame, exit status 1 (2 when the file cannot be opened).
+# or a compile error without any frame of this file, exit status 1 (2 when the file cannot be
+# opened).
 import os
 import sys
 import types
@@ -31,7 +32,12 @@ def _run(argv):
     except OSError as e:
         sys.stderr.write(f"python3: can't open file {path!r}: [Errno {e.errno}] {e.strerror}\n")
         sys.exit(2)
-    code = compile(source, path, "exec", dont_inherit=True)
+    try:
+        code = compile(source, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as e:
+        # As python3 main.py reports it: the error alone, no frame (it is not the program's).
+        del source
+        _uncaught(e.with_traceback(None))
     main = types.ModuleType("__main__")
     main.__file__ = path
     main.__cached__ = None
@@ -45,10 +51,19 @@ def _run(argv):
     except SystemExit:
         raise
     except BaseException as e:
-        # The traceback printer reads the exception's own traceback: drop this file's frame.
-        e.with_traceback(e.__traceback__.tb_next)
-        sys.excepthook(type(e), e, e.__traceback__)
-        sys.exit(1)
+        _uncaught(e.with_traceback(_theirs(e.__traceback__)))
+
+
+def _theirs(tb):
+    """The traceback without this file's frames (the outermost ones)."""
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return tb
+
+
+def _uncaught(e):
+    sys.excepthook(type(e), e, e.__traceback__)
+    sys.exit(1)
 
 
 _run(_go())

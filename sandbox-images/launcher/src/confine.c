@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,7 +77,12 @@ fail:
  * clone3, whose flags a filter cannot read, answers ENOSYS so libc falls back to clone), no
  * mounts, no chroot, no BPF or perf. An unprivileged process may otherwise make a user
  * namespace and be "root" in it, and on gVisor 2022-12 a mount made in a child mount namespace
- * shows up in the parent's: in a reused sandbox that would outlive the submission. */
+ * shows up in the parent's: in a reused sandbox that would outlive the submission.
+ * Also EPERM, because gVisor 2022-12 grants them to any uid (measured): mknod/mknodat of a
+ * character or block device (a device node opens the device whatever /dev holds; FIFOs and
+ * sockets stay allowed), and setpriority to a negative nice value (which needs CAP_SYS_NICE on
+ * Linux; under gVisor a nice value only orders the sandbox's own tasks, so this is belt and
+ * braces, not a fix for another tenant's CPU share: that is the cgroup's). */
 #if defined(__x86_64__)
 #define SECCOMP_ARCH AUDIT_ARCH_X86_64
 #elif defined(__aarch64__)
@@ -88,6 +94,13 @@ fail:
     (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | \
      CLONE_NEWNET)
 #define DENY(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
+#define LOAD_ARG(i) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[i]))
+#define RET_ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+#define RET_EPERM BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
+/* With the mode argument loaded: EPERM for a character or block device, else allowed. */
+#define DEVICE_CHECK                                                                        \
+    BPF_STMT(BPF_ALU | BPF_AND | BPF_K, S_IFMT), BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, S_IFCHR, 2, 0), \
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, S_IFBLK, 1, 0), RET_ALLOW, RET_EPERM
 
 void confine_syscalls(void) {
     struct sock_filter filter[] = {
@@ -105,13 +118,30 @@ void confine_syscalls(void) {
         DENY(__NR_perf_event_open),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        /* mknodat(dirfd, path, mode, dev): mode is its third argument. */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mknodat, 0, 6),
+        LOAD_ARG(2),
+        DEVICE_CHECK,
+#ifdef __NR_mknod
+        /* mknod(path, mode, dev), x86-64 only: mode is its second argument. */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mknod, 0, 6),
+        LOAD_ARG(1),
+        DEVICE_CHECK,
+#endif
+        /* setpriority(which, who, prio): a negative prio (its low word's sign bit; the kernel
+         * reads it as an int) is EPERM. */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setpriority, 0, 4),
+        LOAD_ARG(2),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x80000000u, 0, 1),
+        RET_EPERM,
+        RET_ALLOW,
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        RET_ALLOW,
         /* clone's flags are its first argument on both architectures. */
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+        LOAD_ARG(0),
         BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NEW_ANY, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        RET_EPERM,
+        RET_ALLOW,
     };
     struct sock_fprog prog = {.len = sizeof filter / sizeof filter[0], .filter = filter};
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) child_fail("seccomp");

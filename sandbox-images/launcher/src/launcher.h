@@ -10,10 +10,11 @@
 
 #define WORKSPACE "/workspace"
 /* The uid of sandbox and owner mode (the image's `runner` user); jail mode uses JAIL_UID_BASE
- * plus the submission's number, so no two submissions of one sandbox share a uid. */
+ * plus the submission's number, so no two submissions of one sandbox ever share a uid. A jail
+ * sandbox serves at most JAIL_UIDS submissions (MUSCODE_JAIL_UIDS may lower it), then ends. */
 #define RUNNER_UID 1000
 #define JAIL_UID_BASE 20000
-#define JAIL_UIDS 40000
+#define JAIL_UIDS 1000000
 /* Output still in the pipes after a step's main process ended is forwarded for this long. */
 #define DRAIN_MS 100
 
@@ -23,13 +24,21 @@ struct config {
     int jail;             /* jail: each step in namespaces and a uid of its own */
     struct limits base;   /* every submission's limits start here (defaults + MUSCODE_LIMITS) */
     char **prepare_argv;  /* MUSCODE_PREPARE split at spaces, or NULL */
+    unsigned long jail_uids; /* jail: how many submissions (uids) the sandbox may serve */
+    /* owner and jail: the sizes of Docker's tmpfs mounts, which every submission gets afresh */
+    unsigned long long workspace_bytes, tmp_bytes, shm_bytes;
+};
+
+/* owner and jail: which of the writable places already hold a tmpfs of ours. */
+struct mounts {
+    int workspace, tmp, shm;
 };
 
 /* One submission. */
 struct job {
     unsigned long seq;    /* its number, from 0 */
     uid_t uid;            /* the uid its steps run as */
-    char dir[64];         /* its workspace: /workspace, or /workspace/.jail-<n> in jail mode */
+    char dir[64];         /* its workspace: /workspace */
     char home_env[80];    /* "HOME=<dir>" for the steps' environment */
     int workspace_fd;     /* dir, open while its files are written */
     struct limits lim;
@@ -64,6 +73,7 @@ struct launcher {
     struct run_input in;
     struct prepared prep;
     struct children kids;
+    struct mounts mounts;
 };
 
 #endif

@@ -3,9 +3,10 @@
  * gVisor with a handful of capabilities). It takes the files, commands and limits of a
  * submission as frames on stdin, runs the optional compile step and the run step as an
  * unprivileged uid without capabilities, and streams their output back as frames on stdout.
- * In owner and jail mode it wipes the sandbox afterwards and serves the next submission; in
- * jail mode every step runs in fresh PID, network, UTS and IPC namespaces under a uid of its
- * own. The wire format and the rules are in PROTOCOL.md. Where it leaves room, this program
+ * In owner and jail mode every submission gets fresh tmpfs mounts on every writable place and
+ * a new IPC namespace, and the next submission is served after the last one's processes are
+ * dead; in jail mode every step runs in fresh PID, network, UTS and IPC namespaces under a uid
+ * never used before in the sandbox. The wire format and the rules are in PROTOCOL.md. Where it leaves room, this program
  * decides:
  *  - Frames outside their phase (I/E/K before G, F/C/R/A/L/G after it), a second C, R or A, a
  *    payload on E/K/G, I after E, and EOF before G or inside a frame are protocol errors.
@@ -28,7 +29,7 @@
  * to stdout whole before the next one starts, so frames can never interleave.
  *
  * The parts: frames.c (wire format and payload parsers), limits.c, workspace.c (paths, files,
- * wipe), confine.c (privilege drop, seccomp, jail, rlimits), children.c (reaping, killing),
+ * mounts, /dev), confine.c (privilege drop, seccomp, jail, rlimits), children.c (reaping, killing),
  * steps.c (spawn, output, stdin, the step loop), prepared.c, submission.c, and this file.
  */
 #include <errno.h>
@@ -48,6 +49,7 @@
 #include "prepared.h"
 #include "steps.h"
 #include "submission.h"
+#include "workspace.h"
 
 /* MUSCODE_LAUNCHER_MODE: sandbox (default), owner or jail. Returns 0 for an unknown mode. */
 static int read_mode(struct config *cfg) {
@@ -75,6 +77,16 @@ static void read_pool_settings(struct config *cfg) {
         if (!copy) fatal("out of memory");
         if (*copy) parse_limits(&cfg->base, copy);
         free(copy);
+    }
+    cfg->jail_uids = JAIL_UIDS;
+    const char *env_uids = getenv("MUSCODE_JAIL_UIDS");
+    if (env_uids && *env_uids) {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(env_uids, &end, 10);
+        if (errno || *end || n == 0 || n > JAIL_UIDS || env_uids[0] == '-')
+            fatal("MUSCODE_JAIL_UIDS must be 1..%d", JAIL_UIDS);
+        cfg->jail_uids = n;
     }
     const char *env_prepare = getenv("MUSCODE_PREPARE");
     if (!env_prepare || !*env_prepare) return;
@@ -133,6 +145,16 @@ int main(void) {
     read_pool_settings(&L.cfg);
     umask(022);
     children_init();
+    /* Out of Docker's working directory: a tmpfs we replace must not stay busy. */
+    if (chdir("/") < 0) fatal("chdir /: %s", strerror(errno));
+    /* gVisor's /dev has them, 0666; no program needs them (a mknod of a device is denied). */
+    remove_device("/dev/fuse", NULL);
+    remove_device("/dev/net/tun", "/dev/net");
+    if (L.cfg.reuse) {
+        L.cfg.workspace_bytes = mount_size(WORKSPACE);
+        L.cfg.tmp_bytes = mount_size("/tmp");
+        L.cfg.shm_bytes = mount_size("/dev/shm");
+    }
 
     while (1) {
         start_job(&L);
@@ -142,7 +164,6 @@ int main(void) {
         if (!L.job.compile_argv || run_step(&L, 1)) {
             if (!L.in.cancelled) run_step(&L, 0);
         }
-        if (!L.cfg.reuse) return 0;
-        end_job(&L);
+        if (!L.cfg.reuse || !end_job(&L)) return 0;
     }
 }

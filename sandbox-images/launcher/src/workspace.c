@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "fault.h"
@@ -98,4 +100,24 @@ void wipe(const char *path, int remove_itself) {
     }
     empty_dir(fd, path);
     if (remove_itself && rmdir(path) < 0) fatal("removing %s: %s", path, strerror(errno));
+}
+
+unsigned long long mount_size(const char *path) {
+    struct statvfs st;
+    if (statvfs(path, &st) < 0) fatal("statvfs %s: %s", path, strerror(errno));
+    return (unsigned long long)st.f_blocks * st.f_frsize;
+}
+
+void fresh_tmpfs(const char *path, const char *opts, int *mounted) {
+    if (*mounted && umount2(path, MNT_DETACH) < 0) fatal("unmounting %s: %s", path, strerror(errno));
+    *mounted = 0;
+    if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+        fatal("mounting a tmpfs on %s: %s", path, strerror(errno));
+    *mounted = 1;
+}
+
+void remove_device(const char *path, const char *folder) {
+    if (unlink(path) < 0 && errno != ENOENT) fatal("removing %s: %s", path, strerror(errno));
+    if (folder && rmdir(folder) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
+        fatal("removing %s: %s", folder, strerror(errno));
 }

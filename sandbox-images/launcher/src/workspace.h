@@ -21,4 +21,17 @@ void write_file_frame(int in_fd, int dirfd, uint32_t len);
  * is opened up first (its owner may always chmod it). */
 void wipe(const char *path, int remove_itself);
 
+/* The size in bytes of the filesystem mounted at path (what Docker's tmpfs there was given);
+ * fatal if it cannot be read. */
+unsigned long long mount_size(const char *path);
+
+/* A tmpfs of its own at path, nosuid and nodev, with options opts (size, mode, uid, gid):
+ * *mounted says whether one of ours is there already, which is unmounted first (detached: its
+ * memory is freed with its last open file). Needs CAP_SYS_ADMIN; fatal on failure. */
+void fresh_tmpfs(const char *path, const char *opts, int *mounted);
+
+/* Removes a device node from the sandbox's /dev (and then folder, if not NULL and left empty),
+ * so the program cannot open it; a missing one is nothing to do. Fatal on any other failure. */
+void remove_device(const char *path, const char *folder);
+
 #endif

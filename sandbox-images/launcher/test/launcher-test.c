@@ -438,6 +438,46 @@ static void test_wipe(void) {
     wipe(dir, 1); /* nothing there: nothing to do */
 }
 
+static void test_fresh_tmpfs(void) {
+    if (geteuid() != 0) fail("needs root (the suite runs as root)");
+    char dir[64], file[96];
+    close(temp_dir(dir));
+    snprintf(file, sizeof file, "%s/left", dir);
+    int mounted = 0;
+    fresh_tmpfs(dir, "size=64k,mode=0700,uid=20003,gid=20003", &mounted);
+    CHECK(mounted == 1);
+    CHECK(mount_size(dir) == 64 * 1024);
+    struct stat st;
+    CHECK(stat(dir, &st) == 0 && (st.st_mode & 07777) == 0700 && st.st_uid == 20003 && st.st_gid == 20003);
+    int fd = open(file, O_WRONLY | O_CREAT, 0600);
+    CHECK(fd >= 0);
+    close(fd);
+    /* The next one replaces it (not on top of it): what the last left is gone. */
+    fresh_tmpfs(dir, "size=32k,mode=1777", &mounted);
+    CHECK(access(file, F_OK) < 0 && errno == ENOENT);
+    CHECK(mount_size(dir) == 32 * 1024);
+    CHECK(stat(dir, &st) == 0 && (st.st_mode & 07777) == 01777 && st.st_uid == 0);
+    CHECK(umount2(dir, 0) == 0);
+    /* Only one of ours was there: the folder underneath is the plain one again. */
+    CHECK(umount2(dir, 0) < 0);
+    CHECK(rmdir(dir) == 0);
+}
+
+static void test_remove_device(void) {
+    char dir[64], net[96], tun[128], fuse[96];
+    close(temp_dir(dir));
+    snprintf(net, sizeof net, "%s/net", dir);
+    snprintf(tun, sizeof tun, "%s/tun", net);
+    snprintf(fuse, sizeof fuse, "%s/fuse", dir);
+    CHECK(mkdir(net, 0755) == 0);
+    CHECK(mkfifo(tun, 0666) == 0 && mkfifo(fuse, 0666) == 0);
+    remove_device(fuse, NULL);
+    remove_device(tun, net);
+    CHECK(access(fuse, F_OK) < 0 && access(net, F_OK) < 0 && errno == ENOENT);
+    remove_device(tun, net); /* nothing there: nothing to do */
+    CHECK(rmdir(dir) == 0);
+}
+
 /* ---- confinement (in a forked child, on the host kernel) ------------------------------------- */
 
 static void rlimits_child(void *arg) {
@@ -490,7 +530,6 @@ static int errno_of(long rc) {
 }
 
 static void seccomp_child(void *arg) {
-    (void)arg;
     drop_privileges(20002);
     confine_syscalls();
     if (errno_of(unshare(CLONE_NEWUSER)) != EPERM) _exit(10);
@@ -503,6 +542,18 @@ static void seccomp_child(void *arg) {
     if (errno_of(syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0)) != EPERM) _exit(17);
     if (errno_of(syscall(SYS_bpf, 0, NULL, 0)) != EPERM) _exit(18);
     if (errno_of(syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0)) != EPERM) _exit(19);
+    /* No device nodes (both calls; mknod is x86-64 only), FIFOs still; no negative nice. */
+    const char *node = arg;
+    if (errno_of(mknodat(AT_FDCWD, node, S_IFCHR | 0666, makedev(1, 3))) != EPERM) _exit(21);
+    if (errno_of(mknodat(AT_FDCWD, node, S_IFBLK | 0666, makedev(7, 0))) != EPERM) _exit(22);
+#ifdef SYS_mknod
+    if (errno_of(syscall(SYS_mknod, node, S_IFCHR | 0666, makedev(1, 3))) != EPERM) _exit(23);
+    if (errno_of(syscall(SYS_mknod, node, S_IFBLK | 0666, makedev(7, 0))) != EPERM) _exit(24);
+#endif
+    if (errno_of(mknodat(AT_FDCWD, node, S_IFIFO | 0600, 0)) != 0) _exit(25);
+    if (errno_of(setpriority(PRIO_PROCESS, 0, -20)) != EPERM) _exit(26);
+    if (errno_of(setpriority(PRIO_PROCESS, 0, -1)) != EPERM) _exit(27);
+    if (errno_of(setpriority(PRIO_PROCESS, 0, 5)) != 0) _exit(28);
     /* A plain fork (clone without namespace flags) still works. */
     pid_t pid = fork();
     if (pid == 0) _exit(0);
@@ -512,7 +563,13 @@ static void seccomp_child(void *arg) {
 
 static void test_seccomp(void) {
     if (geteuid() != 0) fail("needs root (the suite runs as root)");
-    expect_child_ok(seccomp_child, NULL);
+    /* A folder the child's uid may write in, for the nodes it tries to make. */
+    char dir[64], node[96];
+    close(temp_dir(dir));
+    CHECK(chmod(dir, 01777) == 0);
+    snprintf(node, sizeof node, "%s/node", dir);
+    expect_child_ok(seccomp_child, node);
+    wipe(dir, 1);
 }
 
 /* ---- main ------------------------------------------------------------------------------------ */
@@ -539,9 +596,11 @@ static const struct {
     {"F frame: parents made, file 0644, existing file truncated", test_write_file_frame},
     {"F frame: bad paths, a missing NUL, short content, a symlink", test_write_file_frame_errors},
     {"wipe: everything inside, unreadable folders too, symlinks not followed", test_wipe},
+    {"fresh_tmpfs: size, mode and owner as asked; the next replaces the last and its files", test_fresh_tmpfs},
+    {"remove_device: the node and its emptied folder; a missing one is nothing to do", test_remove_device},
     {"rlimits: CPU rounded up to seconds, hard limit a second later, no core", test_rlimits},
     {"drop_privileges: one uid and gid, no groups, no capability, no new privileges", test_drop_privileges},
-    {"seccomp: no namespaces, mounts, chroot, bpf or perf; fork still works", test_seccomp},
+    {"seccomp: no namespaces, mounts, chroot, bpf, perf, device nodes or negative nice; fork still works", test_seccomp},
 };
 
 int main(int argc, char **argv) {

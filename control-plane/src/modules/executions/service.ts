@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import {
   findLanguage,
   resolveVersion,
@@ -39,11 +38,9 @@ export function createExecutionService(deps: {
   /** The admission module: the region's queue bound, and the per-user cap on active executions. */
   admission?: Pick<Admission, 'admit' | 'maxActivePerUser' | 'tooManyActive'>;
   log: Logger;
-  /** A new Redis connection: following an event stream blocks the one it reads on. */
-  newRedisConnection?: () => Redis;
   /** How long `wait` waits beyond the execution's own time limits. */
   waitMarginMs?: number;
-  /** Requests that may wait at once (each holds a Redis connection); past it, 503 before queueing. */
+  /** Requests that may wait at once (each holds a follow and a request); past it, 503 before queueing. */
   maxWaiters?: number;
   audit?: AuditRepo;
   /** The exact versions live agents report, by image (for `version` and the newest available). */
@@ -152,28 +149,29 @@ export function createExecutionService(deps: {
    * client going away). Reads from the stream's start, so a result that came before we began
    * to read is not missed. Returns the result event (null when none came).
    */
-  async function waitForResult(
+  function waitForResult(
     executionId: string,
     deadline: number,
     signal?: AbortSignal,
   ): Promise<Extract<ExecutionEvent, { type: 'result' }> | null> {
-    if (!deps.newRedisConnection) return null;
-    const conn = deps.newRedisConnection();
-    try {
-      let after = '0';
-      while (!signal?.aborted) {
-        const left = deadline - Date.now();
-        if (left <= 0) return null;
-        const events = await streams.readEvents(conn, executionId, after, Math.min(left, 2000));
-        for (const { id, event } of events) {
-          after = id;
-          if (event.type === 'result') return event;
-        }
-      }
-      return null;
-    } finally {
-      conn.disconnect();
-    }
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (result: Extract<ExecutionEvent, { type: 'result' }> | null) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        follow.stop();
+        resolve(result);
+      };
+      const onAbort = () => finish(null);
+      const follow = streams.followEvents(executionId, '0', (events) => {
+        for (const { event } of events) if (event.type === 'result') return finish(event);
+      });
+      const timer = setTimeout(() => finish(null), Math.max(0, deadline - Date.now()));
+      if (signal?.aborted) finish(null);
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   return {
