@@ -46,3 +46,9 @@ export {
   type Job,
   type JobLimits,
 } from './job.js';
+export {
+  clientAddress,
+  normalizeAddress,
+  parseTrustedProxies,
+  type TrustedProxies,
+} from './client-address.js';
