@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { api, apiUrl, newUser } from '../support/api.js';
+import { apiUrl, newUser } from '../support/api.js';
 import { startGateway } from '../support/gateway.js';
 import { freePort, type Proc } from '../support/stack.js';
 import { WsClient, wsExecute } from '../support/ws.js';
