@@ -52,3 +52,8 @@ export {
   type StreamEntry,
   type StreamFollower,
 } from './stream-follower.js';
+  clientAddress,
+  normalizeAddress,
+  parseTrustedProxies,
+  type TrustedProxies,
+} from './client-address.js';

@@ -29,6 +29,11 @@ export function redisKeys(prefix: string) {
      * control-plane and gateways, read by the agent running it. Same hash tag as its events.
      */
     control: (executionId: string) => `${prefix}exec:{${executionId}}:control`,
+    /**
+     * Bytes of interactive stdin an execution may still be sent (a counter with a TTL), set by
+     * the control-plane when it queues an interactive execution; absent for any other.
+     */
+    stdinBudget: (executionId: string) => `${prefix}exec:{${executionId}}:stdin`,
     /** Last heartbeat of an agent (a JSON value with a TTL). */
     runner: (runnerId: string) => `${prefix}runner:${runnerId}`,
     /** Pattern matching every agent heartbeat key. */

@@ -35,6 +35,9 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       bodyLimitBytes: env.int(2 * 1024 * 1024, 1024),
       /** Fixed rate-limit window, and requests allowed per window per client address / user / login address. */
       rateLimitWindowSeconds: env.int(60, 1),
+      /** Peers whose X-Forwarded-For is believed (the gateways; IPs and CIDRs, or `none`): the
+       * client is the right-most hop that is not one of them, else the socket peer itself. */
+      trustedProxies: env.string('127.0.0.0/8,::1'),
       rateLimitPerIp: env.int(600, 1),
       rateLimitPerUser: env.int(300, 1),
       rateLimitLoginPerIp: env.int(10, 1),

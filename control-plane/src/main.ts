@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { createLogger, loadLanguageManifest, onShutdown } from '@muscode/common';
+import { createLogger, loadLanguageManifest, onShutdown, parseTrustedProxies } from '@muscode/common';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createDb } from './infra/db.js';
@@ -147,6 +147,7 @@ const app = createApp({
     log,
   }),
   rateLimits: {
+    trustedProxies: parseTrustedProxies(config.trustedProxies),
     perIp: config.rateLimitPerIp,
     perUser: config.rateLimitPerUser,
     loginPerIp: config.rateLimitLoginPerIp,

@@ -86,12 +86,22 @@ if [ "$(psql_admin -c "select 1 from pg_database where datname = '$PGDATABASE'")
 fi
 
 # --- Redis ----------------------------------------------------------------------------------
+# Bounded memory, and no eviction: jobs, report state, revoked-token ids and rate-limit counters
+# must never silently disappear (evicting a denylist entry would revive a logged-out token);
+# when full, writes fail and the API answers 503 until streams expire.
+REDIS_MAXMEMORY="${REDIS_MAXMEMORY:-1gb}"
 if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   redis-cli -p "$REDIS_PORT" config set appendonly yes >/dev/null
+  # An operator's own maxmemory is kept; an unbounded one gets ours.
+  if [ "$(redis-cli -p "$REDIS_PORT" config get maxmemory | tail -1)" = "0" ]; then
+    redis-cli -p "$REDIS_PORT" config set maxmemory "$REDIS_MAXMEMORY" >/dev/null
+  fi
+  redis-cli -p "$REDIS_PORT" config set maxmemory-policy noeviction >/dev/null
 else
   log "starting redis-server on $REDIS_PORT (appendonly)"
   mkdir -p "$MUSCODE_STATE_DIR/redis"
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --appendonly yes \
+    --maxmemory "$REDIS_MAXMEMORY" --maxmemory-policy noeviction \
     --dir "$MUSCODE_STATE_DIR/redis" --daemonize yes \
     --pidfile "$MUSCODE_STATE_DIR/redis.pid" --logfile "$MUSCODE_STATE_DIR/logs/redis.log"
   for _ in $(seq 1 30); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.2; done

@@ -11,8 +11,26 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       controlPlaneUrl: env.string('http://127.0.0.1:8081'),
       /** Largest request body forwarded, in bytes. */
       bodyLimitBytes: env.int(2 * 1024 * 1024, 1024),
-      /** Time allowed for the control-plane to answer a forwarded request. */
-      upstreamTimeoutMs: env.int(60_000, 100),
+      /** A body past the cap is still read and dropped up to this many bytes (or for this long),
+       * so a client that sends its whole body before reading gets the 413, not a reset. */
+      bodyDiscardBytes: env.int(64 * 1024 * 1024, 0),
+      bodyDiscardMs: env.int(10_000, 0),
+      /** Largest request head (all header names and values), in bytes; more gets 431. uWS itself
+       * resets a connection whose head passes its own buffer (~60 KB) and ignores more than 49
+       * headers: put nginx in front (deploy/nginx/muscode.conf) for a clean 431/400 there. */
+      maxHeaderBytes: env.int(16 * 1024, 1024),
+      /**
+       * Time allowed for the control-plane to answer a forwarded request. Must be longer than the
+       * longest `POST /execute?wait=true`: run 30 s + compile 60 s + CP_EXECUTE_WAIT_MARGIN_SECONDS.
+       */
+      upstreamTimeoutMs: env.int(135_000, 100),
+      /** Retry-After of the 503 answered while the control-plane cannot be reached. */
+      upstreamRetryAfterSeconds: env.int(5, 1),
+      /**
+       * Proxies in front of the gateway (IPs and CIDRs, comma separated; unset: none). Only from
+       * these is X-Forwarded-For believed: the client is the right-most hop that is not one of them.
+       */
+      trustedProxies: env.optionalString(),
       /** Redis holding the execution event streams (the same one the control-plane writes). */
       redisUrl: env.string('redis://127.0.0.1:6379'),
       redisPrefix: env.string('muscode:'),
@@ -35,6 +53,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       wsStaleFollowMs: env.int(15_000, 100),
       /** Executions one WebSocket may follow at once. */
       wsMaxSubscriptions: env.int(32, 1),
+      /** WebSocket connections one user may hold open on one gateway; more are closed with 4029. */
+      wsMaxSocketsPerUser: env.int(8, 1),
       /** Longest time one XREAD of the fan-out loop blocks. */
       fanoutBlockMs: env.int(5000, 10),
       /** Stream entries read per stream and call by the fan-out loop. */

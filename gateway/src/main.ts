@@ -4,6 +4,7 @@ import {
   createLogger,
   createMetricsRegistry,
   onShutdown,
+  parseTrustedProxies,
   redisKeys,
   serveMetrics,
 } from '@muscode/common';
@@ -11,7 +12,9 @@ import { createTokenVerifier } from './auth.js';
 import { loadConfig } from './config.js';
 import { createFanout } from './fanout.js';
 import { createHttpClient } from './http/client.js';
-import { createProxy } from './http/proxy.js';
+import { createRequire } from 'node:module';
+import { checkRequest } from './http/edge.js';
+import { createProxy, refuse } from './http/proxy.js';
 import { createUpstream } from './upstream.js';
 import { uws, uwsImplementation } from './uws.js';
 import { closeCodes } from './ws/protocol.js';
@@ -20,8 +23,18 @@ import { mountWebSocket } from './ws/server.js';
 const config = loadConfig(process.env);
 const log = createLogger('gateway', config.logLevel);
 const implementation = uwsImplementation();
-if (implementation === 'native') log.info('uWebSockets.js native binary loaded');
-else log.warn('uWebSockets.js native binary did NOT load; running the slower Node.js fallback');
+const uwsBuild = createRequire(import.meta.url)('uWebSockets.js/package.json') as {
+  name: string;
+  version: string;
+};
+if (implementation === 'native')
+  log.info({ package: uwsBuild.name, version: uwsBuild.version }, 'uWebSockets.js native binary loaded');
+else
+  log.warn(
+    { package: uwsBuild.name, version: uwsBuild.version },
+    'uWebSockets.js native binary did NOT load; running the slower Node.js fallback',
+  );
+const trustedProxies = parseTrustedProxies(config.trustedProxies);
 
 const upstreamBase = config.controlPlaneUrl.replace(/\/$/, '');
 // One pool of kept-alive connections to the control-plane for the proxy and WebSocket calls.
@@ -29,7 +42,12 @@ const client = createHttpClient();
 const proxy = createProxy({
   upstream: upstreamBase,
   bodyLimitBytes: config.bodyLimitBytes,
+  bodyDiscardBytes: config.bodyDiscardBytes,
+  bodyDiscardMs: config.bodyDiscardMs,
+  maxHeaderBytes: config.maxHeaderBytes,
   timeoutMs: config.upstreamTimeoutMs,
+  retryAfterSeconds: config.upstreamRetryAfterSeconds,
+  trustedProxies,
   log,
   client,
 });
@@ -73,6 +91,8 @@ const ws = mountWebSocket(
     }),
     maxMessageBytes: config.wsMaxMessageBytes,
     idleTimeoutSeconds: config.wsIdleTimeoutSeconds,
+    trustedProxies,
+    maxSocketsPerUser: config.wsMaxSocketsPerUser,
   },
 );
 
@@ -90,13 +110,16 @@ app
       }),
     );
   })
-  .any('/*', (res) => {
-    res
-      .writeStatus('404 Not Found')
-      .writeHeader('content-type', 'application/json')
-      .end(
-        JSON.stringify({ success: false, error: { code: 'route_not_found', message: 'No such endpoint.' } }),
-      );
+  .any('/*', (res, req) => {
+    res.onAborted(() => undefined);
+    refuse(
+      res,
+      checkRequest(req, { maxHeaderBytes: config.maxHeaderBytes }) ?? {
+        status: '404 Not Found',
+        code: 'route_not_found',
+        message: 'No such endpoint.',
+      },
+    );
   });
 
 let listenSocket: uws.us_listen_socket | false = false;

@@ -44,8 +44,8 @@ export function createUpstream(opts: { baseUrl: string; timeoutMs: number; clien
       return { status: res.status, data: json.data, error: json.error };
     } catch {
       return {
-        status: 502,
-        error: { code: 'bad_gateway', message: 'The API is unreachable; try again shortly.' },
+        status: 503,
+        error: { code: 'unavailable', message: 'The API is unavailable; try again shortly.' },
       };
     }
   }

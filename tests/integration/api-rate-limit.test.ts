@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newUser } from '../support/api.js';
 import { freePort, root, startProcess, waitFor, type Proc } from '../support/stack.js';
+import { startGateway } from '../support/gateway.js';
 
 // Two more control-planes on the test stack's database and Redis, with small limits: the
 // counts must hold across instances, as behind a load balancer.
@@ -125,6 +126,30 @@ describe('rate limits across two control-plane instances', () => {
     expect(statuses).toEqual([...Array<number>(limits.login).fill(401), 429, 429]);
     // Other requests from that address still pass (the general per-IP limit is higher).
     expect((await call(0, '/languages', { ip: from })).status).toBe(200);
+  });
+});
+
+describe('client addresses behind a proxy', () => {
+  it('a gateway behind a trusted proxy counts each client apart, by the right-most untrusted hop', async () => {
+    // As behind nginx on 127.0.0.1: the client's own X-Forwarded-For value comes first, nginx's last.
+    const g = await startGateway('gateway-rl-proxy', {
+      GATEWAY_CONTROL_PLANE_URL: urls[0]!.replace(/\/api\/v1$/, ''),
+      GATEWAY_TRUSTED_PROXIES: '127.0.0.1',
+    });
+    procs.push(g.proc);
+    const login = (xff: string) =>
+      fetch(`${g.apiUrl}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': xff },
+        body: JSON.stringify({ email: 'nobody@example.com', password: 'wrong-password-1' }),
+      }).then((r) => r.status);
+    const [a, b] = [ip(), ip()];
+    const fromA = [];
+    // Each attempt claims another (made-up) address on the left: it must not buy more attempts.
+    for (let i = 0; i < limits.login + 1; i++) fromA.push(await login(`${ip()}, ${a}`));
+    expect(fromA).toEqual([...Array<number>(limits.login).fill(401), 429]);
+    // Another client behind the same proxy has a bucket of its own.
+    expect(await login(b)).toBe(401);
   });
 });
 

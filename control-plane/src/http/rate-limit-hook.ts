@@ -1,9 +1,12 @@
+import { clientAddress, type TrustedProxies } from '@muscode/common';
 import { errors } from '../errors.js';
 import type { TokenService } from '../modules/auth/tokens.js';
 import { clientInfo } from './auth-guard.js';
 import type { Bucket, RateLimiter } from './rate-limit.js';
 
 export interface RateLimits {
+  /** Whose X-Forwarded-For is believed (CP_TRUSTED_PROXIES). */
+  trustedProxies: TrustedProxies;
   perIp: number;
   perUser: number;
   /** Login attempts per address: far fewer than other requests (password guessing). */
@@ -23,6 +26,16 @@ export function rateLimitHook(limiter: RateLimiter, tokens: TokenService, limits
     request: Request;
     set: { headers: Record<string, string | number> };
   }) => {
+    // The one place the client's address is decided: later readers (clientInfo) see only it.
+    const peer = (request as { runtime?: { node?: { req?: { socket?: { remoteAddress?: string } } } } })
+      .runtime?.node?.req?.socket?.remoteAddress;
+    if (peer !== undefined) {
+      const forwarded = request.headers.get('x-forwarded-for');
+      request.headers.set(
+        'x-forwarded-for',
+        clientAddress(peer, forwarded === null ? [] : [forwarded], limits.trustedProxies),
+      );
+    }
     const headers = Object.fromEntries(request.headers.entries());
     const { ip } = clientInfo(headers);
     const buckets: Bucket[] = [{ scope: 'ip', subject: ip ?? 'unknown', limit: limits.perIp }];

@@ -30,6 +30,11 @@ export interface Streams {
     report: { attempt: number; runnerSeq: number },
     event: ExecutionEvent | null,
   ): Promise<number>;
+  /**
+   * Lets an interactive execution be sent `bytes` of stdin through the control stream (the
+   * gateway spends the budget; without one, stdin is refused).
+   */
+  allowStdin(executionId: string, bytes: number): Promise<void>;
   /** Sends stdin, stdin_close or cancel to the agent running an execution. */
   sendControl(executionId: string, message: ControlMessage): Promise<void>;
   /**
@@ -137,6 +142,9 @@ export function createStreams(
     },
     async appendReported(executionId, report, event) {
       return append(executionId, event, String(report.attempt), report.runnerSeq);
+    },
+    async allowStdin(executionId, bytes) {
+      await redis.set(keys.stdinBudget(executionId), bytes, 'EX', opts.eventsTtlSeconds);
     },
     async sendControl(executionId, message) {
       const key = keys.control(executionId);

@@ -1,4 +1,6 @@
+import type { Redis } from 'ioredis';
 import { controlField, redisKeys, type ControlMessage } from '@muscode/common';
+import { sendStdinCodes, sendStdinScript } from './scripts/send-stdin.js';
 import { checkOwner } from './subscribe.js';
 import type { Session, WsContext } from './session.js';
 
@@ -15,9 +17,53 @@ async function sendControl(ctx: WsContext, executionId: string, message: Control
     .exec();
 }
 
+type WithSendStdin = Redis & {
+  muscodeSendStdin(
+    budget: string,
+    report: string,
+    control: string,
+    message: string,
+    bytes: number,
+    maxLen: number,
+    ttl: number,
+  ): Promise<number>;
+};
+
+/** Spends the stdin budget and writes the message; answers the client when it is refused. */
+async function sendStdin(
+  ctx: WsContext,
+  s: Session,
+  executionId: string,
+  message: Extract<ControlMessage, { type: 'stdin' | 'stdin_close' }>,
+): Promise<void> {
+  const redis = ctx.redis as WithSendStdin;
+  if (!('muscodeSendStdin' in redis))
+    ctx.redis.defineCommand('muscodeSendStdin', { numberOfKeys: 3, lua: sendStdinScript });
+  const keys = redisKeys(ctx.redisPrefix);
+  const bytes = message.type === 'stdin' ? Buffer.byteLength(message.data, 'base64') : -1;
+  const left = await redis.muscodeSendStdin(
+    keys.stdinBudget(executionId),
+    keys.report(executionId),
+    keys.control(executionId),
+    JSON.stringify(message),
+    bytes,
+    ctx.controlMaxLen,
+    ctx.controlTtlSeconds,
+  );
+  if (left === sendStdinCodes.finished)
+    return s.error('stdin_not_accepted', 'The execution has finished.', { executionId });
+  if (left === sendStdinCodes.notInteractive)
+    return s.error('stdin_not_accepted', 'Only an interactive execution that is still running takes stdin.', {
+      executionId,
+    });
+  if (left === sendStdinCodes.overBudget)
+    return s.error('stdin_limit', 'This stdin would pass the execution\u2019s stdin limit.', { executionId });
+}
+
 /**
  * stdin, stdin_close and cancel reach the agent running the execution through its control
- * stream in Redis, after the control-plane has confirmed the caller owns it.
+ * stream in Redis, after the control-plane has confirmed the caller owns it. Stdin is taken
+ * only for an interactive execution that has not finished, within its stdin limit.
  */
 export async function control(
   ctx: WsContext,
@@ -40,7 +86,8 @@ export async function control(
     // No such endpoint, or the API failed: tell the agent directly.
   }
   try {
-    await sendControl(ctx, executionId, message);
+    if (message.type === 'cancel') await sendControl(ctx, executionId, message);
+    else await sendStdin(ctx, s, executionId, message);
   } catch (err) {
     ctx.log.warn({ err: (err as Error).message, executionId }, 'control message not written');
     s.error('unavailable', 'The message could not be delivered; try again.', { executionId });

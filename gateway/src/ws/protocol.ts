@@ -15,6 +15,8 @@ export const closeCodes = {
   tokenExpired: 4002,
   /** The client did not read fast enough: its unsent data passed the gateway's bound. */
   slowConsumer: 4008,
+  /** The user already holds GATEWAY_WS_MAX_SOCKETS_PER_USER connections on this gateway. */
+  tooManyConnections: 4029,
 } as const;
 
 const executionId = z.string().min(1).max(64);

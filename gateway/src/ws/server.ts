@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from 'uWebSockets.js';
+import { clientAddress, type TrustedProxies } from '@muscode/common';
 import { AuthError, type TokenVerifier } from '../auth.js';
 import { control } from './control.js';
 import { execute } from './execute.js';
@@ -76,9 +77,17 @@ async function dispatch(ctx: WsContext, s: Session, raw: string): Promise<void> 
 export function mountWebSocket(
   app: TemplatedApp,
   ctx: WsContext,
-  opts: { verify: TokenVerifier; maxMessageBytes: number; idleTimeoutSeconds: number },
+  opts: {
+    verify: TokenVerifier;
+    maxMessageBytes: number;
+    idleTimeoutSeconds: number;
+    trustedProxies: TrustedProxies;
+    /** Open connections one user may hold on this gateway. */
+    maxSocketsPerUser: number;
+  },
 ) {
   const sockets = new Set<WebSocket<UserData>>();
+  const perUser = new Map<string, number>();
   app.ws<UserData>('/api/v1/ws', {
     maxPayloadLength: opts.maxMessageBytes,
     idleTimeout: opts.idleTimeoutSeconds,
@@ -89,7 +98,15 @@ export function mountWebSocket(
       const key = req.getHeader('sec-websocket-key');
       const extensions = req.getHeader('sec-websocket-extensions');
       const { token, protocol } = tokenOf(req);
-      const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+      const forwardedFor: string[] = [];
+      req.forEach((k, v) => {
+        if (k === 'x-forwarded-for') forwardedFor.push(v);
+      });
+      const ip = clientAddress(
+        Buffer.from(res.getRemoteAddressAsText()).toString(),
+        forwardedFor,
+        opts.trustedProxies,
+      );
       let aborted = false;
       res.onAborted(() => {
         aborted = true;
@@ -110,6 +127,14 @@ export function mountWebSocket(
         ws.end(code, reason);
         return;
       }
+      const userId = data.caller.userId;
+      const open = perUser.get(userId) ?? 0;
+      if (open >= opts.maxSocketsPerUser) {
+        ws.end(closeCodes.tooManyConnections, 'too many connections for this user');
+        return;
+      }
+      perUser.set(userId, open + 1);
+      data.counted = true;
       sockets.add(ws);
       const session = createSession(ws, { caller: data.caller, token: data.token, ip: data.ip }, ctx);
       data.session = session;
@@ -131,6 +156,12 @@ export function mountWebSocket(
     },
     close: (ws) => {
       sockets.delete(ws);
+      const data = ws.getUserData();
+      if (data.counted && data.caller) {
+        const left = (perUser.get(data.caller.userId) ?? 1) - 1;
+        if (left > 0) perUser.set(data.caller.userId, left);
+        else perUser.delete(data.caller.userId);
+      }
       const s = ws.getUserData().session;
       if (s) endSession(s);
     },

@@ -50,6 +50,8 @@ export interface UserData {
   ip: string;
   authError?: { code: number; reason: string };
   session?: Session;
+  /** Counted against the user's open connections. */
+  counted?: boolean;
 }
 
 export function createSession(

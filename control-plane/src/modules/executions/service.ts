@@ -109,6 +109,9 @@ export function createExecutionService(deps: {
       enqueuedAt: Date.now(),
     };
     try {
+      // What interactive stdin may add to the stdin given now: the same limit for both together.
+      if (job.interactive)
+        await streams.allowStdin(inserted.id, manifest.limits.stdinBytes.max - stdin.length);
       await streams.enqueueJob(region, job);
     } catch (err) {
       deps.log.error({ err, executionId: inserted.id }, 'could not queue job');
