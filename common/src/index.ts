@@ -52,6 +52,7 @@ export {
   type StreamEntry,
   type StreamFollower,
 } from './stream-follower.js';
+export {
   clientAddress,
   normalizeAddress,
   parseTrustedProxies,
