@@ -28,14 +28,14 @@ function pistonError(err: unknown, set: Set): unknown {
 export function pistonRoutes(deps: { piston: PistonService; apiKeys: ApiKeyService; tokens: TokenService }) {
   const runtimes = async () => deps.piston.runtimes();
   const execute = async (ctx: {
-    params: Record<string, string | undefined>;
+    params?: Record<string, string | undefined>;
     headers: Record<string, string | undefined>;
     body: unknown;
     set: Set;
     request: Request;
   }) => {
     try {
-      const credential = ctx.params['key'] ?? ctx.headers['authorization'];
+      const credential = ctx.params?.['key'] ?? ctx.headers['authorization'];
       const userId = await userOfCredential(credential, 'execute', deps);
       return await deps.piston.execute(userId, ctx.body, ctx.request.signal);
     } catch (err) {
