@@ -30,6 +30,7 @@ import type { StatsRepo } from './modules/stats/repo.js';
 import { statsRoutes } from './modules/stats/index.js';
 import { errors } from './errors.js';
 import { judge0Routes } from './modules/judge0/index.js';
+import { createCallbackSender, type CallbackOptions } from './modules/judge0/callback.js';
 import { createJudge0Repo } from './modules/judge0/repo.js';
 import { createJudge0Service } from './modules/judge0/service.js';
 import { pistonRoutes } from './modules/piston/index.js';
@@ -54,6 +55,8 @@ export interface AppDeps {
   /** Prometheus registry served at /metrics (outside /api/v1: not forwarded by the gateway). */
   metrics: Registry;
   log: Logger;
+  /** Judge0 `callback_url` delivery (signing key, allowlist, timeout, retries). */
+  judge0Callbacks: Omit<CallbackOptions, 'log'>;
 }
 
 /** Submissions one Judge0 batch may hold (Judge0's own default). */
@@ -100,6 +103,11 @@ export function createApp(deps: AppDeps) {
           repo: createJudge0Repo(deps.db),
           manifest: deps.manifest,
           maxBatch: judge0MaxBatch,
+          callbacks: createCallbackSender({
+            ...deps.judge0Callbacks,
+            log: log.child({ component: 'judge0' }),
+          }),
+          log: log.child({ component: 'judge0' }),
         }),
         apiKeys: deps.apiKeys,
         tokens: deps.tokens,

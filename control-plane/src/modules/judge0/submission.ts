@@ -92,7 +92,6 @@ export function parseSubmission(raw: unknown, base64: boolean): ParsedSubmission
   if (callback !== undefined && callback !== null && typeof callback !== 'string') {
     throw new Judge0Invalid('callback_url', 'must be a string');
   }
-  if (callback) throw new Judge0Invalid('callback_url', 'callbacks are not supported yet; poll the token');
   const stdin = text(r, 'stdin', base64);
   const body: ExecuteBody = {
     language: lang.language,
@@ -108,7 +107,12 @@ export function parseSubmission(raw: unknown, base64: boolean): ParsedSubmission
       : {}),
     ...(argsRaw ? { args: splitArguments(argsRaw) } : {}),
   };
-  return { body, languageId: id, expectedOutput: text(r, 'expected_output', base64), callbackUrl: null };
+  return {
+    body,
+    languageId: id,
+    expectedOutput: text(r, 'expected_output', base64),
+    callbackUrl: callback || null,
+  };
 }
 
 /** A MUSCode validation error (a limit out of range, a bad version) in Judge0's 422 shape. */
