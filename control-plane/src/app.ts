@@ -29,6 +29,12 @@ import type { ProjectService } from './modules/projects/service.js';
 import type { StatsRepo } from './modules/stats/repo.js';
 import { statsRoutes } from './modules/stats/index.js';
 import { errors } from './errors.js';
+import { judge0Routes } from './modules/judge0/index.js';
+import { createCallbackSender, type CallbackOptions } from './modules/judge0/callback.js';
+import { createJudge0Repo } from './modules/judge0/repo.js';
+import { createJudge0Service } from './modules/judge0/service.js';
+import { pistonRoutes } from './modules/piston/index.js';
+import { createPistonService } from './modules/piston/service.js';
 
 export interface AppDeps {
   db: Db;
@@ -49,7 +55,12 @@ export interface AppDeps {
   /** Prometheus registry served at /metrics (outside /api/v1: not forwarded by the gateway). */
   metrics: Registry;
   log: Logger;
+  /** Judge0 `callback_url` delivery (signing key, allowlist, timeout, retries). */
+  judge0Callbacks: Omit<CallbackOptions, 'log'>;
 }
+
+/** Submissions one Judge0 batch may hold (Judge0's own default). */
+const judge0MaxBatch = 20;
 
 /** The REST API under /api/v1. Every error leaves in the spec's envelope. */
 export function createApp(deps: AppDeps) {
@@ -59,7 +70,9 @@ export function createApp(deps: AppDeps) {
     .onParse(async ({ request, contentType }) => {
       if (request.method === 'GET' || request.method === 'HEAD') return undefined;
       const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-      if (type !== '' && type !== 'application/json') throw errors.unsupportedMediaType();
+      // Piston clients (piston-client) send their JSON as text/plain: /piston takes any type.
+      const anyType = new URL(request.url).pathname.startsWith('/piston/');
+      if (!anyType && type !== '' && type !== 'application/json') throw errors.unsupportedMediaType();
       return readJsonBody(request, deps.bodyLimitBytes);
     })
     .onError(({ code, error, set }) => {
@@ -82,6 +95,36 @@ export function createApp(deps: AppDeps) {
         .use(languageRoutes(deps.manifest, deps.runners))
         .use(healthRoutes(deps.db, deps.redis, deps.runners))
         .use(runnerRoutes(deps.runners, deps.tokens)),
+    )
+    .use(
+      judge0Routes({
+        judge0: createJudge0Service({
+          executions: deps.executions,
+          repo: createJudge0Repo(deps.db),
+          manifest: deps.manifest,
+          maxBatch: judge0MaxBatch,
+          callbacks: createCallbackSender({
+            ...deps.judge0Callbacks,
+            log: log.child({ component: 'judge0' }),
+          }),
+          log: log.child({ component: 'judge0' }),
+        }),
+        apiKeys: deps.apiKeys,
+        tokens: deps.tokens,
+        manifest: deps.manifest,
+        maxBatch: judge0MaxBatch,
+      }),
+    )
+    .use(
+      pistonRoutes({
+        piston: createPistonService({
+          executions: deps.executions,
+          manifest: deps.manifest,
+          liveVersions: () => deps.runners.liveVersions(),
+        }),
+        apiKeys: deps.apiKeys,
+        tokens: deps.tokens,
+      }),
     )
     .use(metricsRoutes(deps.metrics));
 }

@@ -45,6 +45,14 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       executeWaitMarginSeconds: env.int(15, 1),
       /** Requests of one instance that may wait (`?wait=true`) at once; each holds a Redis connection. */
       executeMaxWaiters: env.int(200, 1),
+      /** HMAC-SHA256 key that signs Judge0 callbacks; unset, `callback_url` is refused. */
+      judge0CallbackSecret: env.optionalString(),
+      /** Callback hosts, IPs or CIDRs allowed although private, loopback or link-local (comma-separated). */
+      judge0CallbackAllow: env.optionalString(),
+      /** Each callback attempt's timeout; attempts in all; first retry delay (doubling). */
+      judge0CallbackTimeoutSeconds: env.int(5, 1),
+      judge0CallbackTries: env.int(5, 1),
+      judge0CallbackRetryMs: env.int(1000, 10),
       /** Executions one user may have queued or running at once; more get 429. */
       maxActivePerUser: env.int(8, 1),
       /** Jobs a region's queue may hold (waiting plus running); past it submissions get 429. */

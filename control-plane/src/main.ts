@@ -128,6 +128,13 @@ const files = createFileService({
 const comments = createCommentService({ repo: createCommentRepo(db) });
 
 const app = createApp({
+  judge0Callbacks: {
+    secret: config.judge0CallbackSecret,
+    allow: config.judge0CallbackAllow,
+    timeoutMs: config.judge0CallbackTimeoutSeconds * 1000,
+    tries: config.judge0CallbackTries,
+    retryMs: config.judge0CallbackRetryMs,
+  },
   db,
   redis,
   auth,

@@ -98,6 +98,9 @@ const ws = mountWebSocket(
 
 app
   .any('/api/v1/*', proxy)
+  // The Judge0 CE and Piston v2 compatible APIs (control-plane modules judge0/ and piston/).
+  .any('/judge0/*', proxy)
+  .any('/piston/*', proxy)
   .get('/healthz', (res) => {
     const memory = process.memoryUsage();
     res.writeHeader('content-type', 'application/json').end(

@@ -70,6 +70,10 @@ export default async function setup(project: TestProject) {
       CP_RUNNER_TOKEN: runnerToken,
       CP_JWT_PRIVATE_KEY_FILE: process.env['CP_JWT_PRIVATE_KEY_FILE'] ?? `${root}/.state/jwt-ed25519.pem`,
       CP_LOG_LEVEL: 'warn',
+      // Judge0 callbacks reach the tests' receiver on loopback only because it is allowed here.
+      CP_JUDGE0_CALLBACK_SECRET: 'test-callback-secret',
+      CP_JUDGE0_CALLBACK_ALLOW: '127.0.0.1',
+      CP_JUDGE0_CALLBACK_RETRY_MS: '50',
       MUSCODE_CANARY: canary,
       // The whole suite comes from one address and polls; api-rate-limit.test.ts starts its own
       // control-planes with small limits.

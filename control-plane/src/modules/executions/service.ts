@@ -224,6 +224,12 @@ export function createExecutionService(deps: {
 
     get,
 
+    /** The caller's execution once it is final, or as it stands at `deadline` (epoch ms). */
+    async awaitFinal(userId: string, executionId: string, deadline: number) {
+      await waitForResult(executionId, deadline);
+      return get(userId, executionId);
+    },
+
     /**
      * Cancels the caller's execution: a queued one is marked cancelled at once (fenced, so an
      * agent that starts it meanwhile wins and gets the cancel message instead); a running one

@@ -1,0 +1,83 @@
+/** Judge0 CE's statuses, ids and descriptions exactly as Judge0 has them. */
+export const judge0Statuses = [
+  { id: 1, description: 'In Queue' },
+  { id: 2, description: 'Processing' },
+  { id: 3, description: 'Accepted' },
+  { id: 4, description: 'Wrong Answer' },
+  { id: 5, description: 'Time Limit Exceeded' },
+  { id: 6, description: 'Compilation Error' },
+  { id: 7, description: 'Runtime Error (SIGSEGV)' },
+  { id: 8, description: 'Runtime Error (SIGXFSZ)' },
+  { id: 9, description: 'Runtime Error (SIGFPE)' },
+  { id: 10, description: 'Runtime Error (SIGABRT)' },
+  { id: 11, description: 'Runtime Error (NZEC)' },
+  { id: 12, description: 'Runtime Error (Other)' },
+  { id: 13, description: 'Internal Error' },
+  { id: 14, description: 'Exec Format Error' },
+] as const;
+
+export type Judge0Status = (typeof judge0Statuses)[number];
+
+const status = (id: number): Judge0Status => judge0Statuses[id - 1]!;
+
+/**
+ * Judge0's comparison: the outputs with surrounding whitespace trimmed, line by line, and
+ * leading and trailing blank lines dropped.
+ */
+export function outputsMatch(actual: Buffer, expected: Buffer): boolean {
+  const lines = (b: Buffer) =>
+    b
+      .toString('latin1')
+      .trim()
+      .split('\n')
+      .map((l) => l.trim());
+  const a = lines(actual);
+  const e = lines(expected);
+  return a.length === e.length && a.every((l, i) => l === e[i]);
+}
+
+/** The Judge0 status of a MUSCode execution outcome. */
+export function judge0StatusOf(o: {
+  status: string;
+  exitCode: number | null;
+  signal: number | null;
+  stdout: Buffer;
+  expectedOutput: Buffer | null;
+}): Judge0Status {
+  switch (o.status) {
+    case 'queued':
+      return status(1);
+    case 'running':
+      return status(2);
+    case 'completed':
+      return o.expectedOutput === null || outputsMatch(o.stdout, o.expectedOutput) ? status(3) : status(4);
+    case 'timeout':
+    case 'cpu_limit':
+      return status(5);
+    case 'compile_error':
+      return status(6);
+    case 'runtime_error':
+      switch (o.signal) {
+        case 11:
+          return status(7);
+        case 25:
+          return status(8);
+        case 8:
+          return status(9);
+        case 6:
+          return status(10);
+        case null:
+        case 0:
+          // 126: the shell found the file but could not execute it (ENOEXEC and the like).
+          return o.exitCode === 126 ? status(14) : status(11);
+        default:
+          return status(12);
+      }
+    case 'output_limit':
+      return status(8);
+    case 'memory_limit':
+      return status(12);
+    default:
+      return status(13);
+  }
+}
