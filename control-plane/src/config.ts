@@ -12,10 +12,17 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       rpcPort: env.port(8082),
       databaseUrl: env.string('postgres://muscode:muscode-local@127.0.0.1:5432/muscode'),
       databasePoolSize: env.int(10, 1),
+      /** A statement that runs, or waits for a lock, longer than this fails and the request
+       * answers 503 with Retry-After (a locked table, an overloaded database). */
+      databaseStatementTimeoutMs: env.int(15_000, 100),
+      databaseLockTimeoutMs: env.int(2000, 1),
       redisUrl: env.string('redis://127.0.0.1:6379'),
       /** Prefix of every Redis key, so several stacks can share one Redis. */
       redisPrefix: env.string('muscode:'),
       defaultRegion: env.string('local'),
+      /** Regions a submission may name (comma-separated; the default region always counts).
+       * Any other is a 400: a job queued for a region no agent reads would wait forever. */
+      regions: env.optionalString(),
       /** PEM (PKCS#8) Ed25519 key that signs access tokens. */
       jwtPrivateKeyFile: env.string('.state/jwt-ed25519.pem'),
       jwtIssuer: env.string('muscode'),

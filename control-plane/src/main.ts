@@ -6,7 +6,7 @@ import { createLogger, loadLanguageManifest, onShutdown } from '@muscode/common'
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createDb } from './infra/db.js';
-import { createRedis } from './infra/redis.js';
+import { blockingConnection, createRedis } from './infra/redis.js';
 import { createStreams } from './infra/streams.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { createAuditRepo } from './modules/audit/repo.js';
@@ -40,8 +40,23 @@ const config = loadConfig(process.env);
 const log = createLogger('control-plane', config.logLevel);
 const manifest = loadLanguageManifest(config.manifestPath);
 
-const db = await createDb(config.databaseUrl, config.databasePoolSize);
+const configuredRegions = [
+  ...new Set([
+    config.defaultRegion,
+    ...(config.regions ?? '')
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
+  ]),
+];
+const db = await createDb(config.databaseUrl, config.databasePoolSize, {
+  statementTimeoutMs: config.databaseStatementTimeoutMs,
+  lockTimeoutMs: config.databaseLockTimeoutMs,
+});
 const redis = createRedis(config.redisUrl, log);
+// Commands fail at once while Redis is away (no offline queue): give it a moment to connect
+// before serving, but start anyway (requests answer 503 until it is there).
+await Promise.race([once(redis, 'ready'), new Promise((r) => setTimeout(r, 5000).unref())]);
 const streams = createStreams(redis, {
   prefix: config.redisPrefix,
   eventsMaxLen: config.eventsMaxLen,
@@ -96,9 +111,10 @@ const executions = createExecutionService({
   streams,
   manifest,
   defaultRegion: config.defaultRegion,
+  regions: configuredRegions,
   admission,
   log,
-  newRedisConnection: () => redis.duplicate(),
+  newRedisConnection: () => blockingConnection(redis),
   waitMarginMs: config.executeWaitMarginSeconds * 1000,
   maxWaiters: config.executeMaxWaiters,
   audit,

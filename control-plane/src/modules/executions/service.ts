@@ -36,6 +36,8 @@ export function createExecutionService(deps: {
   streams: Streams;
   manifest: LanguageManifest;
   defaultRegion: string;
+  /** Regions a submission may name (the default one among them); absent: the default only. */
+  regions?: readonly string[];
   /** The admission module: the region's queue bound, and the per-user cap on active executions. */
   admission?: Pick<Admission, 'admit' | 'maxActivePerUser' | 'tooManyActive'>;
   log: Logger;
@@ -53,6 +55,7 @@ export function createExecutionService(deps: {
   const noLiveVersions = async (): Promise<LiveVersions> => new Map();
   const live = deps.liveVersions ?? noLiveVersions;
   let waiters = 0;
+  const regions = new Set([deps.defaultRegion, ...(deps.regions ?? [])]);
 
   /**
    * Validates, takes quota, records the execution as queued and queues its job. Returns the
@@ -73,6 +76,12 @@ export function createExecutionService(deps: {
       });
     }
     const region = body.region ?? deps.defaultRegion;
+    if (!regions.has(region)) {
+      throw errors.validation(`Region "${region}" is not served; there are: ${[...regions].join(', ')}.`, {
+        field: 'region',
+        regions: [...regions],
+      });
+    }
     await deps.admission?.admit(region);
     // Cap, quota, row and audit row in one statement.
     const inserted = await repo.insertQueued({
@@ -114,9 +123,14 @@ export function createExecutionService(deps: {
     try {
       await streams.enqueueJob(region, job);
     } catch (err) {
-      deps.log.error({ err, executionId: inserted.id }, 'could not queue job');
-      await repo.markInternalError(inserted.id, 'The job queue is unavailable.');
-      throw errors.unavailable('The job queue is unavailable; try again shortly.');
+      deps.log.error({ err: (err as Error).message, executionId: inserted.id }, 'could not queue job');
+      // Refused, so it leaves nothing: no row the client never learns of, no quota taken.
+      // Should the database be gone too, the row stays queued and the sweeper fails it.
+      await repo.withdrawQueued(inserted.id, userId).catch(async (e: unknown) => {
+        deps.log.error({ err: (e as Error).message, executionId: inserted.id }, 'could not withdraw');
+        await repo.markInternalError(inserted.id, 'The job queue is unavailable.').catch(() => undefined);
+      });
+      throw errors.unavailable('The job queue is unavailable; try again shortly.', 2, err);
     }
     deps.log.info(
       {
