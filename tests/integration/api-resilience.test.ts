@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../control-plane/src/infra/migrate.js';
+import { createStreams, jobIdsScript } from '../../control-plane/src/infra/streams.js';
 import {
   createDatabase,
   databaseUrl,
@@ -25,6 +26,7 @@ let redisPort = 0;
 let redisServer: ChildProcess | undefined;
 let cp: Proc | undefined;
 let url = '';
+let httpPort = 0;
 
 async function startRedis(): Promise<void> {
   redisServer = spawn(
@@ -80,6 +82,7 @@ beforeAll(async () => {
     CP_RATE_LIMIT_LOGIN_PER_IP: '1000000',
     CP_LOG_LEVEL: 'warn',
   });
+  httpPort = http;
   url = `http://127.0.0.1:${http}/api/v1`;
   await waitFor(
     'our control-plane',
@@ -274,5 +277,91 @@ describe('database unavailable', () => {
     }
     expect(await traces(user.userId)).toMatchObject({ rows: 0, today: 0 });
     expect((await call('POST', '/execute', { token: user.token, body: hello })).status).toBe(200);
+  });
+});
+
+describe('regions and the job queue', () => {
+  it('a region that is not configured is a 400 naming the regions there are, and queues nothing', async () => {
+    const user = await newUser();
+    const r = await call('POST', '/execute', {
+      token: user.token,
+      body: { ...hello, region: `nowhere-${randomId()}` },
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('validation_failed');
+    expect(r.body.error.details.field).toBe('region');
+    expect(r.body.error.details.regions).toEqual([region, otherRegion]);
+    expect(await traces(user.userId)).toMatchObject({ rows: 0, today: 0 });
+    const ok = await call('POST', '/execute', { token: user.token, body: { ...hello, region: otherRegion } });
+    expect(ok.status).toBe(200);
+  });
+
+  it('the sweeper learns which executions are queued from ids alone, not the jobs’ code', async () => {
+    const r = redis();
+    const stream = `res-sweep-${randomId()}`;
+    try {
+      const streams = createStreams(r, { prefix: 'res-sweep:', eventsMaxLen: 100, eventsTtlSeconds: 60 });
+      const big = 'x'.repeat(256 * 1024);
+      const ids = Array.from({ length: 12 }, () => crypto.randomUUID());
+      const job = (executionId: string) => ({
+        executionId,
+        ownerId: 'u',
+        language: 'python',
+        files: [{ path: 'main.py', content: big }],
+        mainFile: 'main.py',
+        args: [],
+        stdin: '',
+        interactive: false,
+        limits: {},
+        enqueuedAt: 0,
+      });
+      for (const id of ids.slice(0, 10)) await streams.enqueueJob(stream, job(id) as never);
+      // Entries written before the id field existed: the job JSON only.
+      for (const id of ids.slice(10))
+        await r.xadd(`res-sweep:jobs:${stream}`, '*', 'job', JSON.stringify(job(id)));
+      const seen = new Set<string>();
+      let start = '-';
+      let replyBytes = 0;
+      for (;;) {
+        const reply = (await r.eval(jobIdsScript, 1, `res-sweep:jobs:${stream}`, start, 5)) as [
+          string,
+          number,
+          string[],
+        ];
+        replyBytes += JSON.stringify(reply).length;
+        reply[2].forEach((id) => seen.add(id));
+        if (reply[1] < 5) break;
+        start = `(${reply[0]}`;
+      }
+      expect([...seen].sort()).toEqual([...ids].sort());
+      // 3 MB of jobs in the stream; the answers are ids and entry ids.
+      expect(replyBytes).toBeLessThan(4096);
+    } finally {
+      await r.del(`res-sweep:jobs:${stream}`);
+      r.disconnect();
+    }
+  });
+});
+
+describe('the runner registry', () => {
+  it('GET /languages, /health and /metrics find the fleet without SCANning the keyspace', async () => {
+    const r = redis();
+    try {
+      // Many keys of other kinds: a SCAN would walk them all.
+      const pipe = r.pipeline();
+      for (let i = 0; i < 2000; i++) pipe.set(`res:exec:{x${i}}:events`, '1', 'EX', 60);
+      await pipe.exec();
+      const scans = async () => {
+        const info = await r.info('commandstats');
+        return Number(/cmdstat_scan:calls=(\d+)/.exec(info)?.[1] ?? 0);
+      };
+      const before = await scans();
+      expect((await call('GET', '/languages')).status).toBe(200);
+      expect((await call('GET', '/health')).body.services.redis).toBe('up');
+      expect((await fetch(`http://127.0.0.1:${httpPort}/metrics`)).status).toBe(200);
+      expect(await scans()).toBe(before);
+    } finally {
+      r.disconnect();
+    }
   });
 });
