@@ -38,6 +38,9 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       /** Largest result event (JSON bytes) that carries the whole execution, so watchers need
        * no read of the row; a larger one goes without it (its output is in the stream already). */
       resultEventMaxBytes: env.int(256 * 1024, 0),
+      /** Largest Connect/gRPC request message read, in bytes (Connect's own default is 4 GiB):
+       * room for a runner's result with stdout, stderr and compile output at their maxima. */
+      rpcReadMaxBytes: env.int(8 * 1024 * 1024, 64 * 1024),
       /** Largest request body accepted, in bytes. */
       bodyLimitBytes: env.int(2 * 1024 * 1024, 1024),
       /** Fixed rate-limit window, and requests allowed per window per client address / user / login address. */

@@ -144,6 +144,11 @@ const files = createFileService({
 });
 const comments = createCommentService({ repo: createCommentRepo(db) });
 
+const limiter = createRateLimiter(redis, {
+  prefix: config.redisPrefix,
+  windowSeconds: config.rateLimitWindowSeconds,
+  log,
+});
 const app = createApp({
   db,
   redis,
@@ -158,11 +163,7 @@ const app = createApp({
   runners,
   manifest,
   bodyLimitBytes: config.bodyLimitBytes,
-  limiter: createRateLimiter(redis, {
-    prefix: config.redisPrefix,
-    windowSeconds: config.rateLimitWindowSeconds,
-    log,
-  }),
+  limiter,
   rateLimits: {
     perIp: config.rateLimitPerIp,
     perUser: config.rateLimitPerUser,
@@ -180,8 +181,20 @@ const rpc = createRpcServer({
   runnerToken: config.runnerToken,
   report: report({ repo: executionRepo, streams, log: log.child({ component: 'report' }), observe: metrics }),
   heartbeat: heartbeat({ runners, ttlSeconds: config.runnerTtlSeconds, onBeat: metrics.heartbeat }),
-  execution: executionRpc({ executions, tokens, apiKeys, streams, redis, manifest, runners, log }),
+  execution: executionRpc({
+    executions,
+    tokens,
+    apiKeys,
+    streams,
+    redis,
+    manifest,
+    runners,
+    log,
+    limiter,
+    perUserLimit: config.rateLimitPerUser,
+  }),
   log,
+  readMaxBytes: config.rpcReadMaxBytes,
 });
 rpc.listen(config.rpcPort, config.host);
 await once(rpc, 'listening');
