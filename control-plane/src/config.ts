@@ -52,6 +52,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       executeWaitMarginSeconds: env.int(15, 1),
       /** Requests of one instance that may wait (`?wait=true`) at once; each holds a Redis connection. */
       executeMaxWaiters: env.int(200, 1),
+      /** How long an Idempotency-Key of `POST /execute` is remembered (per user). */
+      idempotencyTtlSeconds: env.int(24 * 3600, 60),
       /** Executions one user may have queued or running at once; more get 429. */
       maxActivePerUser: env.int(8, 1),
       /** Jobs a region's queue may hold (waiting plus running); past it submissions get 429. */

@@ -18,6 +18,7 @@ import { createApiKeyRepo } from './modules/api-keys/repo.js';
 import { createApiKeyService } from './modules/api-keys/service.js';
 import { createExecutionRepo } from './modules/executions/repo.js';
 import { createExecutionService } from './modules/executions/service.js';
+import { createIdempotency } from './modules/executions/idempotency.js';
 import { createCommentRepo } from './modules/comments/repo.js';
 import { createCommentService } from './modules/comments/service.js';
 import { createFileRepo } from './modules/files/repo.js';
@@ -119,6 +120,10 @@ const executions = createExecutionService({
   maxWaiters: config.executeMaxWaiters,
   audit,
   liveVersions: () => runners.liveVersions(),
+  idempotency: createIdempotency(redis, {
+    prefix: config.redisPrefix,
+    ttlSeconds: config.idempotencyTtlSeconds,
+  }),
 });
 const auth = createAuthService({
   repo: createAuthRepo(db),

@@ -365,3 +365,53 @@ describe('the runner registry', () => {
     }
   });
 });
+
+describe('Idempotency-Key', () => {
+  it('a retry with the same key and body answers the same execution and pays once; another body is a 422', async () => {
+    const user = await newUser();
+    const key = `retry-${randomId()}`;
+    const headers = { 'idempotency-key': key };
+    const first = await call('POST', '/execute', { token: user.token, body: hello, headers });
+    const again = await call('POST', '/execute', { token: user.token, body: hello, headers });
+    expect(first.status).toBe(200);
+    expect(again.status).toBe(200);
+    expect(again.body.data.executionId).toBe(first.body.data.executionId);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await traces(user.userId)).toEqual({ rows: 1, today: 1, month: 1, audit: 1 });
+    const other = await call('POST', '/execute', {
+      token: user.token,
+      body: { ...hello, code: 'print(2)' },
+      headers,
+    });
+    expect(other.status).toBe(422);
+    expect(other.body.error.code).toBe('idempotency_key_reused');
+    // Keys are per user: another user's same key is a submission of its own.
+    const stranger = await newUser();
+    const theirs = await call('POST', '/execute', { token: stranger.token, body: hello, headers });
+    expect(theirs.status).toBe(200);
+    expect(theirs.body.data.executionId).not.toBe(first.body.data.executionId);
+    // Without a key, every request is a new execution.
+    await call('POST', '/execute', { token: user.token, body: hello });
+    expect((await traces(user.userId)).rows).toBe(2);
+  });
+
+  it('a refused submission releases its key: the retry is submitted', async () => {
+    const user = await newUser();
+    const headers = { 'idempotency-key': `refused-${randomId()}` };
+    const locker = new pg.Client({ connectionString: databaseUrl(dbName) });
+    await locker.connect();
+    let refused: Answer;
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE executions IN ACCESS EXCLUSIVE MODE');
+      refused = await call('POST', '/execute', { token: user.token, body: hello, headers });
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    }
+    expect(refused.status).toBe(503);
+    const retry = await call('POST', '/execute', { token: user.token, body: hello, headers });
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+  });
+});

@@ -13,6 +13,7 @@ import type { Streams } from '../../infra/streams.js';
 import type { Admission } from '../admission/service.js';
 import type { AuditRepo } from '../audit/repo.js';
 import { finalStatuses, type ExecuteBody, type HistoryQuery } from './model.js';
+import type { Idempotency } from './idempotency.js';
 import type { ExecutionRepo } from './repo.js';
 import { resolveLimits, resolveSource } from './request.js';
 import { executionSummaryView, executionView, type ExecutionView } from './view.js';
@@ -50,6 +51,8 @@ export function createExecutionService(deps: {
   audit?: AuditRepo;
   /** The exact versions live agents report, by image (for `version` and the newest available). */
   liveVersions?: () => Promise<LiveVersions>;
+  /** Idempotency-Key records (absent: the header is ignored). */
+  idempotency?: Idempotency;
 }) {
   const { repo, streams, manifest } = deps;
   const noLiveVersions = async (): Promise<LiveVersions> => new Map();
@@ -236,6 +239,35 @@ export function createExecutionService(deps: {
     },
 
     get,
+
+    /**
+     * `submit` / `submitAndWait` under an Idempotency-Key: a retry with the same key and body
+     * answers like the first request (the same execution, no second quota unit); with
+     * `wait`, the execution as it is now.
+     */
+    async submitIdempotent(
+      userId: string,
+      key: string,
+      body: ExecuteBody,
+      opts: { wait?: boolean; signal?: AbortSignal } = {},
+    ): Promise<{ replayed: boolean; data: unknown }> {
+      if (!deps.idempotency) {
+        return {
+          replayed: false,
+          data: opts.wait ? await this.submitAndWait(userId, body, opts) : await this.submit(userId, body),
+        };
+      }
+      const r = await deps.idempotency.run(userId, key, body, async () => {
+        if (!opts.wait) {
+          const answer = await this.submit(userId, body);
+          return { executionId: answer.executionId, answer };
+        }
+        const view = await this.submitAndWait(userId, body, opts);
+        return { executionId: view.executionId, answer: view };
+      });
+      if (!r.replayed) return { replayed: false, data: r.value.answer };
+      return { replayed: true, data: opts.wait ? await get(userId, r.value.executionId) : r.value.answer };
+    },
 
     /**
      * Cancels the caller's execution: a queued one is marked cancelled at once (fenced, so an
