@@ -36,8 +36,9 @@ export function redisKeys(prefix: string) {
     stdinBudget: (executionId: string) => `${prefix}exec:{${executionId}}:stdin`,
     /** Last heartbeat of an agent (a JSON value with a TTL). */
     runner: (runnerId: string) => `${prefix}runner:${runnerId}`,
-    /** Pattern matching every agent heartbeat key. */
-    runnerPattern: () => `${prefix}runner:*`,
+    /** Sorted set of agent ids scored by when their heartbeat expires (ms since the epoch):
+     * the live fleet without a SCAN of the keyspace. */
+    liveRunners: () => `${prefix}runners:live`,
     /** Present while a logged-out access token (by its `jti`) has not yet expired. */
     deniedJti: (jti: string) => `${prefix}auth:denied-jti:${jti}`,
     /** Counter of one rate-limit bucket (scope, subject) in one fixed window. */

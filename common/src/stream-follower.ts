@@ -47,7 +47,13 @@ interface Follow {
  */
 export function createStreamFollower(
   redis: Redis,
-  opts: { blockMs?: number; count?: number; log?: Logger } = {},
+  opts: {
+    blockMs?: number;
+    count?: number;
+    log?: Logger;
+    /** Makes the reader's own connection (default: a duplicate of `redis`); it must allow long commands. */
+    reader?: () => Redis;
+  } = {},
 ): StreamFollower {
   const blockMs = opts.blockMs ?? 5000;
   const count = opts.count ?? 500;
@@ -80,7 +86,7 @@ export function createStreamFollower(
   async function loop() {
     running = true;
     if (!reader) {
-      reader = redis.duplicate();
+      reader = opts.reader ? opts.reader() : redis.duplicate();
       // A reconnected reader is another client: its id is asked for again.
       reader.on('ready', () => {
         readerId = undefined;

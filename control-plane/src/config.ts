@@ -12,10 +12,17 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       rpcPort: env.port(8082),
       databaseUrl: env.string('postgres://muscode:muscode-local@127.0.0.1:5432/muscode'),
       databasePoolSize: env.int(10, 1),
+      /** A statement that runs, or waits for a lock, longer than this fails and the request
+       * answers 503 with Retry-After (a locked table, an overloaded database). */
+      databaseStatementTimeoutMs: env.int(15_000, 100),
+      databaseLockTimeoutMs: env.int(2000, 1),
       redisUrl: env.string('redis://127.0.0.1:6379'),
       /** Prefix of every Redis key, so several stacks can share one Redis. */
       redisPrefix: env.string('muscode:'),
       defaultRegion: env.string('local'),
+      /** Regions a submission may name (comma-separated; the default region always counts).
+       * Any other is a 400: a job queued for a region no agent reads would wait forever. */
+      regions: env.optionalString(),
       /** PEM (PKCS#8) Ed25519 key that signs access tokens. */
       jwtPrivateKeyFile: env.string('.state/jwt-ed25519.pem'),
       jwtIssuer: env.string('muscode'),
@@ -31,6 +38,9 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       /** Largest result event (JSON bytes) that carries the whole execution, so watchers need
        * no read of the row; a larger one goes without it (its output is in the stream already). */
       resultEventMaxBytes: env.int(256 * 1024, 0),
+      /** Largest Connect/gRPC request message read, in bytes (Connect's own default is 4 GiB):
+       * room for a runner's result with stdout, stderr and compile output at their maxima. */
+      rpcReadMaxBytes: env.int(8 * 1024 * 1024, 64 * 1024),
       /** Largest request body accepted, in bytes. */
       bodyLimitBytes: env.int(2 * 1024 * 1024, 1024),
       /** Fixed rate-limit window, and requests allowed per window per client address / user / login address. */
@@ -43,7 +53,7 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       rateLimitLoginPerIp: env.int(10, 1),
       /** How long `POST /execute?wait=true` waits beyond the execution's own time limits. */
       executeWaitMarginSeconds: env.int(15, 1),
-      /** Requests of one instance that may wait (`?wait=true`) at once; each holds a Redis connection. */
+      /** Requests of one instance that may wait (`?wait=true`) at once (they share one Redis reader). */
       executeMaxWaiters: env.int(200, 1),
       /** HMAC-SHA256 key that signs Judge0 callbacks; unset, `callback_url` is refused. */
       judge0CallbackSecret: env.optionalString(),
@@ -53,6 +63,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       judge0CallbackTimeoutSeconds: env.int(5, 1),
       judge0CallbackTries: env.int(5, 1),
       judge0CallbackRetryMs: env.int(1000, 10),
+      /** How long an Idempotency-Key of `POST /execute` is remembered (per user). */
+      idempotencyTtlSeconds: env.int(24 * 3600, 60),
       /** Executions one user may have queued or running at once; more get 429. */
       maxActivePerUser: env.int(8, 1),
       /** Jobs a region's queue may hold (waiting plus running); past it submissions get 429. */

@@ -18,6 +18,7 @@ import { createApiKeyRepo } from './modules/api-keys/repo.js';
 import { createApiKeyService } from './modules/api-keys/service.js';
 import { createExecutionRepo } from './modules/executions/repo.js';
 import { createExecutionService } from './modules/executions/service.js';
+import { createIdempotency } from './modules/executions/idempotency.js';
 import { createCommentRepo } from './modules/comments/repo.js';
 import { createCommentService } from './modules/comments/service.js';
 import { createFileRepo } from './modules/files/repo.js';
@@ -40,8 +41,23 @@ const config = loadConfig(process.env);
 const log = createLogger('control-plane', config.logLevel);
 const manifest = loadLanguageManifest(config.manifestPath);
 
-const db = await createDb(config.databaseUrl, config.databasePoolSize);
+const configuredRegions = [
+  ...new Set([
+    config.defaultRegion,
+    ...(config.regions ?? '')
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
+  ]),
+];
+const db = await createDb(config.databaseUrl, config.databasePoolSize, {
+  statementTimeoutMs: config.databaseStatementTimeoutMs,
+  lockTimeoutMs: config.databaseLockTimeoutMs,
+});
 const redis = createRedis(config.redisUrl, log);
+// Commands fail at once while Redis is away (no offline queue): give it a moment to connect
+// before serving, but start anyway (requests answer 503 until it is there).
+await Promise.race([once(redis, 'ready'), new Promise((r) => setTimeout(r, 5000).unref())]);
 const streams = createStreams(redis, {
   prefix: config.redisPrefix,
   eventsMaxLen: config.eventsMaxLen,
@@ -96,12 +112,17 @@ const executions = createExecutionService({
   streams,
   manifest,
   defaultRegion: config.defaultRegion,
+  regions: configuredRegions,
   admission,
   log,
   waitMarginMs: config.executeWaitMarginSeconds * 1000,
   maxWaiters: config.executeMaxWaiters,
   audit,
   liveVersions: () => runners.liveVersions(),
+  idempotency: createIdempotency(redis, {
+    prefix: config.redisPrefix,
+    ttlSeconds: config.idempotencyTtlSeconds,
+  }),
 });
 const auth = createAuthService({
   repo: createAuthRepo(db),
@@ -127,6 +148,11 @@ const files = createFileService({
 });
 const comments = createCommentService({ repo: createCommentRepo(db) });
 
+const limiter = createRateLimiter(redis, {
+  prefix: config.redisPrefix,
+  windowSeconds: config.rateLimitWindowSeconds,
+  log,
+});
 const app = createApp({
   judge0Callbacks: {
     secret: config.judge0CallbackSecret,
@@ -148,11 +174,7 @@ const app = createApp({
   runners,
   manifest,
   bodyLimitBytes: config.bodyLimitBytes,
-  limiter: createRateLimiter(redis, {
-    prefix: config.redisPrefix,
-    windowSeconds: config.rateLimitWindowSeconds,
-    log,
-  }),
+  limiter,
   rateLimits: {
     trustedProxies: parseTrustedProxies(config.trustedProxies),
     perIp: config.rateLimitPerIp,
@@ -171,8 +193,20 @@ const rpc = createRpcServer({
   runnerToken: config.runnerToken,
   report: report({ repo: executionRepo, streams, log: log.child({ component: 'report' }), observe: metrics }),
   heartbeat: heartbeat({ runners, ttlSeconds: config.runnerTtlSeconds, onBeat: metrics.heartbeat }),
-  execution: executionRpc({ executions, tokens, apiKeys, streams, redis, manifest, runners, log }),
+  execution: executionRpc({
+    executions,
+    tokens,
+    apiKeys,
+    streams,
+    redis,
+    manifest,
+    runners,
+    log,
+    limiter,
+    perUserLimit: config.rateLimitPerUser,
+  }),
   log,
+  readMaxBytes: config.rpcReadMaxBytes,
 });
 rpc.listen(config.rpcPort, config.host);
 await once(rpc, 'listening');

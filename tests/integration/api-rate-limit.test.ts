@@ -22,6 +22,7 @@ beforeAll(async () => {
         CP_REDIS_URL: inject('redisUrl'),
         CP_REDIS_PREFIX: inject('redisPrefix'),
         CP_DEFAULT_REGION: inject('region'),
+        CP_REGIONS: 'no-agents-here',
         CP_JWT_PRIVATE_KEY_FILE: process.env['CP_JWT_PRIVATE_KEY_FILE'] ?? `${root}/.state/jwt-ed25519.pem`,
         // A day-long window: no test here straddles a window boundary.
         CP_RATE_LIMIT_WINDOW_SECONDS: '86400',

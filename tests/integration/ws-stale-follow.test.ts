@@ -2,7 +2,6 @@ import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { api, newUser } from '../support/api.js';
 import { startGateway } from '../support/gateway.js';
-import { randomId } from '../support/stack.js';
 import { WsClient } from '../support/ws.js';
 
 describe('WebSocket follow of an execution that ends without a result event', () => {
@@ -15,7 +14,7 @@ describe('WebSocket follow of an execution that ends without a result event', ()
       // A region without agents: the job waits in its queue and no event is ever written.
       const submitted = await api('POST', '/execute', {
         token: user.token,
-        body: { language: 'python', code: 'print(1)', region: `nowhere-${randomId()}` },
+        body: { language: 'python', code: 'print(1)', region: 'no-agents-here' },
       });
       expect(submitted.status).toBe(200);
       const id = submitted.body.data.executionId as string;

@@ -67,6 +67,8 @@ export default async function setup(project: TestProject) {
       CP_REDIS_URL: redisUrl,
       CP_REDIS_PREFIX: redisPrefix,
       CP_DEFAULT_REGION: region,
+      // The only other region submissions may name: no agent reads it (jobs wait there).
+      CP_REGIONS: 'no-agents-here',
       CP_RUNNER_TOKEN: runnerToken,
       CP_JWT_PRIVATE_KEY_FILE: process.env['CP_JWT_PRIVATE_KEY_FILE'] ?? `${root}/.state/jwt-ed25519.pem`,
       CP_LOG_LEVEL: 'warn',

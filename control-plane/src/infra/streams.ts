@@ -10,7 +10,42 @@ import {
   type Job,
   type StreamFollower,
 } from '@muscode/common';
+import { blockingConnection } from './redis.js';
 import { appendEventScript } from './scripts/append-event.js';
+
+/** Field of a job stream entry with the execution id alone (next to `job`, the whole job). */
+export const jobIdField = 'id';
+
+/**
+ * KEYS[1]  a region's job stream;  ARGV[1] start id (exclusive form allowed);  ARGV[2] count
+ * Returns  { last entry id read, entries read, execution ids }: the ids only, so that knowing
+ * which executions are queued never moves the jobs' code and stdin over the network. Entries
+ * written before the id field existed are read from their job JSON.
+ */
+export const jobIdsScript = `
+local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', tonumber(ARGV[2]))
+local ids = {}
+local last = ''
+for _, e in ipairs(entries) do
+  last = e[1]
+  local f = e[2]
+  local id = nil
+  for j = 1, #f, 2 do
+    if f[j] == '${jobIdField}' then id = f[j + 1] break end
+  end
+  if not id then
+    for j = 1, #f, 2 do
+      if f[j] == 'job' then
+        local ok, job = pcall(cjson.decode, f[j + 1])
+        if ok and type(job) == 'table' and type(job.executionId) == 'string' then id = job.executionId end
+        break
+      end
+    end
+  end
+  if id then ids[#ids + 1] = id end
+end
+return { last, #entries, ids }
+`;
 
 export interface Streams {
   /** Queues a job for the agents of a region. */
@@ -121,7 +156,8 @@ export function createStreams(
   let follower: StreamFollower | undefined;
   return {
     followEvents(executionId, afterId, onEvents) {
-      follower ??= createStreamFollower(redis);
+      // The reader blocks (XREAD BLOCK): its connection has no command timeout.
+      follower ??= createStreamFollower(redis, { reader: () => blockingConnection(redis) });
       return follower.follow(keys.events(executionId), afterId, (entries) => {
         const events: { id: string; event: ExecutionEvent }[] = [];
         for (const { id, fields } of entries) {
@@ -135,7 +171,8 @@ export function createStreams(
       follower?.close();
     },
     async enqueueJob(region, job) {
-      await redis.xadd(keys.jobs(region), '*', jobField, JSON.stringify(job));
+      // The id in a field of its own, first: the sweeper reads only it (jobIdsScript).
+      await redis.xadd(keys.jobs(region), '*', jobIdField, job.executionId, jobField, JSON.stringify(job));
     },
     async appendEvent(executionId, event) {
       await append(executionId, event, '', 0);

@@ -7,6 +7,7 @@ import type { ApiKeyService } from '../modules/api-keys/service.js';
 import type { TokenService } from '../modules/auth/tokens.js';
 import type { ExecutionService } from '../modules/executions/service.js';
 import type { RunnerRegistry } from '../modules/runners/registry.js';
+import type { RateLimiter } from '../http/rate-limit.js';
 import { guarded } from './errors.js';
 import { createRpcAuth } from './execution/auth.js';
 import { cancel } from './execution/cancel.js';
@@ -29,6 +30,9 @@ export function executionRpc(deps: {
   manifest: LanguageManifest;
   runners: RunnerRegistry;
   log: Logger;
+  /** The REST API's rate limiter and per-user limit, applied to every call. */
+  limiter?: RateLimiter;
+  perUserLimit?: number;
 }): ServiceImpl<typeof ExecutionServiceDesc> {
   const log = deps.log.child({ component: 'execution-rpc' });
   const auth = createRpcAuth(deps);

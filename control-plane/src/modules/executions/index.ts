@@ -13,12 +13,24 @@ export function executionRoutes(executions: ExecutionService, tokens: TokenServi
     caller: { userId: string };
     query: typeof executeQuery.static;
     request: Request;
-  }) => ({
-    success: true,
-    data: ctx.query.wait
-      ? await executions.submitAndWait(ctx.caller.userId, ctx.body, { signal: ctx.request.signal })
-      : await executions.submit(ctx.caller.userId, ctx.body),
-  });
+    set: { headers: Record<string, string | number> };
+  }) => {
+    const key = ctx.request.headers.get('idempotency-key');
+    if (key !== null) {
+      const r = await executions.submitIdempotent(ctx.caller.userId, key, ctx.body, {
+        wait: ctx.query.wait === true,
+        signal: ctx.request.signal,
+      });
+      if (r.replayed) ctx.set.headers['idempotent-replayed'] = 'true';
+      return { success: true, data: r.data };
+    }
+    return {
+      success: true,
+      data: ctx.query.wait
+        ? await executions.submitAndWait(ctx.caller.userId, ctx.body, { signal: ctx.request.signal })
+        : await executions.submit(ctx.caller.userId, ctx.body),
+    };
+  };
   return (
     new Elysia()
       // derive runs before body validation: a request without a token is a 401, whatever its body.

@@ -129,6 +129,31 @@ export function createExecutionRepo(db: Db) {
       return { quotaExceeded: daily?.spent ? 'daily' : 'monthly' };
     },
 
+    /**
+     * Takes back a submission whose job could not be queued: its row and audit row go and the
+     * quota it took is given back, in one statement, as if it had been refused before the
+     * insert. Only while it is still queued (nothing can have started it).
+     */
+    async withdrawQueued(id: string, userId: string): Promise<boolean> {
+      const r = await db.query(sql.unsafe`
+        WITH gone AS (
+          DELETE FROM executions WHERE id = ${id} AND user_id = ${userId} AND status = 'queued'
+          RETURNING id, created_at
+        ), unaudited AS (
+          DELETE FROM audit_logs
+          WHERE resource_type = 'execution' AND resource_id = ${id} AND action = 'execution_submit'
+            AND EXISTS (SELECT 1 FROM gone)
+        )
+        UPDATE user_quotas SET
+          executions_today = CASE WHEN last_reset_daily = (SELECT created_at::date FROM gone)
+                                  THEN greatest(executions_today - 1, 0) ELSE executions_today END,
+          executions_month = CASE WHEN date_trunc('month', last_reset_monthly)
+                                       = date_trunc('month', (SELECT created_at FROM gone))
+                                  THEN greatest(executions_month - 1, 0) ELSE executions_month END
+        WHERE user_id = ${userId} AND EXISTS (SELECT 1 FROM gone)`);
+      return r.rowCount > 0;
+    },
+
     async markInternalError(id: string, message: string): Promise<void> {
       await db.query(sql.unsafe`
         UPDATE executions SET status = 'internal_error', message = ${message}, completed_at = now()

@@ -12,6 +12,7 @@ import type { Streams } from '../../infra/streams.js';
 import type { Admission } from '../admission/service.js';
 import type { AuditRepo } from '../audit/repo.js';
 import { finalStatuses, type ExecuteBody, type HistoryQuery } from './model.js';
+import type { Idempotency } from './idempotency.js';
 import type { ExecutionRepo } from './repo.js';
 import { resolveLimits, resolveSource } from './request.js';
 import { executionSummaryView, executionView, type ExecutionView } from './view.js';
@@ -35,6 +36,8 @@ export function createExecutionService(deps: {
   streams: Streams;
   manifest: LanguageManifest;
   defaultRegion: string;
+  /** Regions a submission may name (the default one among them); absent: the default only. */
+  regions?: readonly string[];
   /** The admission module: the region's queue bound, and the per-user cap on active executions. */
   admission?: Pick<Admission, 'admit' | 'maxActivePerUser' | 'tooManyActive'>;
   log: Logger;
@@ -45,11 +48,14 @@ export function createExecutionService(deps: {
   audit?: AuditRepo;
   /** The exact versions live agents report, by image (for `version` and the newest available). */
   liveVersions?: () => Promise<LiveVersions>;
+  /** Idempotency-Key records (absent: the header is ignored). */
+  idempotency?: Idempotency;
 }) {
   const { repo, streams, manifest } = deps;
   const noLiveVersions = async (): Promise<LiveVersions> => new Map();
   const live = deps.liveVersions ?? noLiveVersions;
   let waiters = 0;
+  const regions = new Set([deps.defaultRegion, ...(deps.regions ?? [])]);
 
   /**
    * Validates, takes quota, records the execution as queued and queues its job. Returns the
@@ -70,6 +76,12 @@ export function createExecutionService(deps: {
       });
     }
     const region = body.region ?? deps.defaultRegion;
+    if (!regions.has(region)) {
+      throw errors.validation(`Region "${region}" is not served; there are: ${[...regions].join(', ')}.`, {
+        field: 'region',
+        regions: [...regions],
+      });
+    }
     await deps.admission?.admit(region);
     // Cap, quota, row and audit row in one statement.
     const inserted = await repo.insertQueued({
@@ -114,9 +126,14 @@ export function createExecutionService(deps: {
         await streams.allowStdin(inserted.id, manifest.limits.stdinBytes.max - stdin.length);
       await streams.enqueueJob(region, job);
     } catch (err) {
-      deps.log.error({ err, executionId: inserted.id }, 'could not queue job');
-      await repo.markInternalError(inserted.id, 'The job queue is unavailable.');
-      throw errors.unavailable('The job queue is unavailable; try again shortly.');
+      deps.log.error({ err: (err as Error).message, executionId: inserted.id }, 'could not queue job');
+      // Refused, so it leaves nothing: no row the client never learns of, no quota taken.
+      // Should the database be gone too, the row stays queued and the sweeper fails it.
+      await repo.withdrawQueued(inserted.id, userId).catch(async (e: unknown) => {
+        deps.log.error({ err: (e as Error).message, executionId: inserted.id }, 'could not withdraw');
+        await repo.markInternalError(inserted.id, 'The job queue is unavailable.').catch(() => undefined);
+      });
+      throw errors.unavailable('The job queue is unavailable; try again shortly.', 2, err);
     }
     deps.log.info(
       {
@@ -228,6 +245,35 @@ export function createExecutionService(deps: {
     async awaitFinal(userId: string, executionId: string, deadline: number) {
       await waitForResult(executionId, deadline);
       return get(userId, executionId);
+    },
+
+    /**
+     * `submit` / `submitAndWait` under an Idempotency-Key: a retry with the same key and body
+     * answers like the first request (the same execution, no second quota unit); with
+     * `wait`, the execution as it is now.
+     */
+    async submitIdempotent(
+      userId: string,
+      key: string,
+      body: ExecuteBody,
+      opts: { wait?: boolean; signal?: AbortSignal } = {},
+    ): Promise<{ replayed: boolean; data: unknown }> {
+      if (!deps.idempotency) {
+        return {
+          replayed: false,
+          data: opts.wait ? await this.submitAndWait(userId, body, opts) : await this.submit(userId, body),
+        };
+      }
+      const r = await deps.idempotency.run(userId, key, body, async () => {
+        if (!opts.wait) {
+          const answer = await this.submit(userId, body);
+          return { executionId: answer.executionId, answer };
+        }
+        const view = await this.submitAndWait(userId, body, opts);
+        return { executionId: view.executionId, answer: view };
+      });
+      if (!r.replayed) return { replayed: false, data: r.value.answer };
+      return { replayed: true, data: opts.wait ? await get(userId, r.value.executionId) : r.value.answer };
     },
 
     /**

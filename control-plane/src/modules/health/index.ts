@@ -4,7 +4,7 @@ import { sql } from 'slonik';
 import type { Db } from '../../infra/db.js';
 import type { RunnerRegistry } from '../runners/registry.js';
 
-async function check(probe: () => Promise<unknown>, timeoutMs = 2000): Promise<'up' | 'down'> {
+async function check(probe: () => Promise<unknown>, timeoutMs = 1000): Promise<'up' | 'down'> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

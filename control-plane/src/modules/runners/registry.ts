@@ -25,22 +25,21 @@ const goneRetentionMs = 24 * 3600 * 1000;
 
 /**
  * Runner agents, kept in Redis so every control-plane instance sees the same fleet. A live
- * agent's heartbeat key has a TTL, so an agent that stops beating disappears from `live()` by
- * itself; the fleet hash remembers it, so `all()` lists it as gone.
+ * agent's heartbeat key has a TTL and its entry in the live set is scored by that expiry, so an
+ * agent that stops beating disappears from `live()` by itself (no SCAN of the keyspace); the
+ * fleet hash remembers it, so `all()` lists it as gone.
  */
 export function createRunnerRegistry(redis: Redis, opts: { prefix: string; ttlSeconds: number }) {
   const keys = redisKeys(opts.prefix);
 
-  async function live(): Promise<RunnerInfo[]> {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', keys.runnerPattern(), 'COUNT', 200);
-      cursor = next;
-      found.push(...batch);
-    } while (cursor !== '0');
-    if (found.length === 0) return [];
-    const values = await redis.mget(...found);
+  /**
+   * Agents whose heartbeat has not expired: the ids from the live set (scored by expiry), then
+   * their heartbeat values. Costs the size of the fleet, never a scan of the keyspace.
+   */
+  async function live(now = Date.now()): Promise<RunnerInfo[]> {
+    const ids = await redis.zrangebyscore(keys.liveRunners(), `(${now}`, '+inf');
+    if (ids.length === 0) return [];
+    const values = await redis.mget(...ids.map((id) => keys.runner(id)));
     return values.flatMap((v) => (v ? [JSON.parse(v) as RunnerInfo] : []));
   }
 
@@ -66,13 +65,16 @@ export function createRunnerRegistry(redis: Redis, opts: { prefix: string; ttlSe
         .multi()
         .set(keys.runner(info.runnerId), json, 'EX', opts.ttlSeconds)
         .hset(keys.fleet(), info.runnerId, json)
+        .zadd(keys.liveRunners(), Date.now() + opts.ttlSeconds * 1000, info.runnerId)
+        // Agents whose heartbeat expired leave the live set (the fleet hash remembers them).
+        .zremrangebyscore(keys.liveRunners(), '-inf', Date.now())
         .exec();
     },
-    live,
+    live: () => live(),
     /** Every agent seen in the last day, live, draining or gone, newest first. */
     async all(now = Date.now()): Promise<(RunnerInfo & { state: RunnerState })[]> {
       const [liveIds, known] = await Promise.all([
-        live().then((l) => new Set(l.map((r) => r.runnerId))),
+        live(now).then((l) => new Set(l.map((r) => r.runnerId))),
         redis.hgetall(keys.fleet()),
       ]);
       const out: (RunnerInfo & { state: RunnerState })[] = [];

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { jobField, redisKeys, type Job, type Logger } from '@muscode/common';
-import type { Streams } from '../../infra/streams.js';
+import { redisKeys, type Job, type Logger } from '@muscode/common';
+import { jobIdsScript, type Streams } from '../../infra/streams.js';
 import type { SweeperRepo, StuckRow } from './repo.js';
 
 export interface SweeperOptions {
@@ -63,24 +63,23 @@ export function createSweeper(deps: {
     return Number(await redis.eval(extendLock, 1, keys.sweeperLock(), opts.instanceId, ttl)) === 1;
   }
 
-  /** Execution ids that have an entry in a region's job stream (waiting or pending). */
+  /**
+   * Execution ids that have an entry in a region's job stream (waiting or pending). A script
+   * pages through the stream in Redis and answers ids only: a long queue of large jobs costs
+   * Redis a scan, not gigabytes over the network into this process.
+   */
   async function queuedIds(region: string): Promise<Set<string>> {
     const ids = new Set<string>();
     let start = '-';
     for (;;) {
-      const page = await redis.xrange(keys.jobs(region), start, '+', 'COUNT', 500);
-      for (const [, fields] of page) {
-        const raw = fields[fields.indexOf(jobField) + 1];
-        try {
-          const id = (JSON.parse(raw ?? '') as { executionId?: unknown }).executionId;
-          if (typeof id === 'string') ids.add(id);
-        } catch {
-          // A malformed entry is the agents' to dead-letter.
-        }
-      }
-      const last = page.at(-1);
-      if (page.length < 500 || !last) return ids;
-      start = `(${last[0]}`;
+      const [last, read, page] = (await redis.eval(jobIdsScript, 1, keys.jobs(region), start, 1000)) as [
+        string,
+        number,
+        string[],
+      ];
+      for (const id of page) ids.add(id);
+      if (read < 1000 || !last) return ids;
+      start = `(${last}`;
     }
   }
 

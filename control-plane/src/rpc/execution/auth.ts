@@ -3,6 +3,7 @@ import { errors } from '../../errors.js';
 import { apiKeyPrefix, type ApiKeyService } from '../../modules/api-keys/service.js';
 import type { ApiKeyScope } from '../../modules/api-keys/model.js';
 import type { TokenService } from '../../modules/auth/tokens.js';
+import type { RateLimiter } from '../../http/rate-limit.js';
 import { bearer } from '../errors.js';
 
 export interface RpcCaller {
@@ -13,9 +14,22 @@ export interface RpcCaller {
 
 /**
  * The caller of an ExecutionService call: `authorization: Bearer <API key | access token>`.
- * An access token carries every scope; an API key only those it was made with.
+ * An access token carries every scope; an API key only those it was made with. Each call
+ * counts against the caller's per-user rate limit, the same bucket its REST requests count
+ * against (so the gRPC port is no way around it); over the limit it is RESOURCE_EXHAUSTED.
  */
-export function createRpcAuth(deps: { tokens: TokenService; apiKeys: ApiKeyService }) {
+export function createRpcAuth(deps: {
+  tokens: TokenService;
+  apiKeys: ApiKeyService;
+  limiter?: RateLimiter;
+  perUserLimit?: number;
+}) {
+  const limit = async (caller: RpcCaller): Promise<RpcCaller> => {
+    if (!deps.limiter || !deps.perUserLimit) return caller;
+    const d = await deps.limiter.take([{ scope: 'user', subject: caller.userId, limit: deps.perUserLimit }]);
+    if (d && !d.allowed) throw errors.rateLimited(d.resetSeconds);
+    return caller;
+  };
   return async (ctx: HandlerContext, scope: ApiKeyScope): Promise<RpcCaller> => {
     const token = bearer(ctx.requestHeader);
     if (!token) throw errors.unauthorized('Send `authorization: Bearer <API key or access token>`.');
@@ -24,10 +38,10 @@ export function createRpcAuth(deps: { tokens: TokenService; apiKeys: ApiKeyServi
       if (!key.scopes.includes(scope)) {
         throw new ConnectError(`this API key lacks the "${scope}" scope`, Code.PermissionDenied);
       }
-      return { userId: key.userId, apiKeyId: key.keyId };
+      return limit({ userId: key.userId, apiKeyId: key.keyId });
     }
     const claims = await deps.tokens.verifyAccess(token);
-    return { userId: claims.userId };
+    return limit({ userId: claims.userId });
   };
 }
 

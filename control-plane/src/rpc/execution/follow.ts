@@ -1,3 +1,4 @@
+import { blockingConnection } from '../../infra/redis.js';
 import { create } from '@bufbuild/protobuf';
 import type { Redis } from 'ioredis';
 import {
@@ -37,7 +38,7 @@ export async function* followExecution(deps: {
     event: { case: 'status', value: { executionId, status: Status.QUEUED } },
   });
   // XREAD BLOCK holds its connection, so each follower gets one of its own.
-  const conn = deps.redis.duplicate();
+  const conn = blockingConnection(deps.redis);
   try {
     let after = '0';
     while (!deps.signal.aborted) {
