@@ -12,6 +12,7 @@ import { loadConfig } from './config.js';
 import { createFanout } from './fanout.js';
 import { createHttpClient } from './http/client.js';
 import { createProxy } from './http/proxy.js';
+import { loadStaticFiles, serveStatic, staticDir } from './http/static.js';
 import { createUpstream } from './upstream.js';
 import { uws, uwsImplementation } from './uws.js';
 import { closeCodes } from './ws/protocol.js';
@@ -76,6 +77,9 @@ const ws = mountWebSocket(
   },
 );
 
+const staticFiles = loadStaticFiles(staticDir(process.env));
+log.info({ files: staticFiles.size }, 'static files loaded');
+
 app
   .any('/api/v1/*', proxy)
   .get('/healthz', (res) => {
@@ -90,7 +94,8 @@ app
       }),
     );
   })
-  .any('/*', (res) => {
+  .any('/*', (res, req) => {
+    if (serveStatic(staticFiles, res, req)) return;
     res
       .writeStatus('404 Not Found')
       .writeHeader('content-type', 'application/json')
