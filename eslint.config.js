@@ -10,7 +10,15 @@ const otherServices = (self) =>
     }));
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'proto/gen/**', '.state/**', 'sandbox-images/launcher/*.mjs'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      'proto/gen/**',
+      '.state/**',
+      '**/dist/**',
+      'sandbox-images/launcher/*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

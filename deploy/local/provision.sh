@@ -18,7 +18,8 @@ fi
 mkdir -p "$MUSCODE_STATE_DIR" "$MUSCODE_STATE_DIR/logs"
 
 # --- packages -------------------------------------------------------------------------------
-packages=(postgresql redis-server docker.io runsc debootstrap iproute2 ca-certificates)
+# chromium: the headless browser of the playground's tests (tests/e2e/playground.test.ts).
+packages=(postgresql redis-server docker.io runsc debootstrap iproute2 ca-certificates chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

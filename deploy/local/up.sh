@@ -10,6 +10,7 @@ bash "$here/provision.sh"
 bash "$MUSCODE_ROOT/sandbox-images/build.sh"
 source "$here/stack-env.sh"
 cd "$MUSCODE_ROOT"
+node clients/web/build.mjs # the playground the gateway serves at /
 node --import tsx control-plane/src/cli/migrate.ts
 
 pids=$MUSCODE_STATE_DIR/pids

@@ -15,6 +15,7 @@ import { createHttpClient } from './http/client.js';
 import { createRequire } from 'node:module';
 import { checkRequest } from './http/edge.js';
 import { createProxy, refuse } from './http/proxy.js';
+import { loadStaticFiles, serveStatic, staticDir } from './http/static.js';
 import { createUpstream } from './upstream.js';
 import { uws, uwsImplementation } from './uws.js';
 import { closeCodes } from './ws/protocol.js';
@@ -96,6 +97,9 @@ const ws = mountWebSocket(
   },
 );
 
+const staticFiles = loadStaticFiles(staticDir(process.env));
+log.info({ files: staticFiles.size }, 'static files loaded');
+
 app
   .any('/api/v1/*', proxy)
   // The Judge0 CE and Piston v2 compatible APIs (control-plane modules judge0/ and piston/).
@@ -114,10 +118,13 @@ app
     );
   })
   .any('/*', (res, req) => {
+    // Edge refusals first (methods, paths, header size), then the playground's files, then 404.
+    const refusal = checkRequest(req, { maxHeaderBytes: config.maxHeaderBytes });
+    if (!refusal && serveStatic(staticFiles, res, req)) return;
     res.onAborted(() => undefined);
     refuse(
       res,
-      checkRequest(req, { maxHeaderBytes: config.maxHeaderBytes }) ?? {
+      refusal ?? {
         status: '404 Not Found',
         code: 'route_not_found',
         message: 'No such endpoint.',
