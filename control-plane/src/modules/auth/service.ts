@@ -5,7 +5,7 @@ import type { AuditRepo } from '../audit/repo.js';
 import type { JtiDenylist } from './denylist.js';
 import type { AuthRepo } from './repo.js';
 import { hashRefreshToken, newRefreshToken, type AccessClaims, type TokenService } from './tokens.js';
-import { checkPassword, normalizeEmail, normalizeUsername } from './validate.js';
+import { checkPassword, normalizeEmail, normalizeFullName, normalizeUsername } from './validate.js';
 
 export interface ClientInfo {
   ip: string | null;
@@ -51,12 +51,13 @@ export function createAuthService(deps: {
       const email = normalizeEmail(input.email);
       const username = normalizeUsername(input.username);
       checkPassword(input.password);
+      const fullName = normalizeFullName(input.fullName);
       const passwordHash = await argon2.hash(input.password, argonOptions);
       const created = await repo.insertUser({
         email,
         username,
         passwordHash,
-        fullName: input.fullName?.normalize('NFC').trim() || null,
+        fullName,
       });
       if ('taken' in created) {
         throw errors.conflict(`${created.taken}_taken`, `That ${created.taken} is already registered.`, {

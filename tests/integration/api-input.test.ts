@@ -1,0 +1,221 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, apiUrl, newUser, waitForResult, type TestUser } from '../support/api.js';
+import { randomId, waitFor } from '../support/stack.js';
+
+// One rule for every string field of the REST API: a NUL (U+0000) or a lone UTF-16 surrogate
+// is refused with 400 naming the field; anything else is stored and returned exactly.
+const bad = { nul: 'a\u0000b', surrogate: 'a\ud800b' };
+
+let user: TestUser;
+let projectId: string;
+let fileId: string;
+let commentId: string;
+
+beforeAll(async () => {
+  user = await newUser();
+  const p = await api('POST', '/projects', {
+    token: user.token,
+    body: { name: 'input', language: 'python' },
+  });
+  projectId = p.body.data.id;
+  const f = await api('POST', `/projects/${projectId}/files`, {
+    token: user.token,
+    body: { name: 'main.py', content: 'print(1)' },
+  });
+  fileId = f.body.data.id;
+  const c = await api('POST', `/projects/${projectId}/comments`, {
+    token: user.token,
+    body: { content: 'hi' },
+  });
+  commentId = c.body.data.id;
+});
+
+/** Every string field of every JSON body: [method, path, a valid body, the field path to spoil]. */
+function cases(): [string, string, Record<string, unknown>, string][] {
+  const id = randomId();
+  const register = { email: `in-${id}@example.com`, password: 'Secure-Pass-123', username: `in_${id}` };
+  const project = { name: 'p', description: 'd', language: 'python', version: '3' };
+  const exec = { language: 'python', code: 'print(1)', stdin: 'x', args: ['a', 'b'], version: '3' };
+  const batch = {
+    language: 'python',
+    files: [{ name: 'main.py', path: '/', content: 'print(1)' }],
+    mainFile: 'main.py',
+    region: 'no-agents-here',
+  };
+  const files = `/projects/${projectId}/files`;
+  return [
+    ['POST', '/auth/register', { ...register, fullName: 'Full Name' }, 'email'],
+    ['POST', '/auth/register', { ...register, fullName: 'Full Name' }, 'password'],
+    ['POST', '/auth/register', { ...register, fullName: 'Full Name' }, 'username'],
+    ['POST', '/auth/register', { ...register, fullName: 'Full Name' }, 'fullName'],
+    ['POST', '/auth/login', { email: user.email, password: user.password }, 'email'],
+    ['POST', '/auth/login', { email: user.email, password: user.password }, 'password'],
+    ['POST', '/auth/refresh', { refreshToken: 'x'.repeat(40) }, 'refreshToken'],
+    ['POST', '/auth/logout', { refreshToken: 'x'.repeat(40) }, 'refreshToken'],
+    ...(['name', 'description', 'language', 'version'] as const).flatMap(
+      (field): [string, string, Record<string, unknown>, string][] => [
+        ['POST', '/projects', project, field],
+        ['PUT', `/projects/${projectId}`, project, field],
+        ['PATCH', `/projects/${projectId}`, { [field]: project[field] }, field],
+      ],
+    ),
+    ['POST', files, { name: 'a.py', path: '/src', content: 'x' }, 'name'],
+    ['POST', files, { name: 'a.py', path: '/src', content: 'x' }, 'path'],
+    ['POST', files, { name: 'a.py', path: '/src', content: 'x' }, 'content'],
+    ['PUT', `${files}/${fileId}`, { name: 'main.py', path: '/', content: 'x' }, 'name'],
+    ['PUT', `${files}/${fileId}`, { name: 'main.py', path: '/', content: 'x' }, 'path'],
+    ['PUT', `${files}/${fileId}`, { name: 'main.py', path: '/', content: 'x' }, 'content'],
+    ['POST', `/projects/${projectId}/comments`, { content: 'c', parentId: commentId }, 'content'],
+    ['POST', `/projects/${projectId}/comments`, { content: 'c', parentId: commentId }, 'parentId'],
+    ['PATCH', `/projects/${projectId}/comments/${commentId}`, { content: 'c' }, 'content'],
+    ['POST', '/api-keys', { name: 'k', scopes: ['read'] }, 'name'],
+    ['POST', '/execute', exec, 'language'],
+    ['POST', '/execute', exec, 'version'],
+    ['POST', '/execute', exec, 'code'],
+    ['POST', '/execute', exec, 'stdin'],
+    ['POST', '/execute', exec, 'args.1'],
+    ['POST', '/execute/batch', batch, 'files.0.name'],
+    ['POST', '/execute/batch', batch, 'files.0.path'],
+    ['POST', '/execute/batch', batch, 'files.0.content'],
+    ['POST', '/execute/batch', batch, 'mainFile'],
+    ['POST', '/execute/batch', batch, 'region'],
+  ];
+}
+
+/** A copy of `body` with the string at dotted `path` replaced by `value`. */
+function spoil(body: Record<string, unknown>, path: string, value: string): Record<string, unknown> {
+  const copy = structuredClone(body);
+  const keys = path.split('.');
+  let at: Record<string, unknown> = copy;
+  for (const k of keys.slice(0, -1)) at = at[k] as Record<string, unknown>;
+  at[keys.at(-1)!] = value;
+  return copy;
+}
+
+describe('strings with NUL or lone surrogates', () => {
+  for (const [kind, value] of Object.entries(bad)) {
+    it(`refuses a ${kind} in every string field of every body with 400 naming the field`, async () => {
+      const answers = [];
+      for (const [method, path, body, field] of cases()) {
+        const r = await api(method, path, { token: user.token, body: spoil(body, field, value) });
+        answers.push([method, path, field, r.status, r.body?.error?.code, r.body?.error?.details?.field]);
+      }
+      expect(answers).toEqual(
+        cases().map(([method, path, , field]) => [method, path, field, 400, 'validation_failed', field]),
+      );
+      // Nothing of it was stored: the project, its file and its comment are as they were.
+      const p = await api('GET', `/projects/${projectId}`, { token: user.token });
+      expect(p.body.data.name).toBe('input');
+      const f = await api('GET', `/projects/${projectId}/files/${fileId}`, { token: user.token });
+      expect(f.body.data.content).toBe('print(1)');
+    });
+
+    it(`refuses a ${kind} in a query parameter with 400 naming it`, async () => {
+      for (const [path, name] of [
+        ['/projects/public', 'q'],
+        ['/projects', 'q'],
+        ['/executions', 'language'],
+      ] as const) {
+        // encodeURIComponent of a lone surrogate throws; its UTF-8-like bytes are what arrives.
+        const encoded = kind === 'nul' ? 'a%00b' : 'a%ED%A0%80b';
+        const r = await api('GET', `${path}?${name}=${encoded}`, { token: user.token });
+        expect([path, r.status, r.body.error.code, r.body.error.details.field]).toEqual([
+          path,
+          400,
+          'validation_failed',
+          name,
+        ]);
+      }
+    });
+  }
+
+  it('refuses a body that is not valid UTF-8 instead of turning it into U+FFFD', async () => {
+    const json = Buffer.from('{"name":"a\xff\xfeb","language":"python"}', 'latin1');
+    const res = await fetch(`${apiUrl()}/projects`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
+      body: json,
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string } };
+    expect(body.error.code).toBe('validation_failed');
+    const list = await api('GET', '/projects', { token: user.token });
+    expect(list.body.data.projects.map((p: { name: string }) => p.name)).toEqual(['input']);
+  });
+
+  it('keeps every other string exactly, astral characters and controls included', async () => {
+    const name = 'é\u0301😀\t\u007f\u200b𝔘';
+    const p = await api('POST', '/projects', {
+      token: user.token,
+      body: { name, description: name, language: 'python' },
+    });
+    expect(p.status).toBe(201);
+    const got = await api('GET', `/projects/${p.body.data.id}`, { token: user.token });
+    expect([got.body.data.name, got.body.data.description]).toEqual([name, name]);
+    await api('DELETE', `/projects/${p.body.data.id}`, { token: user.token });
+  });
+});
+
+describe('normalisation', () => {
+  it('a full name that grows past 100 characters under NFC is a 400 naming fullName', async () => {
+    const id = randomId();
+    // U+0958 is one character; NFC makes it two (U+0915 U+093C): 60 become 120.
+    const r = await api('POST', '/auth/register', {
+      body: {
+        email: `nfc-${id}@example.com`,
+        password: 'Secure-Pass-123',
+        username: `nfc_${id}`,
+        fullName: '\u0958'.repeat(60),
+      },
+    });
+    expect([r.status, r.body.error?.details?.field]).toEqual([400, 'fullName']);
+    const ok = await api('POST', '/auth/register', {
+      body: {
+        email: `nfc-${id}@example.com`,
+        password: 'Secure-Pass-123',
+        username: `nfc_${id}`,
+        fullName: '\u0958'.repeat(50),
+      },
+    });
+    expect(ok.status).toBe(201);
+  });
+
+  it('an upper-case execution id is the same execution: cancel stops it', async () => {
+    const sub = await api('POST', '/execute', {
+      token: user.token,
+      body: { language: 'python', code: 'import time\nprint("up", flush=True)\ntime.sleep(60)' },
+    });
+    expect(sub.status).toBe(200);
+    const id: string = sub.body.data.executionId;
+    await waitFor(
+      'the execution to run',
+      async () => {
+        const r = await api('GET', `/execute/${id.toUpperCase()}`, { token: user.token });
+        return r.body.data.status === 'running' ? true : undefined;
+      },
+      60_000,
+    );
+    const cancel = await api('POST', `/execute/${id.toUpperCase()}/cancel`, { token: user.token });
+    expect([200, 202]).toContain(cancel.status);
+    expect(cancel.body.data.executionId).toBe(id);
+    const done = await waitForResult(user.token, id, 30_000);
+    expect(done.status).toBe('cancelled');
+  });
+});
+
+describe('content type on /api/v1', () => {
+  it('a JSON body without a Content-Type is refused with 415 in the envelope', async () => {
+    const res = await fetch(`${apiUrl()}/projects`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.token}` },
+      // Bytes, not a string: fetch labels a string body text/plain on its own.
+      body: new TextEncoder().encode(JSON.stringify({ name: 'untyped', language: 'python' })),
+    });
+    expect(res.status).toBe(415);
+    const body = (await res.json()) as { success: boolean; error: { code: string } };
+    expect([body.success, body.error.code]).toEqual([false, 'unsupported_media_type']);
+    // A request without a body needs no Content-Type (logout, cancel).
+    const bare = await fetch(`${apiUrl()}/auth/me`, { headers: { authorization: `Bearer ${user.token}` } });
+    expect(bare.status).toBe(200);
+  });
+});
