@@ -83,7 +83,7 @@ export function createApp(deps: AppDeps) {
         .use(statsRoutes(deps.stats, deps.tokens))
         .use(apiKeyRoutes(deps.apiKeys, deps.tokens))
         .use(languageRoutes(deps.manifest, deps.runners))
-        .use(healthRoutes(deps.db, deps.redis, deps.runners))
+        .use(healthRoutes(deps.db, deps.redis, deps.runners, deps.tokens))
         .use(runnerRoutes(deps.runners, deps.tokens)),
     )
     .use(metricsRoutes(deps.metrics));

@@ -116,7 +116,13 @@ describe('OpenAPI', () => {
       requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> };
     };
     const schema = Object.values(create.requestBody.content)[0]!.schema;
-    expect(Object.keys(schema.properties).sort()).toEqual(['description', 'language', 'name', 'version', 'visibility']);
+    expect(Object.keys(schema.properties).sort()).toEqual([
+      'description',
+      'language',
+      'name',
+      'version',
+      'visibility',
+    ]);
     const page = await fetch(`${apiUrl()}/docs`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');

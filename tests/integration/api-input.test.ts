@@ -1,5 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { api, apiUrl, newUser, waitForResult, type TestUser } from '../support/api.js';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { api, apiUrl, newAdmin, newUser, waitForResult, type TestUser } from '../support/api.js';
 import { randomId, waitFor } from '../support/stack.js';
 
 // One rule for every string field of the REST API: a NUL (U+0000) or a lone UTF-16 surrogate
@@ -217,5 +217,71 @@ describe('content type on /api/v1', () => {
     // A request without a body needs no Content-Type (logout, cancel).
     const bare = await fetch(`${apiUrl()}/auth/me`, { headers: { authorization: `Bearer ${user.token}` } });
     expect(bare.status).toBe(200);
+  });
+});
+
+describe('sessions', () => {
+  const login = async (u: TestUser) =>
+    (await api('POST', '/auth/login', { body: { email: u.email, password: u.password } })).body.data as {
+      token: string;
+      refreshToken: string;
+    };
+
+  it("logout with another user's refresh token is a 401 and leaves that session alone", async () => {
+    const [a, b] = [await newUser(), await newUser()];
+    const bSession = await login(b);
+    const r = await api('POST', '/auth/logout', {
+      token: a.token,
+      body: { refreshToken: bSession.refreshToken },
+    });
+    expect([r.status, r.body.error?.code]).toEqual([401, 'unauthorized']);
+    // a's access token was not revoked by the refused logout, and b's refresh token still works.
+    expect((await api('GET', '/auth/me', { token: a.token })).status).toBe(200);
+    const refreshed = await api('POST', '/auth/refresh', { body: { refreshToken: bSession.refreshToken } });
+    expect(refreshed.status).toBe(200);
+  });
+
+  it('logout without a refresh token ends the session: its refresh token is refused', async () => {
+    const u = await newUser();
+    const session = await login(u);
+    const out = await api('POST', '/auth/logout', { token: session.token });
+    expect(out.status).toBe(200);
+    const r = await api('POST', '/auth/refresh', { body: { refreshToken: session.refreshToken } });
+    expect(r.status).toBe(401);
+    // Another session of the same user is not affected.
+    expect((await api('GET', '/auth/me', { token: u.token })).status).toBe(200);
+  });
+
+  it("after refresh-token reuse, the session's access tokens are revoked too", async () => {
+    const u = await newUser();
+    const first = await login(u);
+    const rotated = await api('POST', '/auth/refresh', { body: { refreshToken: first.refreshToken } });
+    expect(rotated.status).toBe(200);
+    expect((await api('GET', '/auth/me', { token: rotated.body.data.token })).status).toBe(200);
+    // A replay of the spent token (a stolen copy): the whole session dies.
+    const replay = await api('POST', '/auth/refresh', { body: { refreshToken: first.refreshToken } });
+    expect(replay.status).toBe(401);
+    for (const token of [first.token, rotated.body.data.token]) {
+      const me = await api('GET', '/auth/me', { token });
+      expect([me.status, me.body.error?.code]).toEqual([401, 'unauthorized']);
+    }
+    // The user's other sessions live on.
+    expect((await api('GET', '/auth/me', { token: u.token })).status).toBe(200);
+  });
+});
+
+describe('health', () => {
+  it('tells the public only up or degraded; administrators also see services and runners', async () => {
+    const anonymous = await api('GET', '/health');
+    expect(anonymous.status).toBe(200);
+    expect(Object.keys(anonymous.body).sort()).toEqual(['status', 'timestamp']);
+    expect(anonymous.body.status).toBe('up');
+    const asUser = await api('GET', '/health', { token: user.token });
+    expect(Object.keys(asUser.body).sort()).toEqual(['status', 'timestamp']);
+    const admin = await newAdmin();
+    const detailed = await api('GET', '/health', { token: admin.token });
+    expect(detailed.body.status).toBe('up');
+    expect(detailed.body.services).toMatchObject({ database: 'up', redis: 'up', runners: 'up' });
+    expect(detailed.body.runners.map((r: { id: string }) => r.id)).toContain(inject('runnerId'));
   });
 });
