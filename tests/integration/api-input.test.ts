@@ -285,3 +285,71 @@ describe('health', () => {
     expect(detailed.body.runners.map((r: { id: string }) => r.id)).toContain(inject('runnerId'));
   });
 });
+
+describe('file versions (ETag / If-Match)', () => {
+  it('GET and PUT answer an ETag; a PUT with a stale If-Match is a 412 and loses nothing', async () => {
+    const files = `/projects/${projectId}/files`;
+    const created = await api('POST', files, { token: user.token, body: { name: 'etag.py', content: 'v1' } });
+    expect(created.status).toBe(201);
+    const id = created.body.data.id as string;
+    const read = await api('GET', `${files}/${id}`, { token: user.token });
+    const v1 = read.headers.get('etag');
+    expect(v1).toMatch(/^"[^"]+"$/);
+    expect(created.headers.get('etag')).toBe(v1);
+    // Two writers read v1; the first writes, the second's If-Match is now stale.
+    const first = await api('PUT', `${files}/${id}`, {
+      token: user.token,
+      body: { content: 'first' },
+      headers: { 'if-match': v1! },
+    });
+    expect(first.status).toBe(200);
+    const v2 = first.headers.get('etag');
+    expect(v2).toMatch(/^"[^"]+"$/);
+    expect(v2).not.toBe(v1);
+    const second = await api('PUT', `${files}/${id}`, {
+      token: user.token,
+      body: { content: 'second' },
+      headers: { 'if-match': v1! },
+    });
+    expect([second.status, second.body.success, second.body.error?.code]).toEqual([
+      412,
+      false,
+      'precondition_failed',
+    ]);
+    const now = await api('GET', `${files}/${id}`, { token: user.token });
+    expect([now.body.data.content, now.headers.get('etag')]).toEqual(['first', v2]);
+    // The current tag (or *) lets the write through; no If-Match keeps last-write-wins.
+    const third = await api('PUT', `${files}/${id}`, {
+      token: user.token,
+      body: { content: 'third' },
+      headers: { 'if-match': `"nope", ${v2}` },
+    });
+    expect(third.status).toBe(200);
+    const star = await api('PUT', `${files}/${id}`, {
+      token: user.token,
+      body: { content: 'fourth' },
+      headers: { 'if-match': '*' },
+    });
+    expect(star.status).toBe(200);
+  });
+
+  it('of many concurrent writers holding the same ETag exactly one wins', async () => {
+    const files = `/projects/${projectId}/files`;
+    const created = await api('POST', files, { token: user.token, body: { name: 'race.py', content: 'v1' } });
+    const id = created.body.data.id as string;
+    const tag = created.headers.get('etag')!;
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        api('PUT', `${files}/${id}`, {
+          token: user.token,
+          body: { content: `writer ${i}` },
+          headers: { 'if-match': tag },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 412, 412, 412, 412, 412]);
+    const winner = results.find((r) => r.status === 200)!;
+    const now = await api('GET', `${files}/${id}`, { token: user.token });
+    expect(now.body.data.content).toBe(winner.body.data.content);
+  });
+});
