@@ -353,3 +353,34 @@ describe('file versions (ETag / If-Match)', () => {
     expect(now.body.data.content).toBe(winner.body.data.content);
   });
 });
+
+describe('per-user caps under parallel requests', () => {
+  it('parallel submits cannot pass the active-executions cap (8)', async () => {
+    const u = await newUser();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        api('POST', '/execute', {
+          token: u.token,
+          body: { language: 'python', code: '1', region: 'no-agents-here' },
+        }),
+      ),
+    );
+    const accepted = results.filter((r) => r.status === 200);
+    expect(accepted).toHaveLength(8);
+    expect(results.filter((r) => r.body.error?.code === 'too_many_active_executions')).toHaveLength(12);
+    for (const r of accepted)
+      await api('POST', `/execute/${r.body.data.executionId}/cancel`, { token: u.token });
+  });
+
+  it('parallel creates cannot pass the API-key cap (25)', async () => {
+    const u = await newUser();
+    const results = await Promise.all(
+      Array.from({ length: 35 }, (_, i) =>
+        api('POST', '/api-keys', { token: u.token, body: { name: `k${i}`, scopes: ['read'] } }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(25);
+    expect(results.filter((r) => r.body.error?.code === 'too_many_api_keys')).toHaveLength(10);
+    expect((await api('GET', '/api-keys', { token: u.token })).body.data).toHaveLength(25);
+  });
+});
