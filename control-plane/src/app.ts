@@ -2,7 +2,7 @@ import { Elysia } from 'elysia';
 import { node } from '@elysiajs/node';
 import type { LanguageManifest, Logger, Registry } from '@muscode/common';
 import type { Redis } from 'ioredis';
-import { readJsonBody } from './http/body.js';
+import { checkQuery, readJsonBody } from './http/body.js';
 import { openapiDocs } from './http/openapi.js';
 import { rateLimitHook, type RateLimits } from './http/rate-limit-hook.js';
 import type { RateLimiter } from './http/rate-limit.js';
@@ -67,13 +67,18 @@ export function createApp(deps: AppDeps) {
   const log = deps.log.child({ component: 'http' });
   return new Elysia({ adapter: node() })
     .onRequest(rateLimitHook(deps.limiter, deps.tokens, deps.rateLimits))
+    .onRequest(({ request }) => checkQuery(request.url))
     .onParse(async ({ request, contentType }) => {
       if (request.method === 'GET' || request.method === 'HEAD') return undefined;
       const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+      const path = new URL(request.url).pathname;
       // Piston clients (piston-client) send their JSON as text/plain: /piston takes any type.
-      const anyType = new URL(request.url).pathname.startsWith('/piston/');
-      if (!anyType && type !== '' && type !== 'application/json') throw errors.unsupportedMediaType();
-      return readJsonBody(request, deps.bodyLimitBytes);
+      if (!path.startsWith('/piston/') && type !== '' && type !== 'application/json') {
+        throw errors.unsupportedMediaType();
+      }
+      // The REST API wants its JSON labelled; other prefixes (the Piston-compatible API) may not.
+      const typed = type !== '' || !path.startsWith('/api/v1');
+      return readJsonBody(request, deps.bodyLimitBytes, { typed });
     })
     .onError(({ code, error, set }) => {
       const { status, body, retryAfterSeconds } = toErrorResponse(code, error, log);
@@ -93,7 +98,7 @@ export function createApp(deps: AppDeps) {
         .use(statsRoutes(deps.stats, deps.tokens))
         .use(apiKeyRoutes(deps.apiKeys, deps.tokens))
         .use(languageRoutes(deps.manifest, deps.runners))
-        .use(healthRoutes(deps.db, deps.redis, deps.runners))
+        .use(healthRoutes(deps.db, deps.redis, deps.runners, deps.tokens))
         .use(runnerRoutes(deps.runners, deps.tokens)),
     )
     .use(

@@ -51,6 +51,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       rateLimitPerIp: env.int(600, 1),
       rateLimitPerUser: env.int(300, 1),
       rateLimitLoginPerIp: env.int(10, 1),
+      /** Accounts registered per window per client address (mass sign-up). */
+      rateLimitRegisterPerIp: env.int(5, 1),
       /** How long `POST /execute?wait=true` waits beyond the execution's own time limits. */
       executeWaitMarginSeconds: env.int(15, 1),
       /** Requests of one instance that may wait (`?wait=true`) at once (they share one Redis reader). */

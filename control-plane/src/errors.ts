@@ -45,6 +45,13 @@ export const errors = {
   notFound: (what: string) => new AppError(404, 'not_found', `${what} was not found.`),
   routeNotFound: () => new AppError(404, 'route_not_found', 'No such endpoint.'),
   conflict: (code: string, message: string, details?: unknown) => new AppError(409, code, message, details),
+  /** `If-Match` named another version of the resource than the current one. */
+  preconditionFailed: (what: string) =>
+    new AppError(
+      412,
+      'precondition_failed',
+      `${what} has changed since you read it (If-Match does not match its ETag); read it again.`,
+    ),
   payloadTooLarge: (limit: number) =>
     new AppError(413, 'payload_too_large', `The request body exceeds ${limit} bytes.`),
   unsupportedMediaType: () =>

@@ -180,6 +180,7 @@ const app = createApp({
     perIp: config.rateLimitPerIp,
     perUser: config.rateLimitPerUser,
     loginPerIp: config.rateLimitLoginPerIp,
+    registerPerIp: config.rateLimitRegisterPerIp,
   },
   metrics: metrics.registry,
   log,

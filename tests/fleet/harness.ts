@@ -317,6 +317,7 @@ async function build(opts: FleetOptions, st: BuildState): Promise<Fleet> {
     CP_MAX_QUEUE_LENGTH: '6',
     CP_RATE_LIMIT_PER_IP: '100000',
     CP_RATE_LIMIT_PER_USER: '100000',
+    CP_RATE_LIMIT_REGISTER_PER_IP: '100000',
     CP_LOG_LEVEL: 'info',
     ...opts.cpEnv,
   };

@@ -101,7 +101,8 @@ describe('POST /auth/logout', () => {
       token: a.token,
       body: { refreshToken: bs.refreshToken },
     });
-    expect(out.status).toBe(200);
+    // Refused, not a silent 200: the caller asked to end a session that is not theirs.
+    expect(out.status).toBe(401);
     expect((await api('POST', '/auth/refresh', { body: { refreshToken: bs.refreshToken } })).status).toBe(
       200,
     );

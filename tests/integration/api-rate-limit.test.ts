@@ -5,7 +5,7 @@ import { startGateway } from '../support/gateway.js';
 
 // Two more control-planes on the test stack's database and Redis, with small limits: the
 // counts must hold across instances, as behind a load balancer.
-const limits = { perIp: 20, perUser: 10, login: 3 };
+const limits = { perIp: 20, perUser: 10, login: 3, register: 3 };
 /** A random client address, so each test has buckets of its own. */
 const ip = () => `10.${[0, 0, 0].map(() => Math.floor(Math.random() * 250)).join('.')}`;
 const procs: Proc[] = [];
@@ -29,6 +29,7 @@ beforeAll(async () => {
         CP_RATE_LIMIT_PER_IP: String(limits.perIp),
         CP_RATE_LIMIT_PER_USER: String(limits.perUser),
         CP_RATE_LIMIT_LOGIN_PER_IP: String(limits.login),
+        CP_RATE_LIMIT_REGISTER_PER_IP: String(limits.register),
         CP_EXECUTE_MAX_WAITERS: '1',
         CP_LOG_LEVEL: 'warn',
       }),
@@ -127,6 +128,53 @@ describe('rate limits across two control-plane instances', () => {
     expect(statuses).toEqual([...Array<number>(limits.login).fill(401), 429, 429]);
     // Other requests from that address still pass (the general per-IP limit is higher).
     expect((await call(0, '/languages', { ip: from })).status).toBe(200);
+  });
+
+  it('a trailing slash on the login path counts against the login limit too', async () => {
+    const from = ip();
+    const statuses = [];
+    for (let i = 0; i < limits.login + 2; i++) {
+      const r = await call(i, i % 2 ? '/auth/login' : '/auth/login/', {
+        ip: from,
+        method: 'POST',
+        body: { email: 'nobody@example.com', password: 'wrong-password-1' },
+      });
+      statuses.push(r.status);
+    }
+    expect(statuses).toEqual([...Array<number>(limits.login).fill(401), 429, 429]);
+  });
+
+  it('registrations from one address are limited', async () => {
+    const from = ip();
+    const statuses = [];
+    for (let i = 0; i < limits.register + 2; i++) {
+      const id = Math.random().toString(36).slice(2, 10);
+      const r = await call(i, i === 1 ? '/auth/register/' : '/auth/register', {
+        ip: from,
+        method: 'POST',
+        body: { email: `mass-${id}@example.com`, password: 'Secure-Pass-123', username: `mass_${id}` },
+      });
+      statuses.push(r.status);
+    }
+    expect(statuses).toEqual([...Array<number>(limits.register).fill(201), 429, 429]);
+    // Logins from that address are not affected.
+    const login = await call(0, '/auth/login', {
+      ip: from,
+      method: 'POST',
+      body: { email: 'nobody@example.com', password: 'wrong-password-1' },
+    });
+    expect(login.status).toBe(401);
+  });
+
+  it('health probes are not counted against the per-address limit', async () => {
+    const from = ip();
+    const statuses = [];
+    for (let i = 0; i < limits.perIp + 5; i++) statuses.push((await call(i, '/health', { ip: from })).status);
+    expect(statuses.filter((s) => s === 429)).toEqual([]);
+    // Probes used up nothing: the address still has its whole per-IP budget.
+    const first = await call(0, '/languages', { ip: from });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('ratelimit-remaining')).toBe(String(limits.perIp - 1));
   });
 });
 

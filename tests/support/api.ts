@@ -1,4 +1,5 @@
 import { isFinalStatus } from '@muscode/common';
+import pg from 'pg';
 import { inject } from 'vitest';
 import { randomId } from './stack.js';
 
@@ -46,6 +47,20 @@ export async function newUser(): Promise<TestUser> {
   const login = await api('POST', '/auth/login', { body: { email, password } });
   if (login.status !== 200) throw new Error(`login failed: ${JSON.stringify(login.body)}`);
   return { userId: login.body.data.user.id, token: login.body.data.token, email, password };
+}
+
+/** A fresh user made administrator in the database, logged in again to carry the role. */
+export async function newAdmin(): Promise<TestUser> {
+  const user = await newUser();
+  const client = new pg.Client({ connectionString: inject('databaseUrl') });
+  await client.connect();
+  try {
+    await client.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [user.userId]);
+  } finally {
+    await client.end();
+  }
+  const login = await api('POST', '/auth/login', { body: { email: user.email, password: user.password } });
+  return { ...user, token: login.body.data.token };
 }
 
 /** Polls an execution until it has a final status. */

@@ -85,6 +85,7 @@ export default async function setup(project: TestProject) {
       CP_RATE_LIMIT_PER_IP: '1000000',
       CP_RATE_LIMIT_PER_USER: '1000000',
       CP_RATE_LIMIT_LOGIN_PER_IP: '1000000',
+      CP_RATE_LIMIT_REGISTER_PER_IP: '1000000',
     }),
     startProcess('gateway', 'gateway/src/main.ts', {
       GATEWAY_HOST: '127.0.0.1',

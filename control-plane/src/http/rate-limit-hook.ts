@@ -11,7 +11,12 @@ export interface RateLimits {
   perUser: number;
   /** Login attempts per address: far fewer than other requests (password guessing). */
   loginPerIp: number;
+  /** Registrations per address (mass sign-up). */
+  registerPerIp: number;
 }
+
+/** Health probes are not counted: monitors poll them, and a 429 would read as an outage. */
+const unlimitedPaths = new Set(['/health', '/api/v1/health']);
 
 /**
  * Counts each request against its client address, its user (when it carries a valid access
@@ -36,6 +41,9 @@ export function rateLimitHook(limiter: RateLimiter, tokens: TokenService, limits
         clientAddress(peer, forwarded === null ? [] : [forwarded], limits.trustedProxies),
       );
     }
+    // Trailing slashes are stripped as the router ignores them: `/auth/login/` is a login too.
+    const path = new URL(request.url).pathname.replace(/\/+$/, '') || '/';
+    if (unlimitedPaths.has(path)) return;
     const headers = Object.fromEntries(request.headers.entries());
     const { ip } = clientInfo(headers);
     const buckets: Bucket[] = [{ scope: 'ip', subject: ip ?? 'unknown', limit: limits.perIp }];
@@ -45,8 +53,11 @@ export function rateLimitHook(limiter: RateLimiter, tokens: TokenService, limits
       const claims = await tokens.verifySignature(bearer).catch(() => null);
       if (claims) buckets.push({ scope: 'user', subject: claims.userId, limit: limits.perUser });
     }
-    if (request.method === 'POST' && new URL(request.url).pathname.endsWith('/auth/login')) {
+    if (request.method === 'POST' && path.endsWith('/auth/login')) {
       buckets.push({ scope: 'login', subject: ip ?? 'unknown', limit: limits.loginPerIp });
+    }
+    if (request.method === 'POST' && path.endsWith('/auth/register')) {
+      buckets.push({ scope: 'register', subject: ip ?? 'unknown', limit: limits.registerPerIp });
     }
     const d = await limiter.take(buckets);
     if (!d) return;

@@ -16,6 +16,15 @@ export type ApiKeyRow = z.infer<typeof apiKeyRow>;
 
 const columns = sql.fragment`id, name, prefix, scopes, created_at, expires_at, last_used_at, revoked_at`;
 
+interface NewApiKey {
+  userId: string;
+  name: string;
+  prefix: string;
+  keyHash: Buffer;
+  scopes: string[];
+  expiresInDays: number | null;
+}
+
 export function createApiKeyRepo(db: Db) {
   return {
     async countActive(userId: string): Promise<number> {
@@ -24,14 +33,28 @@ export function createApiKeyRepo(db: Db) {
         WHERE user_id = ${userId} AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`);
     },
 
-    async insert(k: {
-      userId: string;
-      name: string;
-      prefix: string;
-      keyHash: Buffer;
-      scopes: string[];
-      expiresInDays: number | null;
-    }): Promise<ApiKeyRow> {
+    /**
+     * Inserts a key unless the user already holds `maxActive` active ones (then null). Counting
+     * and inserting run under a per-user advisory lock: parallel creates cannot both pass.
+     */
+    async insertCapped(k: NewApiKey, maxActive: number): Promise<ApiKeyRow | null> {
+      return db.transaction(async (tx) => {
+        await tx.query(
+          sql.unsafe`SELECT pg_advisory_xact_lock(hashtextextended(${`api-keys:${k.userId}`}, 0))`,
+        );
+        const n = await tx.oneFirst(sql.type(z.object({ n: z.number() }))`
+          SELECT count(*)::int AS n FROM api_keys
+          WHERE user_id = ${k.userId} AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`);
+        if (n >= maxActive) return null;
+        return tx.one(sql.type(apiKeyRow)`
+          INSERT INTO api_keys (user_id, name, prefix, key_hash, scopes, expires_at)
+          VALUES (${k.userId}, ${k.name}, ${k.prefix}, ${sql.binary(k.keyHash)}, ${sql.array(k.scopes, 'text')},
+                  ${k.expiresInDays === null ? null : sql.fragment`now() + make_interval(days => ${k.expiresInDays})`})
+          RETURNING ${columns}`);
+      });
+    },
+
+    async insert(k: NewApiKey): Promise<ApiKeyRow> {
       return db.one(sql.type(apiKeyRow)`
         INSERT INTO api_keys (user_id, name, prefix, key_hash, scopes, expires_at)
         VALUES (${k.userId}, ${k.name}, ${k.prefix}, ${sql.binary(k.keyHash)}, ${sql.array(k.scopes, 'text')},

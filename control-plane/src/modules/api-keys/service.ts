@@ -42,18 +42,19 @@ export function createApiKeyService(deps: {
   return {
     /** Makes a key; the answer is the only time the key itself is shown. */
     async create(userId: string, body: CreateApiKeyBody) {
-      if ((await deps.repo.countActive(userId)) >= maxActive) {
-        throw errors.conflict('too_many_api_keys', `At most ${maxActive} active API keys per user.`);
-      }
       const key = `${apiKeyPrefix}${randomBytes(32).toString('base64url')}`;
-      const row = await deps.repo.insert({
-        userId,
-        name: body.name,
-        prefix: key.slice(0, 12),
-        keyHash: hashApiKey(key),
-        scopes: [...body.scopes],
-        expiresInDays: body.expiresInDays ?? null,
-      });
+      const row = await deps.repo.insertCapped(
+        {
+          userId,
+          name: body.name,
+          prefix: key.slice(0, 12),
+          keyHash: hashApiKey(key),
+          scopes: [...body.scopes],
+          expiresInDays: body.expiresInDays ?? null,
+        },
+        maxActive,
+      );
+      if (!row) throw errors.conflict('too_many_api_keys', `At most ${maxActive} active API keys per user.`);
       return { ...view(row), key };
     },
 

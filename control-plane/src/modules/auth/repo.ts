@@ -109,6 +109,14 @@ export function createAuthRepo(db: Db) {
       return r.rowCount;
     },
 
+    /** Logout without a refresh token: the caller's session (refresh-token family) ends. */
+    async revokeOwnFamily(familyId: string, userId: string): Promise<number> {
+      const r = await db.query(sql.unsafe`
+        UPDATE refresh_tokens SET revoked = true
+        WHERE family_id = ${familyId} AND user_id = ${userId} AND NOT revoked`);
+      return r.rowCount;
+    },
+
     /** Logout: revokes the caller's own refresh token; another user's token is left alone. */
     async revokeOwnRefreshToken(hash: Buffer, userId: string): Promise<boolean> {
       const r = await db.query(sql.unsafe`

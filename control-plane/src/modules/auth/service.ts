@@ -5,7 +5,7 @@ import type { AuditRepo } from '../audit/repo.js';
 import type { JtiDenylist } from './denylist.js';
 import type { AuthRepo } from './repo.js';
 import { hashRefreshToken, newRefreshToken, type AccessClaims, type TokenService } from './tokens.js';
-import { checkPassword, normalizeEmail, normalizeUsername } from './validate.js';
+import { checkPassword, normalizeEmail, normalizeFullName, normalizeUsername } from './validate.js';
 
 export interface ClientInfo {
   ip: string | null;
@@ -40,7 +40,10 @@ export function createAuthService(deps: {
       ttlSeconds: deps.refreshTtlSeconds,
       ...client,
     });
-    return { token: await tokens.issueAccess(userId, role), refreshToken: refresh.token, refreshId };
+    const token = await tokens.issueAccess(userId, role, familyId);
+    const claims = await tokens.verifySignature(token);
+    await deps.denylist.remember(familyId, claims.jti, claims.expiresAt);
+    return { token, refreshToken: refresh.token, refreshId };
   }
 
   return {
@@ -51,12 +54,13 @@ export function createAuthService(deps: {
       const email = normalizeEmail(input.email);
       const username = normalizeUsername(input.username);
       checkPassword(input.password);
+      const fullName = normalizeFullName(input.fullName);
       const passwordHash = await argon2.hash(input.password, argonOptions);
       const created = await repo.insertUser({
         email,
         username,
         passwordHash,
-        fullName: input.fullName?.normalize('NFC').trim() || null,
+        fullName,
       });
       if ('taken' in created) {
         throw errors.conflict(`${created.taken}_taken`, `That ${created.taken} is already registered.`, {
@@ -110,13 +114,15 @@ export function createAuthService(deps: {
         const spent = await repo.findSpentRefreshToken(hash);
         if (spent) {
           const revoked = await repo.revokeFamily(spent.familyId);
+          // The access tokens of the stolen session die with it (the gateway checks the jti list).
+          const deniedAccess = await deps.denylist.denySession(spent.familyId);
           await audit.record({
             userId: spent.userId,
             action: 'refresh_token_reuse',
             resourceType: 'session',
             resourceId: spent.familyId,
             ...client,
-            metadata: { revoked },
+            metadata: { revoked, deniedAccess },
           });
         }
         throw errors.unauthorized('The refresh token is invalid, expired or already used.');
@@ -128,10 +134,18 @@ export function createAuthService(deps: {
       return { token: session.token, refreshToken: session.refreshToken };
     },
 
-    /** Revokes the given refresh token (if the caller's) and the access token in use. */
+    /**
+     * Ends a session: the given refresh token (which must be the caller's and live: another
+     * user's is a 401 and changes nothing), or without one the session the access token was
+     * issued for; and the access token in use.
+     */
     async logout(caller: AccessClaims, refreshToken: string | undefined, client: ClientInfo) {
-      if (refreshToken !== undefined)
-        await repo.revokeOwnRefreshToken(hashRefreshToken(refreshToken), caller.userId);
+      if (refreshToken !== undefined) {
+        const revoked = await repo.revokeOwnRefreshToken(hashRefreshToken(refreshToken), caller.userId);
+        if (!revoked) throw errors.unauthorized('The refresh token is invalid, expired or not yours.');
+      } else if (caller.sessionId) {
+        await repo.revokeOwnFamily(caller.sessionId, caller.userId);
+      }
       await deps.denylist.deny(caller.jti, caller.expiresAt);
       await audit.record({
         userId: caller.userId,

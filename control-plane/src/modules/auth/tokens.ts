@@ -15,10 +15,12 @@ export interface AccessClaims {
   role: string;
   jti: string;
   expiresAt: number;
+  /** The login session (refresh-token family) the token was issued for, when there is one. */
+  sessionId?: string;
 }
 
 export interface TokenService {
-  issueAccess(userId: string, role: string): Promise<string>;
+  issueAccess(userId: string, role: string, sessionId?: string): Promise<string>;
   /** Signature, issuer, expiry and the logout denylist. */
   verifyAccess(token: string): Promise<AccessClaims>;
   /** Signature, issuer and expiry only (no Redis round trip): for rate-limit keys, not access. */
@@ -79,6 +81,7 @@ export async function createTokenService(opts: {
         role: typeof payload['role'] === 'string' ? payload['role'] : 'user',
         jti: payload.jti,
         expiresAt: payload.exp,
+        ...(typeof payload['sid'] === 'string' ? { sessionId: payload['sid'] } : {}),
       };
     } catch {
       throw errors.unauthorized('The access token is invalid or expired.');
@@ -86,8 +89,8 @@ export async function createTokenService(opts: {
   }
 
   return {
-    async issueAccess(userId, role) {
-      return new SignJWT({ role })
+    async issueAccess(userId, role, sessionId) {
+      return new SignJWT(sessionId ? { role, sid: sessionId } : { role })
         .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' })
         .setIssuer(opts.issuer)
         .setSubject(userId)

@@ -34,3 +34,17 @@ export function checkPassword(password: string): void {
     );
   }
 }
+
+/**
+ * NFC-normalised, trimmed full name of at most 100 characters after normalisation (NFC can
+ * lengthen a string: U+0958 becomes two characters), or null when empty.
+ */
+export function normalizeFullName(input: string | undefined): string | null {
+  const name = input?.normalize('NFC').trim() ?? '';
+  if ([...name].length > 100) {
+    throw errors.validation('fullName must be at most 100 characters (after Unicode NFC normalisation).', {
+      field: 'fullName',
+    });
+  }
+  return name || null;
+}

@@ -41,14 +41,15 @@ export function executionRoutes(executions: ExecutionService, tokens: TokenServi
         '/execute/:executionId',
         async ({ params, caller }) => ({
           success: true,
-          data: await executions.get(caller.userId, params.executionId),
+          data: await executions.get(caller.userId, params.executionId.toLowerCase()),
         }),
         { params: idParams },
       )
       .post(
         '/execute/:executionId/cancel',
         async ({ params, caller, set }) => {
-          const data = await executions.cancel(caller.userId, params.executionId);
+          // Ids are lower-case everywhere (the Redis keys too): an upper-case spelling is the same id.
+          const data = await executions.cancel(caller.userId, params.executionId.toLowerCase());
           set.status = data.status === 'cancelled' ? 200 : 202;
           return { success: true, data };
         },

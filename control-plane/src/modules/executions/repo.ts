@@ -91,7 +91,12 @@ export function createExecutionRepo(db: Db) {
       const newDay = sql.fragment`last_reset_daily < current_date`;
       const newMonth = sql.fragment`date_trunc('month', last_reset_monthly) < date_trunc('month', current_date)`;
       const maxActive = Number.isFinite(e.maxActive) ? (e.maxActive as number) : 2_147_483_647;
-      const r = await db.one(sql.type(z.object({ id: z.string().nullable(), active: z.number() }))`
+      // The count in the statement is read from its snapshot, which a concurrent submission of
+      // the same user can predate: lock the user's quota row first, so submissions of one user
+      // run one after another and each statement's snapshot sees the previous one's execution.
+      const r = await db.transaction(async (tx) => {
+        await tx.query(sql.unsafe`SELECT 1 FROM user_quotas WHERE user_id = ${e.userId} FOR UPDATE`);
+        return tx.one(sql.type(z.object({ id: z.string().nullable(), active: z.number() }))`
         WITH active AS (
           SELECT count(*)::int AS n FROM executions
           WHERE user_id = ${e.userId} AND status IN ('queued', 'running')
@@ -120,6 +125,7 @@ export function createExecutionRepo(db: Db) {
           FROM inserted
         )
         SELECT (SELECT id FROM inserted) AS id, (SELECT n FROM active) AS active`);
+      });
       if (r.id) return { id: r.id };
       if (r.active >= maxActive) return { tooManyActive: r.active };
       // Which quota is spent: read now (the statement's snapshot may predate a concurrent taker).

@@ -2,19 +2,18 @@ import { Elysia } from 'elysia';
 import { authenticate, optionalCaller } from '../../http/auth-guard.js';
 import type { TokenService } from '../auth/tokens.js';
 import { fileCreateBody, fileParams, fileUpdateBody } from './model.js';
-import type { FileService } from './service.js';
+import { fileEtag, type FileService } from './service.js';
 import { t } from 'elysia';
 
 export function fileRoutes(files: FileService, tokens: TokenService) {
   return new Elysia({ prefix: '/projects/:projectId/files' })
     .get(
       '/:fileId',
-      async ({ params, headers }) => {
+      async ({ params, headers, set }) => {
         const caller = await optionalCaller(headers, tokens);
-        return {
-          success: true,
-          data: await files.get(caller?.userId ?? null, params.projectId, params.fileId),
-        };
+        const data = await files.get(caller?.userId ?? null, params.projectId, params.fileId);
+        set.headers['etag'] = fileEtag(data);
+        return { success: true, data };
       },
       { params: fileParams },
     )
@@ -24,18 +23,24 @@ export function fileRoutes(files: FileService, tokens: TokenService) {
         const caller = await authenticate(headers, tokens);
         const data = await files.create(caller.userId, params.projectId, body);
         set.status = 201;
+        set.headers['etag'] = fileEtag(data);
         return { success: true, data };
       },
       { params: t.Object({ projectId: t.String({ maxLength: 64 }) }), body: fileCreateBody },
     )
     .put(
       '/:fileId',
-      async ({ params, body, headers }) => {
+      async ({ params, body, headers, set }) => {
         const caller = await authenticate(headers, tokens);
-        return {
-          success: true,
-          data: await files.update(caller.userId, params.projectId, params.fileId, body),
-        };
+        const data = await files.update(
+          caller.userId,
+          params.projectId,
+          params.fileId,
+          body,
+          headers['if-match'],
+        );
+        set.headers['etag'] = fileEtag(data);
+        return { success: true, data };
       },
       { params: fileParams, body: fileUpdateBody },
     )

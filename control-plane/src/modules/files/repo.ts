@@ -6,7 +6,7 @@ import { changeStorage } from './storage.js';
 
 const columns = sql.fragment`id, name, path, content, size_bytes::float8 AS size_bytes, language, is_main, created_at, updated_at`;
 
-export type FileWriteError = 'not_found' | 'exists' | 'too_many' | 'storage';
+export type FileWriteError = 'not_found' | 'exists' | 'too_many' | 'storage' | 'precondition';
 
 /** Thrown inside a transaction to roll it back, caught outside it. */
 class Rollback extends Error {
@@ -84,7 +84,7 @@ export function createFileRepo(db: Db, limits: { maxFilesPerProject: number }) {
       projectId: string,
       fileId: string,
       userId: string,
-      change: (old: FileRow) => FileFields,
+      change: (old: FileRow) => FileFields | 'precondition',
     ): Promise<FileRow | FileWriteError> {
       return guarded(() =>
         db.transaction(async (tx) => {
@@ -92,7 +92,9 @@ export function createFileRepo(db: Db, limits: { maxFilesPerProject: number }) {
           const old = await tx.maybeOne(sql.type(fileRow)`
             SELECT ${columns} FROM files WHERE id = ${fileId} AND project_id = ${projectId} FOR UPDATE`);
           if (!old) throw new Rollback('not_found');
+          // Under the row lock: a concurrent writer's If-Match sees this write or waits for it.
           const f = change(old);
+          if (f === 'precondition') throw new Rollback('precondition');
           if (f.isMain && !old.is_main) {
             await tx.query(sql.unsafe`UPDATE files SET is_main = false WHERE project_id = ${projectId}`);
           }

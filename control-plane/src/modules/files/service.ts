@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { LanguageManifest } from '@muscode/common';
 import { errors } from '../../errors.js';
 import type { AuditRepo } from '../audit/repo.js';
@@ -29,6 +30,18 @@ export function fileView(f: FileRow) {
   };
 }
 
+/** A strong ETag of a file's representation (what GET answers), quoted as HTTP writes it. */
+export function fileEtag(view: ReturnType<typeof fileView>): string {
+  return `"${createHash('sha256').update(JSON.stringify(view)).digest('base64url').slice(0, 27)}"`;
+}
+
+/** Whether an `If-Match` header admits the current ETag (`*`, or one of its strong tags). */
+export function ifMatchAdmits(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return true;
+  const tags = header.split(',').map((t) => t.trim());
+  return tags.includes('*') || tags.includes(etag);
+}
+
 /** The workspace path of a stored file ("/src" + "a.py" → "src/a.py"). */
 export function workspacePath(f: Pick<FileRow, 'path' | 'name'>): string {
   return normalizeFilePath(f.path, f.name, 'name');
@@ -58,6 +71,8 @@ function failure(reason: FileWriteError, limits: FileLimits): never {
       throw errors.conflict('too_many_files', `A project holds at most ${limits.maxFilesPerProject} files.`);
     case 'storage':
       throw errors.storageQuotaExceeded();
+    case 'precondition':
+      throw errors.preconditionFailed('The file');
   }
 }
 
@@ -119,10 +134,12 @@ export function createFileService(deps: {
       return fileView(f);
     },
 
-    async update(userId: string, projectId: string, fileId: string, body: FileUpdateBody) {
+    /** With `ifMatch` (the If-Match header), only when the file is still at that version. */
+    async update(userId: string, projectId: string, fileId: string, body: FileUpdateBody, ifMatch?: string) {
       checkIds(projectId, fileId);
       const size = body.content === undefined ? undefined : sized(body.content);
-      const r = await repo.update(projectId, fileId, userId, (old): FileFields => {
+      const r = await repo.update(projectId, fileId, userId, (old): FileFields | 'precondition' => {
+        if (!ifMatchAdmits(ifMatch, fileEtag(fileView(old)))) return 'precondition';
         const where = place(body.path ?? old.path, body.name ?? old.name);
         return {
           ...where,

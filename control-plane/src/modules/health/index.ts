@@ -1,7 +1,9 @@
 import { Elysia } from 'elysia';
 import type { Redis } from 'ioredis';
 import { sql } from 'slonik';
+import { optionalCaller } from '../../http/auth-guard.js';
 import type { Db } from '../../infra/db.js';
+import type { TokenService } from '../auth/tokens.js';
 import type { RunnerRegistry } from '../runners/registry.js';
 
 async function check(probe: () => Promise<unknown>, timeoutMs = 1000): Promise<'up' | 'down'> {
@@ -21,9 +23,14 @@ async function check(probe: () => Promise<unknown>, timeoutMs = 1000): Promise<'
   }
 }
 
-/** `GET /health`: real checks of the database, Redis and the runner fleet; 503 unless all up. */
-export function healthRoutes(db: Db, redis: Redis, runners: RunnerRegistry) {
-  return new Elysia().get('/health', async ({ set }) => {
+/**
+ * `GET /health`: real checks of the database, Redis and the runner fleet; 503 unless all up.
+ * Anyone gets `up` or `degraded`; administrators (an admin access token) also get each service
+ * and the live runners with their load, which are not for the public.
+ */
+export function healthRoutes(db: Db, redis: Redis, runners: RunnerRegistry, tokens: TokenService) {
+  return new Elysia().get('/health', async ({ set, headers }) => {
+    const caller = await optionalCaller(headers, tokens).catch(() => null);
     const [database, redisState] = await Promise.all([
       check(() => db.oneFirst(sql.unsafe`SELECT 1`)),
       check(() => redis.ping()),
@@ -32,9 +39,11 @@ export function healthRoutes(db: Db, redis: Redis, runners: RunnerRegistry) {
     const runnersState = live.length > 0 ? 'up' : 'down';
     const healthy = database === 'up' && redisState === 'up' && runnersState === 'up';
     set.status = healthy ? 200 : 503;
+    const timestamp = new Date().toISOString();
+    if (caller?.role !== 'admin') return { status: healthy ? 'up' : 'degraded', timestamp };
     return {
-      status: healthy ? 'healthy' : 'unhealthy',
-      timestamp: new Date().toISOString(),
+      status: healthy ? 'up' : 'degraded',
+      timestamp,
       services: {
         database,
         redis: redisState,
