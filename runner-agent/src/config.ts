@@ -16,7 +16,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       region: env.string('local'),
       /** Connect/gRPC endpoint of the control-plane. */
       controlPlaneUrl: env.string('http://127.0.0.1:8082'),
-      runnerToken: env.string('dev-runner-token'),
+      /** Shared secret of the control-plane's runner link; required (no default). */
+      runnerToken: env.secret(),
       redisUrl: env.string('redis://127.0.0.1:6379'),
       redisPrefix: env.string('muscode:'),
       /** Jobs run at once. */

@@ -2,16 +2,16 @@ import type { Redis } from 'ioredis';
 import {
   controlField,
   eventField,
-  jobField,
   redisKeys,
   type ControlMessage,
   type ExecutionEvent,
   type Job,
 } from '@muscode/common';
+import { createFairQueue } from './fair-queue.js';
 import { appendEventScript } from './scripts/append-event.js';
 
 export interface Streams {
-  /** Queues a job for the agents of a region. */
+  /** Queues a job for the agents of a region, behind its owner's (the fair queue, fair-queue.ts). */
   enqueueJob(region: string, job: Job): Promise<void>;
   /**
    * Appends an event to an execution's bounded, expiring stream. Its `seq` is replaced by the
@@ -81,6 +81,7 @@ export function createStreams(
   // EVALSHA (ioredis loads the script when Redis does not know it yet).
   redis.defineCommand('muscodeAppendEvent', { numberOfKeys: 2, lua: appendEventScript });
   const r = redis as WithAppend;
+  const fair = createFairQueue(redis, { prefix: opts.prefix });
   const append = async (
     executionId: string,
     event: ExecutionEvent | null,
@@ -102,7 +103,7 @@ export function createStreams(
   };
   return {
     async enqueueJob(region, job) {
-      await redis.xadd(keys.jobs(region), '*', jobField, JSON.stringify(job));
+      await fair.enqueue(region, job);
     },
     async appendEvent(executionId, event) {
       await append(executionId, event, '', 0);

@@ -9,13 +9,15 @@ export interface RunnerInfo {
   capacity: number;
   running: number;
   draining?: boolean;
+  /** Set while the agent's container runtime does not answer: it takes no jobs meanwhile. */
+  unhealthy?: string;
   pools?: { name: string; warm: number; target: number }[];
   /** One entry per language version the agent has: its image and exact version label. */
   languages: { languageId: string; version: string; image?: string }[];
   seenAt: number;
 }
 
-export type RunnerState = 'live' | 'draining' | 'gone';
+export type RunnerState = 'live' | 'draining' | 'unhealthy' | 'gone';
 
 /** How long the versions of the live fleet are reused before they are read again. */
 const versionsCacheMs = 1000;
@@ -66,6 +68,12 @@ export function createRunnerRegistry(redis: Redis, opts: { prefix: string; ttlSe
         .multi()
         .set(keys.runner(info.runnerId), json, 'EX', opts.ttlSeconds)
         .hset(keys.fleet(), info.runnerId, json)
+        // The region's slots for the fair dispatcher: none while draining or unhealthy.
+        .hset(
+          keys.slots(info.region),
+          info.runnerId,
+          `${info.draining || info.unhealthy ? 0 : info.capacity}:${info.seenAt + opts.ttlSeconds * 1000}`,
+        )
         .exec();
     },
     live,
@@ -84,7 +92,10 @@ export function createRunnerRegistry(redis: Redis, opts: { prefix: string; ttlSe
           forget.push(id);
           continue;
         }
-        out.push({ ...info, state: !isLive ? 'gone' : info.draining ? 'draining' : 'live' });
+        out.push({
+          ...info,
+          state: !isLive ? 'gone' : info.unhealthy ? 'unhealthy' : info.draining ? 'draining' : 'live',
+        });
       }
       if (forget.length > 0) await redis.hdel(keys.fleet(), ...forget);
       return out.sort((a, b) => b.seenAt - a.seenAt);

@@ -63,9 +63,10 @@ export function createSweeper(deps: {
     return Number(await redis.eval(extendLock, 1, keys.sweeperLock(), opts.instanceId, ttl)) === 1;
   }
 
-  /** Execution ids that have an entry in a region's job stream (waiting or pending). */
+  /** Execution ids with a job in a region's fair queue or job stream (waiting or pending). */
   async function queuedIds(region: string): Promise<Set<string>> {
-    const ids = new Set<string>();
+    // Jobs still waiting in the fair queue are queued too.
+    const ids = new Set<string>(await redis.hkeys(keys.waiting(region)));
     let start = '-';
     for (;;) {
       const page = await redis.xrange(keys.jobs(region), start, '+', 'COUNT', 500);
