@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { liveVersions, redisKeys, type LiveVersions } from '@muscode/common';
+import { hostname } from 'node:os';
+import { liveVersions, pidNamespace, processStart, redisKeys, type LiveVersions } from '@muscode/common';
 
 export interface RunnerInfo {
   runnerId: string;
@@ -11,6 +12,10 @@ export interface RunnerInfo {
   draining?: boolean;
   /** Set while the agent's container runtime does not answer: it takes no jobs meanwhile. */
   unhealthy?: string;
+  /** The agent's process on its host, and that process's start time (/proc/<pid>/stat field 22). */
+  pid?: number;
+  processStart?: string;
+  pidNamespace?: string;
   pools?: { name: string; warm: number; target: number }[];
   /** One entry per language version the agent has: its image and exact version label. */
   languages: { languageId: string; version: string; image?: string }[];
@@ -33,6 +38,21 @@ const goneRetentionMs = 24 * 3600 * 1000;
 export function createRunnerRegistry(redis: Redis, opts: { prefix: string; ttlSeconds: number }) {
   const keys = redisKeys(opts.prefix);
 
+  const here = { hostname: hostname(), pidNamespace: pidNamespace() };
+
+  /**
+   * An agent that beat from this very host and pid namespace, whose process is gone (or is a
+   * zombie, or its pid now names another process): dead now, not at the end of its TTL.
+   */
+  const deadHere = (r: RunnerInfo) =>
+    !!r.pid &&
+    !!r.processStart &&
+    r.processStart !== '0' &&
+    !!here.pidNamespace &&
+    r.pidNamespace === here.pidNamespace &&
+    r.hostname === here.hostname &&
+    String(processStart(r.pid) ?? '') !== r.processStart;
+
   async function live(): Promise<RunnerInfo[]> {
     const found: string[] = [];
     let cursor = '0';
@@ -43,7 +63,14 @@ export function createRunnerRegistry(redis: Redis, opts: { prefix: string; ttlSe
     } while (cursor !== '0');
     if (found.length === 0) return [];
     const values = await redis.mget(...found);
-    return values.flatMap((v) => (v ? [JSON.parse(v) as RunnerInfo] : []));
+    const infos = values.flatMap((v) => (v ? [JSON.parse(v) as RunnerInfo] : []));
+    const dead = infos.filter(deadHere);
+    if (dead.length > 0) {
+      const multi = redis.multi();
+      for (const r of dead) multi.del(keys.runner(r.runnerId)).hdel(keys.slots(r.region), r.runnerId);
+      await multi.exec();
+    }
+    return infos.filter((r) => !dead.includes(r));
   }
 
   // Every submission resolves its version against the fleet: one scan a second at most, not
