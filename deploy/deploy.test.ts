@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +62,65 @@ describe('nginx config', () => {
     expect(site).toMatch(/proxy_set_header Upgrade \$http_upgrade/);
     expect(site).toMatch(/limit_req zone=muscode_auth/);
     expect(site).toMatch(/listen 443 ssl/);
+  });
+});
+
+describe('local stack process liveness (up.sh, down.sh)', () => {
+  const procs = join(here, 'local/procs.sh');
+  /** proc_alive on a pid file holding `content`; true if it calls the process ours and alive. */
+  const alive = (content: string) => {
+    const file = join(tmp, `pid-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(file, content);
+    return spawnSync('bash', ['-c', `source "${procs}"; proc_alive "${file}"`]).status === 0;
+  };
+  const record = (pid: number) => {
+    const file = join(tmp, `rec-${pid}`);
+    execFileSync('bash', ['-c', `source "${procs}"; proc_record "${file}" ${pid}`]);
+    return readFileSync(file, 'utf8');
+  };
+
+  it('tells a live process recorded by up.sh from a zombie, a reused pid and a dead one', async () => {
+    // A parent that never reaps its child: the child stays a zombie, on which `kill -0` succeeds.
+    const parent = spawn('bash', ['-c', 'sleep 0.2 & echo $!; exec sleep 30'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      const [line] = (await once(parent.stdout, 'data')) as [Buffer];
+      const child = Number(line.toString().trim());
+      const recorded = record(child);
+      expect(alive(recorded)).toBe(true);
+      // Exited, unreaped: still answers kill -0 (what up.sh used to check)…
+      for (
+        let i = 0;
+        i < 100 && readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(spawnSync('kill', ['-0', String(child)]).status).toBe(0);
+      // …but is not a live agent.
+      expect(alive(recorded)).toBe(false);
+
+      // A live pid with another start time is some other process that got the pid.
+      const [pid, start] = record(parent.pid!).trim().split(' ');
+      expect(alive(`${pid} ${start}`)).toBe(true);
+      expect(alive(`${pid} ${Number(start) + 1}`)).toBe(false);
+      // A bare pid (an old pid file) or a gone pid is not trusted either.
+      expect(alive(`${pid}`)).toBe(false);
+    } finally {
+      parent.kill('SIGKILL');
+      await once(parent, 'exit');
+    }
+    expect(alive(record(parent.pid!))).toBe(false);
+  });
+
+  it('has up.sh and down.sh check liveness through procs.sh, not kill -0', () => {
+    for (const f of ['local/up.sh', 'local/down.sh']) {
+      const text = readFileSync(join(here, f), 'utf8');
+      expect(text, f).toContain('proc_alive');
+      expect(text, f).not.toMatch(/kill -0/);
+      expect(spawnSync('bash', ['-n', join(here, f)]).status).toBe(0);
+    }
   });
 });
 
