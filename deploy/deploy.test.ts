@@ -183,7 +183,15 @@ describe('Kubernetes manifests', () => {
   const byKind = (kind: string) => docs.filter((d) => d['kind'] === kind);
 
   it('are well-formed objects of known kinds in the muscode namespace', () => {
-    const known = new Set(['Namespace', 'ConfigMap', 'Deployment', 'DaemonSet', 'Service', 'RuntimeClass']);
+    const known = new Set([
+      'Namespace',
+      'ConfigMap',
+      'Deployment',
+      'DaemonSet',
+      'Service',
+      'RuntimeClass',
+      'NetworkPolicy',
+    ]);
     for (const d of docs) {
       expect(typeof d['apiVersion'], d['__file']).toBe('string');
       expect(known.has(d['kind']), `${d['__file']}: ${d['kind']}`).toBe(true);
@@ -224,6 +232,34 @@ describe('Kubernetes manifests', () => {
     expect(pod['terminationGracePeriodSeconds']).toBeGreaterThan(
       Number(env['AGENT_DRAIN_TIMEOUT_MS']) / 1000,
     );
+  });
+
+  it('deny by default, and let runner agents reach only the RPC port, Redis and DNS', () => {
+    const policies = byKind('NetworkPolicy');
+    const deny = policies.find((p) => p['metadata']['name'] === 'default-deny');
+    expect(deny?.['spec']['podSelector']).toEqual({});
+    expect(deny?.['spec']['ingress']).toBeUndefined();
+    const agent = policies.find(
+      (p) => p['spec']['podSelector']['matchLabels']?.['app.kubernetes.io/name'] === 'runner-agent',
+    );
+    expect(agent?.['spec']['policyTypes']).toEqual(['Ingress', 'Egress']);
+    const ports = (agent?.['spec']['egress'] as Doc[]).flatMap((e) =>
+      (e['ports'] as Doc[]).map((p) => p['port']),
+    );
+    expect(new Set(ports)).toEqual(new Set([8082, 6379, 6380, 53]));
+    // Only agents (and labelled tools) reach the control-plane's runner link.
+    const cp = policies.find(
+      (p) => p['spec']['podSelector']['matchLabels']?.['app.kubernetes.io/name'] === 'control-plane',
+    );
+    const rpc = (cp?.['spec']['ingress'] as Doc[]).find((i) => i['ports'][0]['port'] === 8082);
+    expect(rpc?.['from']).toContainEqual({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'runner-agent' } },
+    });
+  });
+
+  it('keep Redis URLs (they carry ACL passwords) in the Secret, never in the ConfigMap', () => {
+    const config = byKind('ConfigMap')[0]?.['data'] as Doc;
+    expect(Object.keys(config).some((k) => /redis/i.test(k))).toBe(false);
   });
 
   it('reference only ConfigMap and Secret keys that exist or are documented', () => {

@@ -7,6 +7,7 @@ import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createDb } from './infra/db.js';
 import { createRedis } from './infra/redis.js';
+import { createAttemptCheck } from './infra/attempt-check.js';
 import { createFairQueue } from './infra/fair-queue.js';
 import { createStreams } from './infra/streams.js';
 import { createRateLimiter } from './http/rate-limit.js';
@@ -165,7 +166,13 @@ app.listen({ hostname: config.host, port: config.httpPort, reusePort: false }, (
 
 const rpc = createRpcServer({
   runnerToken: config.runnerToken,
-  report: report({ repo: executionRepo, streams, log: log.child({ component: 'report' }), observe: metrics }),
+  report: report({
+    repo: executionRepo,
+    streams,
+    log: log.child({ component: 'report' }),
+    observe: metrics,
+    checkAttempt: createAttemptCheck(redis, { prefix: config.redisPrefix }),
+  }),
   heartbeat: heartbeat({
     runners,
     ttlSeconds: config.runnerTtlSeconds,

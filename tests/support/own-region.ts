@@ -17,6 +17,9 @@ export interface OwnRegion {
   /** The agent's last heartbeat as the control-plane recorded it (undefined once it expired). */
   heartbeat(name: string): Promise<Record<string, unknown> | undefined>;
   redis: Redis;
+  /** The region control-plane's Connect endpoint and the runner token it accepts. */
+  rpcUrl: string;
+  runnerToken: string;
   stop(): Promise<void>;
 }
 
@@ -51,6 +54,8 @@ export async function startOwnRegion(prefix: string, cpEnv: Record<string, strin
     cpUrl,
     redis,
     agentId,
+    rpcUrl: `http://127.0.0.1:${rpcPort}`,
+    runnerToken,
     async heartbeat(name) {
       const json = await redis.get(`${inject('redisPrefix')}runner:${agentId(name)}`);
       return json ? (JSON.parse(json) as Record<string, unknown>) : undefined;
