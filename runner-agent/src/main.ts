@@ -284,8 +284,9 @@ const orphanTimer = setInterval(() => {
 await health.start();
 await hostReaper.start();
 pool.fill();
-consumer.start();
+// Announced before it takes jobs: the control-plane checks reported attempts against its region.
 await beat();
+consumer.start();
 const metricsServer = await serveMetrics(metrics.registry, config.metricsHost, config.metricsPort);
 log.info(
   {

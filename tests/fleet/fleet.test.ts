@@ -412,7 +412,7 @@ describe('a fleet of three hosts', () => {
       redis.disconnect();
     }
     await checkInvariants();
-  });
+  }, 150_000); // three kill-and-restart rounds: each waits for a reclaim and a new agent's start
 
   it('caps each user and bounds the queue with 429 and Retry-After, counting no quota for them', async () => {
     const other = async (name: string) => {

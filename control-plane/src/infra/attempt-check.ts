@@ -47,10 +47,21 @@ export function createAttemptCheck(redis: Redis, opts: { prefix: string }) {
   }
 
   return async function check(executionId: string, runnerId: string, attempt: number): Promise<AttemptCheck> {
+    // The runner's region from its heartbeats; a new agent may report before its first beat is
+    // in, so every region that has a queue is looked at then.
     const known = await redis.hget(keys.fleet(), runnerId);
-    if (!known) return 'stale';
-    const region = (JSON.parse(known) as { region?: string }).region ?? '';
-    const entry = await findEntry(region, executionId);
+    const regions = known
+      ? [(JSON.parse(known) as { region?: string }).region ?? '']
+      : await redis.smembers(keys.queueRegions());
+    let region = '';
+    let entry: Awaited<ReturnType<typeof findEntry>>;
+    for (const r of regions) {
+      entry = await findEntry(r, executionId);
+      if (entry) {
+        region = r;
+        break;
+      }
+    }
     if (!entry) {
       const recorded = Number((await redis.hget(keys.report(executionId), 'attempt')) ?? 0);
       return attempt <= recorded ? 'settled' : 'stale';
