@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +65,65 @@ describe('nginx config', () => {
   });
 });
 
+describe('local stack process liveness (up.sh, down.sh)', () => {
+  const procs = join(here, 'local/procs.sh');
+  /** proc_alive on a pid file holding `content`; true if it calls the process ours and alive. */
+  const alive = (content: string) => {
+    const file = join(tmp, `pid-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(file, content);
+    return spawnSync('bash', ['-c', `source "${procs}"; proc_alive "${file}"`]).status === 0;
+  };
+  const record = (pid: number) => {
+    const file = join(tmp, `rec-${pid}`);
+    execFileSync('bash', ['-c', `source "${procs}"; proc_record "${file}" ${pid}`]);
+    return readFileSync(file, 'utf8');
+  };
+
+  it('tells a live process recorded by up.sh from a zombie, a reused pid and a dead one', async () => {
+    // A parent that never reaps its child: the child stays a zombie, on which `kill -0` succeeds.
+    const parent = spawn('bash', ['-c', 'sleep 0.2 & echo $!; exec sleep 30'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      const [line] = (await once(parent.stdout, 'data')) as [Buffer];
+      const child = Number(line.toString().trim());
+      const recorded = record(child);
+      expect(alive(recorded)).toBe(true);
+      // Exited, unreaped: still answers kill -0 (what up.sh used to check)…
+      for (
+        let i = 0;
+        i < 100 && readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(spawnSync('kill', ['-0', String(child)]).status).toBe(0);
+      // …but is not a live agent.
+      expect(alive(recorded)).toBe(false);
+
+      // A live pid with another start time is some other process that got the pid.
+      const [pid, start] = record(parent.pid!).trim().split(' ');
+      expect(alive(`${pid} ${start}`)).toBe(true);
+      expect(alive(`${pid} ${Number(start) + 1}`)).toBe(false);
+      // A bare pid (an old pid file) or a gone pid is not trusted either.
+      expect(alive(`${pid}`)).toBe(false);
+    } finally {
+      parent.kill('SIGKILL');
+      await once(parent, 'exit');
+    }
+    expect(alive(record(parent.pid!))).toBe(false);
+  });
+
+  it('has up.sh and down.sh check liveness through procs.sh, not kill -0', () => {
+    for (const f of ['local/up.sh', 'local/down.sh']) {
+      const text = readFileSync(join(here, f), 'utf8');
+      expect(text, f).toContain('proc_alive');
+      expect(text, f).not.toMatch(/kill -0/);
+      expect(spawnSync('bash', ['-n', join(here, f)]).status).toBe(0);
+    }
+  });
+});
+
 describe('systemd unit and installer', () => {
   it('passes systemd-analyze verify without warnings', () => {
     const unit = join(tmp, 'muscode-runner-agent.service');
@@ -123,7 +183,15 @@ describe('Kubernetes manifests', () => {
   const byKind = (kind: string) => docs.filter((d) => d['kind'] === kind);
 
   it('are well-formed objects of known kinds in the muscode namespace', () => {
-    const known = new Set(['Namespace', 'ConfigMap', 'Deployment', 'DaemonSet', 'Service', 'RuntimeClass']);
+    const known = new Set([
+      'Namespace',
+      'ConfigMap',
+      'Deployment',
+      'DaemonSet',
+      'Service',
+      'RuntimeClass',
+      'NetworkPolicy',
+    ]);
     for (const d of docs) {
       expect(typeof d['apiVersion'], d['__file']).toBe('string');
       expect(known.has(d['kind']), `${d['__file']}: ${d['kind']}`).toBe(true);
@@ -164,6 +232,34 @@ describe('Kubernetes manifests', () => {
     expect(pod['terminationGracePeriodSeconds']).toBeGreaterThan(
       Number(env['AGENT_DRAIN_TIMEOUT_MS']) / 1000,
     );
+  });
+
+  it('deny by default, and let runner agents reach only the RPC port, Redis and DNS', () => {
+    const policies = byKind('NetworkPolicy');
+    const deny = policies.find((p) => p['metadata']['name'] === 'default-deny');
+    expect(deny?.['spec']['podSelector']).toEqual({});
+    expect(deny?.['spec']['ingress']).toBeUndefined();
+    const agent = policies.find(
+      (p) => p['spec']['podSelector']['matchLabels']?.['app.kubernetes.io/name'] === 'runner-agent',
+    );
+    expect(agent?.['spec']['policyTypes']).toEqual(['Ingress', 'Egress']);
+    const ports = (agent?.['spec']['egress'] as Doc[]).flatMap((e) =>
+      (e['ports'] as Doc[]).map((p) => p['port']),
+    );
+    expect(new Set(ports)).toEqual(new Set([8082, 6379, 6380, 53]));
+    // Only agents (and labelled tools) reach the control-plane's runner link.
+    const cp = policies.find(
+      (p) => p['spec']['podSelector']['matchLabels']?.['app.kubernetes.io/name'] === 'control-plane',
+    );
+    const rpc = (cp?.['spec']['ingress'] as Doc[]).find((i) => i['ports'][0]['port'] === 8082);
+    expect(rpc?.['from']).toContainEqual({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'runner-agent' } },
+    });
+  });
+
+  it('keep Redis URLs (they carry ACL passwords) in the Secret, never in the ConfigMap', () => {
+    const config = byKind('ConfigMap')[0]?.['data'] as Doc;
+    expect(Object.keys(config).some((k) => /redis/i.test(k))).toBe(false);
   });
 
   it('reference only ConfigMap and Secret keys that exist or are documented', () => {

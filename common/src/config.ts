@@ -28,6 +28,9 @@ function toEnvName(key: string): string {
   return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 }
 
+/** Values from examples and old defaults that must never guard a real deployment. */
+const knownPlaceholders = new Set(['dev-runner-token', 'change-me-too', 'change-me']);
+
 /** Common field types for environment variables. */
 export const env = {
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
@@ -35,6 +38,15 @@ export const env = {
   number: (fallback: number) => z.coerce.number().default(fallback),
   string: (fallback: string) => z.string().min(1).default(fallback),
   optionalString: () => z.string().min(1).optional(),
+  /**
+   * A shared secret with no default: a deployment that does not set it does not start, and
+   * neither does one that sets it to something short or to a value shipped in examples.
+   */
+  secret: (minLength = 16) =>
+    z
+      .string({ required_error: `is required (a random secret of at least ${minLength} characters)` })
+      .min(minLength, `must be at least ${minLength} characters (a random secret)`)
+      .refine((v) => !knownPlaceholders.has(v), 'is a placeholder from the examples; set a random secret'),
   bool: (fallback: boolean) =>
     z
       .enum(['true', 'false', '1', '0'])

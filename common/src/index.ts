@@ -34,6 +34,7 @@ export {
 export { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export { createMetricsRegistry, serveMetrics } from './metrics.js';
 export { onShutdown } from './shutdown.js';
+export { pidNamespace, processStart } from './process-start.js';
 export { executionStatuses, finalStatuses, isFinalStatus, type FinalStatus } from './statuses.js';
 export { consumerGroup, redisKeys } from './redis-keys.js';
 export {

@@ -7,6 +7,19 @@ export function redisKeys(prefix: string) {
   return {
     /** Stream of jobs for a region, read by agents through the `runners` consumer group. */
     jobs: (region: string) => `${prefix}jobs:${region}`,
+    /**
+     * Jobs of a region waiting for a runner slot (hash: execution id → job JSON); the fair
+     * dispatcher moves them into `jobs` (control-plane/src/infra/scripts/fair-queue.ts).
+     */
+    waiting: (region: string) => `${prefix}queue:${region}:jobs`,
+    /** Ring (list) of the users with waiting jobs in a region, in turn order. */
+    waitingUsers: (region: string) => `${prefix}queue:${region}:users`,
+    /** Prefix of the per-user FIFO lists of waiting execution ids; the user id follows. */
+    waitingListPrefix: (region: string) => `${prefix}queue:${region}:wait:`,
+    /** Regions that ever had a job queued (the dispatcher visits each). */
+    queueRegions: () => `${prefix}queue:regions`,
+    /** Runner slots of a region (hash: runner id → "capacity:expiresAtMs"), from heartbeats. */
+    slots: (region: string) => `${prefix}slots:${region}`,
     /** Dead-letter stream of a region: jobs that failed on every allowed attempt. */
     deadJobs: (region: string) => `${prefix}jobs:${region}:dead`,
     /** Set of agent ids that ever ran on one host (they share its Docker Engine). */

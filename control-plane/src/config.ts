@@ -28,8 +28,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       jwtIssuer: env.string('muscode'),
       accessTokenTtlSeconds: env.int(900, 30),
       refreshTokenTtlSeconds: env.int(30 * 24 * 3600, 60),
-      /** Shared secret runner agents present on the Connect stream. */
-      runnerToken: env.string('dev-runner-token'),
+      /** Shared secret runner agents present on the Connect stream; required (no default). */
+      runnerToken: env.secret(),
       /** A runner that has not sent a heartbeat for this long is gone. */
       runnerTtlSeconds: env.int(15, 2),
       /** Events kept per execution stream, and how long the stream lives after its last event. */
@@ -71,6 +71,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       maxActivePerUser: env.int(8, 1),
       /** Jobs a region's queue may hold (waiting plus running); past it submissions get 429. */
       maxQueueLength: env.int(5000, 1),
+      /** How often the fair dispatcher moves waiting jobs into free runner slots. */
+      dispatchIntervalMs: env.int(250, 10),
       /** Retry-After of those 429 answers. */
       queueRetryAfterSeconds: env.int(5, 1),
       /** Attempts per execution (keep equal to the agents' AGENT_MAX_ATTEMPTS). */

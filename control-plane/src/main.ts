@@ -7,6 +7,8 @@ import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createDb } from './infra/db.js';
 import { createRedis } from './infra/redis.js';
+import { createAttemptCheck } from './infra/attempt-check.js';
+import { createFairQueue } from './infra/fair-queue.js';
 import { createStreams } from './infra/streams.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { createAuditRepo } from './modules/audit/repo.js';
@@ -64,6 +66,7 @@ const streams = createStreams(redis, {
   eventsTtlSeconds: config.eventsTtlSeconds,
   resultEventMaxBytes: config.resultEventMaxBytes,
 });
+const fairQueue = createFairQueue(redis, { prefix: config.redisPrefix });
 const denylist = createJtiDenylist(redis, config.redisPrefix);
 const audit = createAuditRepo(db);
 const tokens = await createTokenService({
@@ -123,6 +126,7 @@ const executions = createExecutionService({
     prefix: config.redisPrefix,
     ttlSeconds: config.idempotencyTtlSeconds,
   }),
+  queue: fairQueue,
 });
 const auth = createAuthService({
   repo: createAuthRepo(db),
@@ -192,8 +196,22 @@ app.listen({ hostname: config.host, port: config.httpPort, reusePort: false }, (
 
 const rpc = createRpcServer({
   runnerToken: config.runnerToken,
-  report: report({ repo: executionRepo, streams, log: log.child({ component: 'report' }), observe: metrics }),
-  heartbeat: heartbeat({ runners, ttlSeconds: config.runnerTtlSeconds, onBeat: metrics.heartbeat }),
+  report: report({
+    repo: executionRepo,
+    streams,
+    log: log.child({ component: 'report' }),
+    observe: metrics,
+    checkAttempt: createAttemptCheck(redis, { prefix: config.redisPrefix }),
+  }),
+  heartbeat: heartbeat({
+    runners,
+    ttlSeconds: config.runnerTtlSeconds,
+    onBeat: (region) => {
+      metrics.heartbeat(region);
+      // A beat may bring slots (a new or recovered agent): use them at once.
+      void fairQueue.dispatch(region).catch(() => undefined);
+    },
+  }),
   execution: executionRpc({
     executions,
     tokens,
@@ -216,8 +234,23 @@ log.info(
   'control-plane listening',
 );
 sweeper.start();
+// Slots free when agents delete finished jobs from the stream; the dispatcher fills them from
+// the fair queue (each run is one atomic script, so several control-planes may run it).
+let dispatchFailing = false;
+const dispatcher = setInterval(() => {
+  fairQueue.dispatchAll().then(
+    () => {
+      dispatchFailing = false;
+    },
+    (err: unknown) => {
+      if (!dispatchFailing) log.warn({ err: (err as Error).message }, 'fair dispatch failed; retrying');
+      dispatchFailing = true;
+    },
+  );
+}, config.dispatchIntervalMs);
 
 onShutdown(log, async () => {
+  clearInterval(dispatcher);
   await sweeper.stop();
   await httpServer?.stop();
   await new Promise<void>((done) => {

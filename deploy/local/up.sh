@@ -5,6 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/env.sh"
+source "$here/procs.sh"
 
 bash "$here/provision.sh"
 bash "$MUSCODE_ROOT/sandbox-images/build.sh"
@@ -17,12 +18,13 @@ pids=$MUSCODE_STATE_DIR/pids
 mkdir -p "$pids"
 start() { # name, entry point
   local name=$1 entry=$2
-  if [ -s "$pids/$name.pid" ] && kill -0 "$(cat "$pids/$name.pid")" 2>/dev/null; then
-    echo "[up] $name already running (pid $(cat "$pids/$name.pid"))" >&2
+  # Ours and alive, not a zombie or a reused pid (procs.sh).
+  if proc_alive "$pids/$name.pid"; then
+    echo "[up] $name already running (pid $(proc_pid "$pids/$name.pid"))" >&2
     return
   fi
   nohup node --import tsx "$entry" >>"$MUSCODE_STATE_DIR/logs/$name.log" 2>&1 &
-  echo $! >"$pids/$name.pid"
+  proc_record "$pids/$name.pid" $!
   echo "[up] started $name (pid $!, log .state/logs/$name.log)" >&2
 }
 start control-plane control-plane/src/main.ts

@@ -16,12 +16,22 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       region: env.string('local'),
       /** Connect/gRPC endpoint of the control-plane. */
       controlPlaneUrl: env.string('http://127.0.0.1:8082'),
-      runnerToken: env.string('dev-runner-token'),
+      /** Shared secret of the control-plane's runner link; required (no default). */
+      runnerToken: env.secret(),
       redisUrl: env.string('redis://127.0.0.1:6379'),
       redisPrefix: env.string('muscode:'),
       /** Jobs run at once. */
       capacity: env.int(availableParallelism(), 1),
       dockerSocket: env.string('/var/run/docker.sock'),
+      /** Longest wait for one Docker Engine API call (attach streams aside). */
+      dockerTimeoutMs: env.int(30_000, 100),
+      /** How often the Docker Engine is probed, and how long a probe may take before it fails. */
+      healthIntervalMs: env.int(2000, 100),
+      healthTimeoutMs: env.int(3000, 100),
+      /** This agent's sandboxes not held by it and older than this are removed (orphans). */
+      orphanGraceMs: env.int(30_000, 0),
+      /** Longest wait for a heartbeat's answer or a ping on the control-plane link. */
+      controlPlaneTimeoutMs: env.int(10_000, 100),
       /** Repository the sandbox images are tagged in (build.sh's MUSCODE_IMAGE_REPO). */
       imageRepo: env.string('muscode'),
       /** OCI runtime for sandboxes. Only runsc is allowed unless allowUnsafeRuntime is set. */

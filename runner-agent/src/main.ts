@@ -24,6 +24,8 @@ import { createWarmPool } from './pool/warm-pool.js';
 import { createControlPlane } from './report/control-plane.js';
 import { createCgroupMemory } from './sandbox/cgroup.js';
 import { createDockerDriver } from './sandbox/docker.js';
+import { createRuntimeHealth } from './sandbox/runtime-health.js';
+import { pidNamespace, processStart } from '@muscode/common';
 
 const config = loadConfig(process.env);
 const log = createLogger('runner-agent', config.logLevel).child({ runnerId: config.id });
@@ -36,7 +38,7 @@ if (config.runtime !== 'runsc') {
   log.warn({ runtime: config.runtime }, 'UNSAFE: sandboxes run WITHOUT gVisor; development only');
 }
 
-const driver = createDockerDriver(config.dockerSocket);
+const driver = createDockerDriver({ socketPath: config.dockerSocket, callTimeoutMs: config.dockerTimeoutMs });
 await driver.ping();
 const reaped = await driver.reap(config.id);
 if (reaped > 0) log.info({ reaped }, 'removed sandboxes left by an earlier run of this agent');
@@ -64,6 +66,7 @@ const reportGate = createReportGate(
     baseUrl: config.controlPlaneUrl,
     runnerToken: config.runnerToken,
     runnerId: config.id,
+    callTimeoutMs: config.controlPlaneTimeoutMs,
     log,
   }),
 );
@@ -150,8 +153,38 @@ const reclaimIdleMs =
   (manifest.limits.timeoutSeconds.max + manifest.limits.compileTimeoutSeconds.max) * 1000 +
     config.startGraceMs +
     config.reclaimMarginMs;
+// While Docker does not answer the agent takes no jobs and says so at once in a heartbeat; when
+// it answers again, sandboxes it left behind (a restarted Engine leaves them created or exited)
+// go, the pool refills, and jobs left pending to this agent run.
+let beatNow = () => undefined as void;
+const health = createRuntimeHealth({
+  probe: () => driver.ping(),
+  intervalMs: config.healthIntervalMs,
+  timeoutMs: config.healthTimeoutMs,
+  log: log.child({ component: 'runtime-health' }),
+  onChange: (reason) => {
+    if (!reason) {
+      void driver
+        .reapOrphans(config.id, 0)
+        .then((n) => n > 0 && log.info({ reaped: n }, 'removed sandboxes left behind while Docker was away'))
+        .catch(() => undefined);
+      pool.fill();
+      consumer.resume();
+    }
+    beatNow();
+  },
+});
+// An attempt's budget: its limits, the sandbox start, and the report's reconnect window.
+const reportRetryMs = 120_000;
 const consumer = createJobConsumer({
   reclaimIdleMs,
+  canTake: () => health.healthy(),
+  budgetMs: (job) =>
+    job.limits.timeoutMs +
+    job.limits.compileTimeoutMs +
+    config.startGraceMs +
+    config.wipeTimeoutMs +
+    reportRetryMs,
   reclaimIntervalMs: config.reclaimIntervalMs,
   maxAttempts: config.maxAttempts,
   deadLetterMaxLen: config.deadLetterMaxLen,
@@ -185,6 +218,7 @@ const consumer = createJobConsumer({
           imageRepo: config.imageRepo,
           hasImage: (image) => images.has(image),
           onRun: metrics.ran,
+          runtimeHealthy: () => health.recheck(),
           log,
         },
         job,
@@ -204,13 +238,15 @@ const hostReaper = createHostReaper({
   log,
 });
 
-// Heartbeats say the agent is alive, so they are only sent while Docker answers.
+// Heartbeats say the agent is alive and whether it can take jobs (`unhealthy` while Docker
+// does not answer: the control-plane then gives it no slots).
 let heartbeatTimer: NodeJS.Timeout | undefined;
 let interval = config.heartbeatMs;
 let draining = false;
+let stopped = false;
 async function beat(): Promise<void> {
+  clearTimeout(heartbeatTimer);
   try {
-    await driver.ping();
     interval = await controlPlane.heartbeat({
       runnerId: config.id,
       region: config.region,
@@ -220,6 +256,10 @@ async function beat(): Promise<void> {
       languages,
       hostId: config.hostId,
       draining,
+      unhealthy: health.reason() ?? '',
+      pid: process.pid,
+      processStart: processStart(process.pid) ?? 0n,
+      pidNamespace: pidNamespace(),
       // The pool exposes its idle total only: one entry for all pooled images.
       pools: [{ name: 'warm', warm: pool.idleCount(), target: config.poolSize * pooledImageCount }],
     });
@@ -228,16 +268,33 @@ async function beat(): Promise<void> {
     metrics.heartbeat(false);
     log.warn({ err: (err as Error).message }, 'heartbeat failed');
   }
+  if (stopped) return;
+  clearTimeout(heartbeatTimer);
   heartbeatTimer = setTimeout(
     () => void beat(),
     Math.min(interval || config.heartbeatMs, config.heartbeatMs),
   );
 }
+beatNow = () => {
+  if (!stopped) void beat();
+};
 
+// Sandboxes of this agent that it no longer holds (a removal that failed, a create that never
+// came back) are removed on the host reaper's beat.
+const orphanTimer = setInterval(() => {
+  if (!health.healthy()) return;
+  void driver
+    .reapOrphans(config.id, config.orphanGraceMs)
+    .then((n) => n > 0 && log.info({ reaped: n }, 'removed orphaned sandboxes of this agent'))
+    .catch(() => undefined);
+}, config.reclaimIntervalMs);
+
+await health.start();
 await hostReaper.start();
 pool.fill();
-consumer.start();
+// Announced before it takes jobs: the control-plane checks reported attempts against its region.
 await beat();
+consumer.start();
 const metricsServer = await serveMetrics(metrics.registry, config.metricsHost, config.metricsPort);
 log.info(
   {
@@ -263,7 +320,10 @@ onShutdown(log, async () => {
     reportGate.close();
     await driver.reap(config.id).catch(() => undefined);
   }
+  stopped = true;
   clearTimeout(heartbeatTimer);
+  clearInterval(orphanTimer);
+  health.stop();
   await pool.stop();
   await Promise.allSettled([...cleanups]);
   await hostReaper.stop();

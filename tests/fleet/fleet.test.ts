@@ -298,16 +298,19 @@ describe('a fleet of three hosts', () => {
     try {
       const id = await submit('vanished', 0);
       const stream = `${fleet.redisPrefix}jobs:${fleet.region}`;
+      const waiting = `${fleet.redisPrefix}queue:${fleet.region}:jobs`;
       const entries = await redis.xrange(stream, '-', '+');
       const mine = entries.filter(([, f]) => (f[1] ?? '').includes(id));
       expect(mine).toHaveLength(1);
       await redis.xdel(stream, mine[0]?.[0] ?? '');
-      // The sweeper notices after its grace time and queues the job again from the database.
+      // The sweeper notices after its grace time and queues the job again from the database:
+      // into the fair queue, and into the stream once the (stopped) agents have slots again.
       await waitFor(
         'the job to be queued again',
         async () => {
           const again = await redis.xrange(stream, '-', '+');
-          return again.some(([, f]) => (f[1] ?? '').includes(id)) ? true : undefined;
+          const inStream = again.some(([, f]) => (f[1] ?? '').includes(id));
+          return inStream || (await redis.hexists(waiting, id)) === 1 ? true : undefined;
         },
         30_000,
         500,
@@ -334,11 +337,23 @@ describe('a fleet of three hosts', () => {
       id = r.body.data.executionId;
       const stream = `${fleet.redisPrefix}jobs:${fleet.region}`;
       const [entry] = (await redis.xrange(stream, '-', '+')).filter(([, f]) => (f[1] ?? '').includes(id));
-      // Nobody has it: the job replaced below is the only one an agent will read.
-      const pending = (await redis.xpending(stream, 'runners', '-', '+', 100)) as [string, ...unknown[]][];
-      expect(pending.map(([pid]) => pid)).not.toContain(entry?.[0]);
-      const job = JSON.parse(entry?.[1][1] ?? '{}') as Record<string, unknown>;
-      await redis.xdel(stream, entry?.[0] ?? '');
+      let raw: string;
+      if (entry) {
+        // Nobody has it: the job replaced below is the only one an agent will read.
+        const pending = (await redis.xpending(stream, 'runners', '-', '+', 100)) as [string, ...unknown[]][];
+        expect(pending.map(([pid]) => pid)).not.toContain(entry[0]);
+        raw = entry[1][1] ?? '{}';
+        await redis.xdel(stream, entry[0]);
+      } else {
+        // Still in the fair queue (the stopped agents' slots lapsed): take it out of there.
+        const waiting = `${fleet.redisPrefix}queue:${fleet.region}`;
+        raw = (await redis.hget(`${waiting}:jobs`, id)) ?? '{}';
+        const owner = (JSON.parse(raw) as { ownerId?: string }).ownerId ?? '';
+        await redis.hdel(`${waiting}:jobs`, id);
+        await redis.lrem(`${waiting}:wait:${owner}`, 0, id);
+      }
+      const job = JSON.parse(raw) as Record<string, unknown>;
+      expect(job['executionId']).toBe(id);
       await redis.xadd(stream, '*', 'job', JSON.stringify({ ...job, attemptBase: 3 }));
       await redis.xadd(stream, '*', 'job', '{"not":"a job"}');
     } finally {
@@ -397,7 +412,7 @@ describe('a fleet of three hosts', () => {
       redis.disconnect();
     }
     await checkInvariants();
-  });
+  }, 150_000); // three kill-and-restart rounds: each waits for a reclaim and a new agent's start
 
   it('caps each user and bounds the queue with 429 and Retry-After, counting no quota for them', async () => {
     const other = async (name: string) => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newUser } from '../support/api.js';
-import { freePort, root, startProcess, waitFor, type Proc } from '../support/stack.js';
+import { freePort, randomId, root, startProcess, waitFor, type Proc } from '../support/stack.js';
 import { startGateway } from '../support/gateway.js';
 
 // Two more control-planes on the test stack's database and Redis, with small limits: the
@@ -23,6 +23,7 @@ beforeAll(async () => {
         CP_REDIS_PREFIX: inject('redisPrefix'),
         CP_DEFAULT_REGION: inject('region'),
         CP_REGIONS: 'no-agents-here',
+        CP_RUNNER_TOKEN: randomId(16),
         CP_JWT_PRIVATE_KEY_FILE: process.env['CP_JWT_PRIVATE_KEY_FILE'] ?? `${root}/.state/jwt-ed25519.pem`,
         // A day-long window: no test here straddles a window boundary.
         CP_RATE_LIMIT_WINDOW_SECONDS: '86400',

@@ -3,18 +3,21 @@ import {
   controlField,
   createStreamFollower,
   eventField,
-  jobField,
   redisKeys,
   type ControlMessage,
   type ExecutionEvent,
   type Job,
   type StreamFollower,
 } from '@muscode/common';
+import { createFairQueue } from './fair-queue.js';
 import { blockingConnection } from './redis.js';
 import { appendEventScript } from './scripts/append-event.js';
 
-/** Field of a job stream entry with the execution id alone (next to `job`, the whole job). */
-export const jobIdField = 'id';
+/**
+ * Field of a job stream entry with the execution id alone (next to `job`, the whole job); the
+ * fair queue's dispatch script writes it (scripts/fair-queue.ts).
+ */
+export const jobIdField = 'exec';
 
 /**
  * KEYS[1]  a region's job stream;  ARGV[1] start id (exclusive form allowed);  ARGV[2] count
@@ -48,7 +51,7 @@ return { last, #entries, ids }
 `;
 
 export interface Streams {
-  /** Queues a job for the agents of a region. */
+  /** Queues a job for the agents of a region, behind its owner's (the fair queue, fair-queue.ts). */
   enqueueJob(region: string, job: Job): Promise<void>;
   /**
    * Appends an event to an execution's bounded, expiring stream. Its `seq` is replaced by the
@@ -134,6 +137,7 @@ export function createStreams(
   // EVALSHA (ioredis loads the script when Redis does not know it yet).
   redis.defineCommand('muscodeAppendEvent', { numberOfKeys: 2, lua: appendEventScript });
   const r = redis as WithAppend;
+  const fair = createFairQueue(redis, { prefix: opts.prefix });
   const append = async (
     executionId: string,
     event: ExecutionEvent | null,
@@ -171,8 +175,7 @@ export function createStreams(
       follower?.close();
     },
     async enqueueJob(region, job) {
-      // The id in a field of its own, first: the sweeper reads only it (jobIdsScript).
-      await redis.xadd(keys.jobs(region), '*', jobIdField, job.executionId, jobField, JSON.stringify(job));
+      await fair.enqueue(region, job);
     },
     async appendEvent(executionId, event) {
       await append(executionId, event, '', 0);

@@ -27,6 +27,10 @@ export function heartbeat(deps: {
       })),
       hostId: req.hostId,
       draining: req.draining,
+      ...(req.unhealthy ? { unhealthy: req.unhealthy } : {}),
+      ...(req.pid
+        ? { pid: req.pid, processStart: String(req.processStart), pidNamespace: req.pidNamespace }
+        : {}),
       pools: req.pools.map((p) => ({ name: p.name, warm: p.warm, target: p.target })),
       seenAt: Date.now(),
     });

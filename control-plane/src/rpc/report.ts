@@ -8,6 +8,7 @@ import {
   type ReportRequest,
   type ReportResponse,
 } from '@muscode/proto/runner/v1';
+import type { AttemptCheck } from '../infra/attempt-check.js';
 import { appendEventCodes } from '../infra/scripts/append-event.js';
 import type { Streams } from '../infra/streams.js';
 import type { ExecutionRepo } from '../modules/executions/repo.js';
@@ -50,10 +51,13 @@ export function report(deps: {
   log: Logger;
   /** Metrics of attempts whose events were recorded. */
   observe?: { started(queueMs: number): void; finished(status: string, wallMs: number): void };
+  /** Whether the job queue backs the reported attempt (infra/attempt-check.ts). */
+  checkAttempt?: (executionId: string, runnerId: string, attempt: number) => Promise<AttemptCheck>;
 }) {
   return async (requests: AsyncIterable<ReportRequest>, _ctx: HandlerContext): Promise<ReportResponse> => {
     let lastSeq = 0;
     let executionId = '';
+    let ignored: boolean | undefined;
     // The `running` row write of a `started` event, not waited for by the events after it (the
     // program runs meanwhile; its output must not queue behind a database write): the result's
     // write and the end of the call wait for it, and a failure fails the call (the agent then
@@ -71,6 +75,18 @@ export function report(deps: {
       }
       if (req.seq <= lastSeq) continue;
       const log = deps.log.child({ executionId, runnerId: req.runnerId, attempt: req.attempt });
+      // A report whose attempt the queue does not back is read to its end and dropped: a forged
+      // or stale attempt number must not fence out the real attempt's result.
+      if (ignored === undefined) {
+        ignored = deps.checkAttempt
+          ? (await deps.checkAttempt(executionId, req.runnerId, req.attempt)) === 'stale'
+          : false;
+        if (ignored) log.warn('report of an attempt the job queue does not back; ignored');
+      }
+      if (ignored) {
+        lastSeq = req.seq;
+        continue;
+      }
       const at = { attempt: req.attempt, runnerSeq: req.seq };
       const ev = req.event;
       switch (ev.case) {

@@ -30,6 +30,17 @@ export interface ConsumerOptions {
   /** Records an abandoned execution's final result (internal_error, `message`); must reach the control-plane. */
   abandon: (job: Job, attempt: number, message: string) => Promise<void>;
   hooks?: ConsumerHooks;
+  /**
+   * Whether the agent can run jobs now (its container runtime answers). While false it reads
+   * and reclaims nothing: jobs stay queued for it or for another agent.
+   */
+  canTake?: () => boolean;
+  /**
+   * How long one attempt of a job may take, all its limits and grace included. Its lease is
+   * renewed only that long: an attempt stuck past it (a hung Docker or control-plane call)
+   * stops holding the job, which another agent reclaims `reclaimIdleMs` later.
+   */
+  budgetMs?: (job: Job) => number;
 }
 
 type Entry = [id: string, fields: string[]];
@@ -55,7 +66,11 @@ export function createJobConsumer(opts: ConsumerOptions) {
   const reader = opts.redis.duplicate();
   reader.on('error', (err: Error) => opts.log.warn({ err: err.message }, 'redis reader error'));
   const running = new Map<string, Promise<void>>();
+  /** When each running attempt's budget ends (its lease is not renewed past it). */
+  const deadlines = new Map<string, number>();
+  const canTake = opts.canTake ?? (() => true);
   let stopping = false;
+  let ready = false;
   let wake: (() => void) | undefined;
 
   async function ensureGroup(): Promise<void> {
@@ -105,15 +120,39 @@ export function createJobConsumer(opts: ConsumerOptions) {
             log.warn({ attempt: decision.attempt }, 'job abandoned after too many attempts; dead-lettered');
             await deadLetter(id, raw, 'attempts', decision.attempt - 1);
           });
-    const task = work
+    const task: Promise<void> = work
       .catch((err: unknown) =>
         log.error({ err, attempt: decision.attempt }, 'job failed; left pending for a later attempt'),
       )
       .finally(() => {
-        running.delete(id);
+        if (running.get(id) === task) {
+          running.delete(id);
+          deadlines.delete(id);
+        }
         wake?.();
       });
     running.set(id, task);
+    deadlines.set(id, Date.now() + (opts.budgetMs?.(job) ?? Number.POSITIVE_INFINITY));
+  }
+
+  /** Running entries whose lease may still be renewed; frees the slots of long-stuck ones. */
+  function renewable(now = Date.now()): string[] {
+    const ids: string[] = [];
+    for (const id of running.keys()) {
+      const deadline = deadlines.get(id) ?? Number.POSITIVE_INFINITY;
+      if (now < deadline) {
+        ids.push(id);
+      } else if (now >= deadline + opts.reclaimIdleMs) {
+        // Reclaimable by now: another agent runs it; this attempt gives its slot back.
+        opts.log.error(
+          { messageId: id },
+          'attempt stuck past its budget; slot freed, job left to be reclaimed',
+        );
+        running.delete(id);
+        deadlines.delete(id);
+      }
+    }
+    return ids;
   }
 
   /** Delivery counts of entries, from the pending list. */
@@ -158,9 +197,9 @@ export function createJobConsumer(opts: ConsumerOptions) {
   }
 
   async function renewAndReclaim(): Promise<void> {
-    await scripts.renewLeases(stream, consumerGroup, opts.consumerName, [...running.keys()]);
+    await scripts.renewLeases(stream, consumerGroup, opts.consumerName, renewable());
     const free = opts.capacity - running.size;
-    if (free <= 0) return;
+    if (free <= 0 || !canTake()) return;
     const reply = (await opts.redis.xautoclaim(
       stream,
       consumerGroup,
@@ -194,10 +233,9 @@ export function createJobConsumer(opts: ConsumerOptions) {
 
   async function loop(): Promise<void> {
     let nextReclaim = 0;
-    let ready = false;
     while (!stopping) {
       try {
-        if (!ready) {
+        if (!ready && canTake()) {
           await ensureGroup();
           await claimOwn();
           ready = true;
@@ -208,8 +246,8 @@ export function createJobConsumer(opts: ConsumerOptions) {
         }
         const free = opts.capacity - running.size;
         const untilReclaim = Math.max(1, nextReclaim - Date.now());
-        if (free <= 0) {
-          // Full: wait for a slot, but keep renewing leases meanwhile.
+        if (free <= 0 || !canTake()) {
+          // Full, or the runtime is down: wait for a slot (or `resume`), renewing leases meanwhile.
           await new Promise<void>((resolve) => {
             wake = resolve;
             setTimeout(resolve, untilReclaim);
@@ -236,6 +274,14 @@ export function createJobConsumer(opts: ConsumerOptions) {
     },
     running: () => running.size,
     /**
+     * The runtime is back: take jobs again, first re-running those still pending to this agent
+     * (attempts that could not get a sandbox while it was down were left pending, not failed).
+     */
+    resume(): void {
+      ready = false;
+      wake?.();
+    },
+    /**
      * Stops taking jobs, then waits up to `drainMs` for the running ones. Returns how many
      * were still running at the deadline (they stay pending and will be reclaimed).
      */
@@ -251,7 +297,7 @@ export function createJobConsumer(opts: ConsumerOptions) {
       // Leases are renewed while draining, so peers do not reclaim jobs that are finishing.
       const renew = setInterval(() => {
         void scripts
-          .renewLeases(stream, consumerGroup, opts.consumerName, [...running.keys()])
+          .renewLeases(stream, consumerGroup, opts.consumerName, renewable())
           .catch(() => undefined);
       }, opts.reclaimIntervalMs);
       const outcome = await Promise.race([Promise.allSettled([...running.values()]), deadline]);

@@ -59,7 +59,21 @@ export interface EngineDeps {
   hasImage: (image: string) => boolean;
   /** Told how each submission's sandbox was ready (for the metrics). */
   onRun?: (start: 'prepared' | 'warm' | 'cold') => void;
+  /**
+   * Re-probes the container runtime after a sandbox failed to start. When it is down the
+   * attempt is left pending (not failed): the job is the platform's problem, not the user's,
+   * and runs once this agent or another can start sandboxes.
+   */
+  runtimeHealthy?: () => Promise<boolean>;
   log: Logger;
+}
+
+/** An attempt given back because the container runtime is down; its job stays pending. */
+export class RuntimeUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('the container runtime is unavailable; the job is left pending', { cause });
+    this.name = 'RuntimeUnavailableError';
+  }
 }
 
 /**
@@ -111,6 +125,15 @@ export async function runJob(deps: EngineDeps, job: Job, attempt: number): Promi
   try {
     lease = await deps.pool.acquire(image, job.ownerId, cold);
   } catch (err) {
+    if (deps.runtimeHealthy && !(await deps.runtimeHealthy())) {
+      log.warn(
+        { err: (err as Error).message },
+        'no sandbox: the container runtime is down; job left pending',
+      );
+      // Nothing was sent: the (empty) report ends, and the job is not acknowledged.
+      await report.finish().catch(() => undefined);
+      throw new RuntimeUnavailableError(err);
+    }
     log.error({ err }, 'sandbox did not start');
     return fail('The sandbox could not be started.');
   }

@@ -31,8 +31,15 @@ export function createControlPlane(opts: {
   log: Logger;
   /** How long one attempt's report keeps reconnecting before the attempt gives up. */
   retryForMs?: number;
+  /**
+   * Longest wait for a heartbeat's answer, and for an HTTP/2 ping's on the connection: a
+   * control-plane that accepts but never answers fails the call (a report stream then
+   * reconnects) instead of hanging it.
+   */
+  callTimeoutMs?: number;
 }): ControlPlane {
   const retryForMs = opts.retryForMs ?? 120_000;
+  const callTimeoutMs = opts.callTimeoutMs ?? 10_000;
   const auth: Interceptor = (next) => (req) => {
     req.header.set('authorization', `Bearer ${opts.runnerToken}`);
     return next(req);
@@ -45,6 +52,9 @@ export function createControlPlane(opts: {
       // Passed on to net.connect by http2.connect: TCP_NODELAY, as gRPC clients set it, so a
       // small event frame never waits for the ACK of the one before it.
       nodeOptions: { noDelay: true } as Record<string, unknown>,
+      // A stream that carries nothing (a program that sleeps) still proves the link alive.
+      pingIntervalMs: callTimeoutMs,
+      pingTimeoutMs: callTimeoutMs,
     }),
   );
 
@@ -94,7 +104,9 @@ export function createControlPlane(opts: {
     },
 
     async heartbeat(req) {
-      const res = await client.heartbeat(create(HeartbeatRequestSchema, req) as HeartbeatRequest);
+      const res = await client.heartbeat(create(HeartbeatRequestSchema, req) as HeartbeatRequest, {
+        timeoutMs: callTimeoutMs,
+      });
       return res.intervalMs;
     },
   };

@@ -27,6 +27,12 @@ export interface SandboxDriver {
   start(spec: ContainerCreateOptions): Promise<Sandbox>;
   /** Removes every sandbox a runner left behind (after a crash), returning how many. */
   reap(runnerId: string): Promise<number>;
+  /**
+   * Removes this runner's sandboxes that this driver does not hold (started and not yet
+   * removed): those whose removal failed while the Docker Engine was away, or that a restarted
+   * Engine left created or exited. Returns how many.
+   */
+  reapOrphans(runnerId: string, minAgeMs: number): Promise<number>;
   /** Image labels by image name, for images carrying `dev.muscode.image`. */
   images(): Promise<Map<string, Record<string, string>>>;
   ping(): Promise<void>;
@@ -38,15 +44,32 @@ const ignoreGone = (err: unknown) => {
   throw err;
 };
 
-export function createDockerDriver(socketPath: string): SandboxDriver {
-  const docker = new Docker({ socketPath });
+export interface DockerDriverOptions {
+  socketPath: string;
+  /**
+   * Longest wait for one Engine API call (create, start, inspect, kill, remove, list, ping):
+   * a hung daemon fails the call instead of holding the job forever. Attach streams, which
+   * stay quiet while a program sleeps, are not bounded by it.
+   */
+  callTimeoutMs: number;
+}
+
+export function createDockerDriver(options: DockerDriverOptions | string): SandboxDriver {
+  const opts = typeof options === 'string' ? { socketPath: options, callTimeoutMs: 30_000 } : options;
+  const docker = new Docker({ socketPath: opts.socketPath, timeout: opts.callTimeoutMs });
+  // The timeout above is a socket idle timeout; it would cut an attach stream of a program
+  // that prints nothing for a while.
+  const streams = new Docker({ socketPath: opts.socketPath });
+  // Sandboxes started and not yet removed by this driver (any other of its runner's is an orphan).
+  const held = new Set<string>();
 
   return {
     async start(spec) {
       const container = await docker.createContainer(spec);
+      held.add(container.id);
       try {
         // Attach before start so not a byte of the launcher's output is missed.
-        const stream = (await container.attach({
+        const stream = (await streams.getContainer(container.id).attach({
           stream: true,
           hijack: true,
           stdin: true,
@@ -80,13 +103,30 @@ export function createDockerDriver(socketPath: string): SandboxDriver {
           },
           async remove() {
             stream.destroy();
+            // Not held any more even if this fails: the orphan reaper retries it.
+            held.delete(container.id);
             await container.remove({ force: true, v: true }).catch(ignoreGone);
           },
         };
       } catch (err) {
+        held.delete(container.id);
         await container.remove({ force: true }).catch(() => undefined);
         throw err;
       }
+    },
+
+    async reapOrphans(runnerId, minAgeMs) {
+      const mine = await docker.listContainers({
+        all: true,
+        filters: { label: [`${managedLabel}=true`, `${runnerLabel}=${runnerId}`] },
+      });
+      // Younger ones may be a create this driver has not heard back from yet.
+      const before = (Date.now() - minAgeMs) / 1000;
+      const orphans = mine.filter((c) => !held.has(c.Id) && c.Created <= before);
+      await Promise.all(
+        orphans.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(ignoreGone)),
+      );
+      return orphans.length;
     },
 
     async reap(runnerId) {
@@ -110,6 +150,7 @@ export function createDockerDriver(socketPath: string): SandboxDriver {
     },
 
     async ping() {
+      // Bounded by callTimeoutMs like every other call.
       await docker.ping();
     },
   };

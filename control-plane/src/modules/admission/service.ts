@@ -18,8 +18,8 @@ export interface AdmissionOptions {
  *   most that many places in the FIFO stream and everyone else's job waits behind at most
  *   `maxActivePerUser` jobs of each other active user. It is counted by the statement that
  *   takes the quota and inserts the execution (one round trip): see `tooManyActive`;
- * - a per-region bound on the job stream's length (entries are deleted once done, so its length
- *   is what is waiting or running): past it, 429 with Retry-After instead of waiting forever.
+ * - a per-region bound on the jobs waiting in the fair queue plus those in the job stream
+ *   (entries are deleted once done): past it, 429 with Retry-After instead of waiting forever.
  */
 export function createAdmission(redis: Redis, opts: AdmissionOptions) {
   const keys = redisKeys(opts.prefix);
@@ -40,7 +40,11 @@ export function createAdmission(redis: Redis, opts: AdmissionOptions) {
     async admit(region: string): Promise<void> {
       let queued: number;
       try {
-        queued = await redis.xlen(keys.jobs(region));
+        const [inStream, waiting] = await Promise.all([
+          redis.xlen(keys.jobs(region)),
+          redis.hlen(keys.waiting(region)),
+        ]);
+        queued = inStream + waiting;
       } catch (err) {
         throw errors.unavailable(
           'The job queue is unavailable; try again shortly.',

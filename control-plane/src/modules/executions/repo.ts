@@ -7,6 +7,7 @@ import type { SourceFile } from './request.js';
 const executionRow = z.object({
   id: z.string(),
   user_id: z.string(),
+  region: z.string(),
   language: z.string(),
   language_version: z.string().nullable(),
   status: z.string(),
@@ -43,7 +44,7 @@ const executionSummaryRow = z.object({
 export type ExecutionSummaryRow = z.infer<typeof executionSummaryRow>;
 
 const columns = sql.fragment`
-  id, user_id, language, language_version, status, stdout, stderr, stdout_truncated, stderr_truncated, exit_code,
+  id, user_id, region, language, language_version, status, stdout, stderr, stdout_truncated, stderr_truncated, exit_code,
   signal, execution_time_ms, cpu_time_ms, memory_used_kb, compilation_error, message,
   created_at, started_at, completed_at`;
 

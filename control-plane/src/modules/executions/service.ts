@@ -10,6 +10,7 @@ import {
 import { errors } from '../../errors.js';
 import type { Streams } from '../../infra/streams.js';
 import type { Admission } from '../admission/service.js';
+import type { FairQueue } from '../../infra/fair-queue.js';
 import type { AuditRepo } from '../audit/repo.js';
 import { finalStatuses, type ExecuteBody, type HistoryQuery } from './model.js';
 import type { Idempotency } from './idempotency.js';
@@ -50,6 +51,8 @@ export function createExecutionService(deps: {
   liveVersions?: () => Promise<LiveVersions>;
   /** Idempotency-Key records (absent: the header is ignored). */
   idempotency?: Idempotency;
+  /** The fair queue: a queued execution's place in it, and taking a cancelled one out. */
+  queue?: Pick<FairQueue, 'position' | 'unqueue'>;
 }) {
   const { repo, streams, manifest } = deps;
   const noLiveVersions = async (): Promise<LiveVersions> => new Map();
@@ -135,6 +138,7 @@ export function createExecutionService(deps: {
       });
       throw errors.unavailable('The job queue is unavailable; try again shortly.', 2, err);
     }
+    const queuePosition = await deps.queue?.position(region, userId, inserted.id).catch(() => undefined);
     deps.log.info(
       {
         executionId: inserted.id,
@@ -152,16 +156,28 @@ export function createExecutionService(deps: {
         language: lang.id,
         version,
         estimatedTime: Math.ceil(limits.timeoutMs / 1000),
+        ...(queuePosition === undefined ? {} : { queuePosition }),
       },
       budgetMs: limits.timeoutMs + (lang.compile ? limits.compileTimeoutMs : 0),
     };
   }
 
-  async function get(userId: string, executionId: string) {
+  /**
+   * The caller's execution. A queued one also says where it stands: `queuePosition` is its
+   * 1-based place among the jobs of its region waiting for a runner slot (0: handed to a
+   * runner, starting).
+   */
+  async function get(
+    userId: string,
+    executionId: string,
+  ): Promise<ExecutionView & { queuePosition?: number }> {
     if (!uuidPattern.test(executionId)) throw errors.notFound('Execution');
     const row = await repo.findOwned(executionId, userId);
     if (!row) throw errors.notFound('Execution');
-    return executionView(row);
+    const view = executionView(row);
+    if (row.status !== 'queued' || !deps.queue) return view;
+    const queuePosition = await deps.queue.position(row.region, userId, row.id).catch(() => undefined);
+    return queuePosition === undefined ? view : { ...view, queuePosition };
   }
 
   /**
@@ -302,6 +318,9 @@ export function createExecutionService(deps: {
       });
       const cancelled = current.status === 'queued' ? await repo.cancelQueued(executionId, userId) : null;
       if (cancelled) {
+        // Out of the fair queue, so it takes no runner slot (an agent that has it already is
+        // fenced by the row's status).
+        await deps.queue?.unqueue(cancelled.region, userId, executionId).catch(() => false);
         // Watchers (gateways, `wait`) learn that it is over; seq 0: no agent event precedes it.
         await streams.appendEvent(executionId, {
           type: 'result',

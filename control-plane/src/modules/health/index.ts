@@ -36,7 +36,8 @@ export function healthRoutes(db: Db, redis: Redis, runners: RunnerRegistry, toke
       check(() => redis.ping()),
     ]);
     const live = redisState === 'up' ? await runners.live().catch(() => []) : [];
-    const runnersState = live.length > 0 ? 'up' : 'down';
+    // An agent whose Docker Engine does not answer beats with the reason and takes no jobs.
+    const runnersState = live.some((r) => !r.unhealthy) ? 'up' : 'down';
     const healthy = database === 'up' && redisState === 'up' && runnersState === 'up';
     set.status = healthy ? 200 : 503;
     const timestamp = new Date().toISOString();
@@ -47,7 +48,7 @@ export function healthRoutes(db: Db, redis: Redis, runners: RunnerRegistry, toke
       services: {
         database,
         redis: redisState,
-        // Agents beat only while their Docker Engine answers, so a live agent means docker is up.
+        // Up while at least one live agent's Docker Engine answers.
         docker: runnersState,
         runners: runnersState,
       },
@@ -56,6 +57,8 @@ export function healthRoutes(db: Db, redis: Redis, runners: RunnerRegistry, toke
         region: r.region,
         capacity: r.capacity,
         running: r.running,
+        healthy: !r.unhealthy,
+        ...(r.unhealthy ? { reason: r.unhealthy } : {}),
       })),
     };
   });

@@ -15,6 +15,8 @@ export function runnerRoutes(runners: RunnerRegistry, tokens: TokenService) {
       data: all.map((r) => ({
         id: r.runnerId,
         state: r.state,
+        /** Why an `unhealthy` agent takes no jobs (its container runtime does not answer). */
+        unhealthy: r.unhealthy ?? null,
         region: r.region,
         hostname: r.hostname,
         hostId: r.hostId ?? null,

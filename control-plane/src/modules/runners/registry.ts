@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { liveVersions, redisKeys, type LiveVersions } from '@muscode/common';
+import { hostname } from 'node:os';
+import { liveVersions, pidNamespace, processStart, redisKeys, type LiveVersions } from '@muscode/common';
 
 export interface RunnerInfo {
   runnerId: string;
@@ -9,13 +10,19 @@ export interface RunnerInfo {
   capacity: number;
   running: number;
   draining?: boolean;
+  /** Set while the agent's container runtime does not answer: it takes no jobs meanwhile. */
+  unhealthy?: string;
+  /** The agent's process on its host, and that process's start time (/proc/<pid>/stat field 22). */
+  pid?: number;
+  processStart?: string;
+  pidNamespace?: string;
   pools?: { name: string; warm: number; target: number }[];
   /** One entry per language version the agent has: its image and exact version label. */
   languages: { languageId: string; version: string; image?: string }[];
   seenAt: number;
 }
 
-export type RunnerState = 'live' | 'draining' | 'gone';
+export type RunnerState = 'live' | 'draining' | 'unhealthy' | 'gone';
 
 /** How long the versions of the live fleet are reused before they are read again. */
 const versionsCacheMs = 1000;
@@ -32,15 +39,43 @@ const goneRetentionMs = 24 * 3600 * 1000;
 export function createRunnerRegistry(redis: Redis, opts: { prefix: string; ttlSeconds: number }) {
   const keys = redisKeys(opts.prefix);
 
+  const here = { hostname: hostname(), pidNamespace: pidNamespace() };
+
+  /**
+   * An agent that beat from this very host and pid namespace, whose process is gone (or is a
+   * zombie, or its pid now names another process): dead now, not at the end of its TTL.
+   */
+  const deadHere = (r: RunnerInfo) =>
+    !!r.pid &&
+    !!r.processStart &&
+    r.processStart !== '0' &&
+    !!here.pidNamespace &&
+    r.pidNamespace === here.pidNamespace &&
+    r.hostname === here.hostname &&
+    String(processStart(r.pid) ?? '') !== r.processStart;
+
   /**
    * Agents whose heartbeat has not expired: the ids from the live set (scored by expiry), then
-   * their heartbeat values. Costs the size of the fleet, never a scan of the keyspace.
+   * their heartbeat values. Costs the size of the fleet, never a scan of the keyspace. A dead
+   * local agent is dropped at once.
    */
   async function live(now = Date.now()): Promise<RunnerInfo[]> {
     const ids = await redis.zrangebyscore(keys.liveRunners(), `(${now}`, '+inf');
     if (ids.length === 0) return [];
     const values = await redis.mget(...ids.map((id) => keys.runner(id)));
-    return values.flatMap((v) => (v ? [JSON.parse(v) as RunnerInfo] : []));
+    const infos = values.flatMap((v) => (v ? [JSON.parse(v) as RunnerInfo] : []));
+    const dead = infos.filter(deadHere);
+    if (dead.length > 0) {
+      const multi = redis.multi();
+      for (const r of dead) {
+        multi
+          .del(keys.runner(r.runnerId))
+          .hdel(keys.slots(r.region), r.runnerId)
+          .zrem(keys.liveRunners(), r.runnerId);
+      }
+      await multi.exec();
+    }
+    return infos.filter((r) => !dead.includes(r));
   }
 
   // Every submission resolves its version against the fleet: one scan a second at most, not
@@ -68,6 +103,12 @@ export function createRunnerRegistry(redis: Redis, opts: { prefix: string; ttlSe
         .zadd(keys.liveRunners(), Date.now() + opts.ttlSeconds * 1000, info.runnerId)
         // Agents whose heartbeat expired leave the live set (the fleet hash remembers them).
         .zremrangebyscore(keys.liveRunners(), '-inf', Date.now())
+        // The region's slots for the fair dispatcher: none while draining or unhealthy.
+        .hset(
+          keys.slots(info.region),
+          info.runnerId,
+          `${info.draining || info.unhealthy ? 0 : info.capacity}:${info.seenAt + opts.ttlSeconds * 1000}`,
+        )
         .exec();
     },
     live: () => live(),
@@ -86,7 +127,10 @@ export function createRunnerRegistry(redis: Redis, opts: { prefix: string; ttlSe
           forget.push(id);
           continue;
         }
-        out.push({ ...info, state: !isLive ? 'gone' : info.draining ? 'draining' : 'live' });
+        out.push({
+          ...info,
+          state: !isLive ? 'gone' : info.unhealthy ? 'unhealthy' : info.draining ? 'draining' : 'live',
+        });
       }
       if (forget.length > 0) await redis.hdel(keys.fleet(), ...forget);
       return out.sort((a, b) => b.seenAt - a.seenAt);

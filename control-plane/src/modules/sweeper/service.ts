@@ -64,12 +64,13 @@ export function createSweeper(deps: {
   }
 
   /**
-   * Execution ids that have an entry in a region's job stream (waiting or pending). A script
-   * pages through the stream in Redis and answers ids only: a long queue of large jobs costs
-   * Redis a scan, not gigabytes over the network into this process.
+   * Execution ids with a job in a region's fair queue or job stream (waiting or pending). A
+   * script pages through the stream in Redis and answers ids only: a long queue of large jobs
+   * costs Redis a scan, not gigabytes over the network into this process.
    */
   async function queuedIds(region: string): Promise<Set<string>> {
-    const ids = new Set<string>();
+    // Jobs still waiting in the fair queue are queued too.
+    const ids = new Set<string>(await redis.hkeys(keys.waiting(region)));
     let start = '-';
     for (;;) {
       const [last, read, page] = (await redis.eval(jobIdsScript, 1, keys.jobs(region), start, 1000)) as [
