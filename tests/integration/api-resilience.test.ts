@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../control-plane/src/infra/migrate.js';
-import { createStreams, jobIdsScript } from '../../control-plane/src/infra/streams.js';
+import { jobIdField, jobIdsScript } from '../../control-plane/src/infra/streams.js';
 import {
   createDatabase,
   databaseUrl,
@@ -69,6 +69,8 @@ beforeAll(async () => {
   await startRedis();
   const [http, rpc] = [await freePort(), await freePort()];
   cp = startProcess('control-plane-resilience', 'control-plane/src/main.ts', {
+    CP_RUNNER_TOKEN: randomId(16),
+    CP_RATE_LIMIT_REGISTER_PER_IP: '1000000',
     CP_HTTP_PORT: String(http),
     CP_RPC_PORT: String(rpc),
     CP_DATABASE_URL: databaseUrl(dbName),
@@ -189,7 +191,8 @@ describe('Redis unavailable', () => {
     expect(submit.body.error.code).toBe('service_unavailable');
     expect(Number(submit.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(health.status).toBe(503);
-    expect(health.body.services.redis).toBe('down');
+    // The public answer says only up or degraded (administrators see which service).
+    expect(health.body.status).toBe('degraded');
     expect(await traces(user.userId)).toMatchObject({ rows: 0, audit: 0 });
     // Once it is back, the same request is accepted.
     await waitFor(
@@ -300,7 +303,6 @@ describe('regions and the job queue', () => {
     const r = redis();
     const stream = `res-sweep-${randomId()}`;
     try {
-      const streams = createStreams(r, { prefix: 'res-sweep:', eventsMaxLen: 100, eventsTtlSeconds: 60 });
       const big = 'x'.repeat(256 * 1024);
       const ids = Array.from({ length: 12 }, () => crypto.randomUUID());
       const job = (executionId: string) => ({
@@ -315,7 +317,18 @@ describe('regions and the job queue', () => {
         limits: {},
         enqueuedAt: 0,
       });
-      for (const id of ids.slice(0, 10)) await streams.enqueueJob(stream, job(id) as never);
+      // As the fair queue's dispatch writes them (scripts/fair-queue.ts): the id in its own field.
+      for (const id of ids.slice(0, 10))
+        await r.xadd(
+          `res-sweep:jobs:${stream}`,
+          '*',
+          'job',
+          JSON.stringify(job(id)),
+          'owner',
+          'u',
+          jobIdField,
+          id,
+        );
       // Entries written before the id field existed: the job JSON only.
       for (const id of ids.slice(10))
         await r.xadd(`res-sweep:jobs:${stream}`, '*', 'job', JSON.stringify(job(id)));
@@ -357,7 +370,7 @@ describe('the runner registry', () => {
       };
       const before = await scans();
       expect((await call('GET', '/languages')).status).toBe(200);
-      expect((await call('GET', '/health')).body.services.redis).toBe('up');
+      expect((await call('GET', '/health')).body.status).toMatch(/^(up|degraded)$/);
       expect((await fetch(`http://127.0.0.1:${httpPort}/metrics`)).status).toBe(200);
       expect(await scans()).toBe(before);
     } finally {

@@ -3,7 +3,7 @@ import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect
 import { ExecutionService } from '@muscode/proto/execution/v1';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newUser } from '../support/api.js';
-import { freePort, root, startProcess, waitFor, type Proc } from '../support/stack.js';
+import { freePort, randomId, root, startProcess, waitFor, type Proc } from '../support/stack.js';
 
 // A control-plane of this file's own on the test stack's database and Redis, with a small
 // per-user limit: the gRPC port must count against the same bucket as REST.
@@ -16,6 +16,8 @@ let restUrl = '';
 beforeAll(async () => {
   const [http, rpc] = [await freePort(), await freePort()];
   cp = startProcess('control-plane-grpc-limits', 'control-plane/src/main.ts', {
+    CP_RUNNER_TOKEN: randomId(16),
+    CP_RATE_LIMIT_REGISTER_PER_IP: '1000000',
     CP_HTTP_PORT: String(http),
     CP_RPC_PORT: String(rpc),
     CP_DATABASE_URL: inject('databaseUrl'),
