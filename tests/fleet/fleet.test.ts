@@ -212,9 +212,8 @@ describe('a fleet of three hosts', () => {
     await waitFor(
       'the cut-off agent to be live',
       async () => {
-        const res = await fetch(`${fleet.apiUrl}/health`);
-        const body = (await res.json()) as { runners: { id: string }[] };
-        return body.runners.some((x) => x.id === cut) ? true : undefined;
+        const body = await fleet.health();
+        return body.runners?.some((x) => x.id === cut) ? true : undefined;
       },
       60_000,
       500,

@@ -67,6 +67,8 @@ export interface AgentSpec {
 
 export interface Fleet {
   run: string;
+  /** GET /health as an administrator (the public answer says only up or degraded). */
+  health(): Promise<{ status: string; runners?: { id: string; healthy?: boolean }[] }>;
   bridgeAddress: string;
   apiUrl: string;
   cpMetricsUrl: string;
@@ -329,6 +331,38 @@ async function build(opts: FleetOptions, st: BuildState): Promise<Fleet> {
   );
   procs.push(cp);
   const apiUrl = `http://${bridgeAddress}:${httpPort}/api/v1`;
+  let adminToken: string | undefined;
+  /** An administrator of this fleet's database, made once: /health details are theirs. */
+  const admin = async (): Promise<string> => {
+    if (adminToken) return adminToken;
+    const email = `fleet-admin-${run}@example.com`;
+    const password = `Fleet-${run}-Admin1`;
+    const post = (path: string, body: unknown) =>
+      fetch(`${apiUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const reg = await post('/auth/register', { email, password, username: `fleet_admin_${run}` });
+    if (reg.status !== 201 && reg.status !== 409)
+      throw new Error(`admin register: ${reg.status} ${await reg.text()}`);
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    try {
+      await db.query("UPDATE users SET role = 'admin' WHERE email = $1", [email]);
+    } finally {
+      await db.end();
+    }
+    const login = (await (await post('/auth/login', { email, password })).json()) as {
+      data: { token: string };
+    };
+    adminToken = login.data.token;
+    return adminToken;
+  };
+  const health = async () => {
+    const res = await fetch(`${apiUrl}/health`, { headers: { authorization: `Bearer ${await admin()}` } });
+    return (await res.json()) as { status: string; runners?: { id: string; healthy?: boolean }[] };
+  };
 
   const agentProcs = new Map<string, Managed>();
   const startAgent = (id: string, as = id): Managed => {
@@ -374,6 +408,7 @@ async function build(opts: FleetOptions, st: BuildState): Promise<Fleet> {
     run,
     bridgeAddress,
     apiUrl,
+    health,
     cpMetricsUrl: `http://${bridgeAddress}:${httpPort}/metrics`,
     databaseUrl,
     redisUrl,
@@ -482,8 +517,7 @@ async function build(opts: FleetOptions, st: BuildState): Promise<Fleet> {
     await waitFor(
       'control-plane and agents',
       async () => {
-        const res = await fetch(`${apiUrl}/health`);
-        const body = (await res.json()) as { runners?: unknown[] };
+        const body = await health();
         return (body.runners?.length ?? 0) === agents.length ? true : undefined;
       },
       90_000,

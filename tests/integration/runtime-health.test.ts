@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { managedLabel, runnerLabel } from '../../runner-agent/src/engine/container-spec.js';
-import { api, newUser, waitForResult } from '../support/api.js';
+import { api, newAdmin, newUser, waitForResult } from '../support/api.js';
 import { startOwnRegion, type OwnRegion } from '../support/own-region.js';
 import { waitFor } from '../support/stack.js';
 
@@ -103,7 +103,11 @@ describe('an agent whose Docker Engine goes away', () => {
     );
     // `connect ENOENT` once the socket is gone (or EPIPE/ECONNRESET for a probe cut mid-way).
     expect(String(beat['unhealthy'])).toMatch(/^container runtime not answering: /);
-    const health = (await (await fetch(`${own.cpUrl}/health`)).json()) as {
+    // Runner details are for administrators; the public answer says only up or degraded.
+    const admin = await newAdmin();
+    const health = (await (
+      await fetch(`${own.cpUrl}/health`, { headers: { authorization: `Bearer ${admin.token}` } })
+    ).json()) as {
       runners: { id: string; healthy: boolean; reason?: string }[];
     };
     expect(health.runners.find((r) => r.id === own.agentId('rt'))).toMatchObject({ healthy: false });

@@ -71,7 +71,9 @@ export default async function setup(project: TestProject) {
       CP_REDIS_PREFIX: redisPrefix,
       CP_DEFAULT_REGION: region,
       // The only other region submissions may name: no agent reads it (jobs wait there).
-      CP_REGIONS: 'no-agents-here',
+      // Tests start agents of regions of their own (tests/support/own-region.ts, stalled-agent,
+      // ws-report-resume) and submit to them here; api-resilience checks the refusal.
+      CP_REGIONS: '*',
       CP_RUNNER_TOKEN: runnerToken,
       CP_JWT_PRIVATE_KEY_FILE: process.env['CP_JWT_PRIVATE_KEY_FILE'] ?? `${root}/.state/jwt-ed25519.pem`,
       CP_LOG_LEVEL: 'warn',

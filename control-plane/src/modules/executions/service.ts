@@ -79,7 +79,8 @@ export function createExecutionService(deps: {
       });
     }
     const region = body.region ?? deps.defaultRegion;
-    if (!regions.has(region)) {
+    // `*` (development and test stacks, where agents come with regions of their own): any region.
+    if (!regions.has(region) && !regions.has('*')) {
       throw errors.validation(`Region "${region}" is not served; there are: ${[...regions].join(', ')}.`, {
         field: 'region',
         regions: [...regions],
