@@ -14,6 +14,7 @@ export default tseslint.config(
     ignores: [
       '**/node_modules/**',
       'proto/gen/**',
+      'clients/typescript/src/gen/**',
       '.state/**',
       '**/dist/**',
       'sandbox-images/launcher/*.mjs',

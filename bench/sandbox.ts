@@ -27,7 +27,7 @@ import {
   type JobLimits,
 } from '@muscode/common';
 import { sandboxSpec, type Isolation } from '../runner-agent/src/engine/container-spec.js';
-import { executeOnSession } from '../runner-agent/src/engine/execute.js';
+import { executeOnSession } from '../runner-agent/src/engine/run.js';
 import { createWarmPool } from '../runner-agent/src/pool/warm-pool.js';
 import { createCgroupMemory } from '../runner-agent/src/sandbox/cgroup.js';
 import { createDockerDriver } from '../runner-agent/src/sandbox/docker.js';

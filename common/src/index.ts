@@ -35,27 +35,69 @@ export { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export { createMetricsRegistry, serveMetrics } from './metrics.js';
 export { onShutdown } from './shutdown.js';
 export { pidNamespace, processStart } from './process-start.js';
-export { executionStatuses, finalStatuses, isFinalStatus, type FinalStatus } from './statuses.js';
+export {
+  eventStatuses,
+  executionStatuses,
+  finalStatuses,
+  isFinalStatus,
+  statusToProto,
+  verdictFromProto,
+  verdictToProto,
+  verdicts,
+  type EventStatus,
+  type ExecutionStatus,
+  type FinalStatus,
+  type VerdictName,
+} from './statuses.js';
 export { consumerGroup, redisKeys } from './redis-keys.js';
 export {
-  controlField,
-  eventField,
-  jobField,
-  jobSchema,
-  type ControlMessage,
-  type ExecutionEvent,
-  type Job,
-  type JobLimits,
-} from './job.js';
+  redisScript,
+  redisScriptNames,
+  scriptCodes,
+  type RedisScript,
+  type RedisScriptName,
+} from './redis-scripts/index.js';
+export { jobField, jobSchema, type Job, type JobGrading, type JobLimits, type JobTest } from './job.js';
 export {
   compareStreamIds,
+  controlField,
+  createControlWriter,
   createStreamFollower,
+  decodeControl,
+  decodeEvent,
+  encodeControl,
+  encodeEvent,
+  eventField,
+  execStreamKeys,
+  followControl,
+  followEvents,
+  followExecution,
+  parseEntries,
+  parseReadReply,
+  type ControlMessage,
+  type ControlWriter,
+  type ExecStreamKeys,
+  type ExecutionEvent,
+  type ExecutionResultView,
+  type FollowExecutionOptions,
+  type ResultEvent,
+  type RowReason,
+  type StdinOutcome,
+  type StreamBatch,
   type StreamEntry,
+  type StreamEvent,
   type StreamFollower,
-} from './stream-follower.js';
+} from './exec-stream/index.js';
 export {
   clientAddress,
   normalizeAddress,
   parseTrustedProxies,
   type TrustedProxies,
 } from './client-address.js';
+export {
+  checkOutput,
+  checkerSchema,
+  testStatuses,
+  type Checker,
+  type TestStatus,
+} from './grading/checkers.js';

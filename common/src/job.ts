@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkerSchema } from './grading/checkers.js';
 
 /**
  * A job on `jobs:<region>`: everything an agent needs to run one execution, and nothing about
@@ -14,7 +15,12 @@ export const jobSchema = z.object({
    */
   image: z.string().optional(),
   version: z.string().optional(),
-  files: z.array(z.object({ path: z.string(), content: z.string() })).min(1),
+  /** `encoding: "base64"`: `content` is base64 of the file's bytes (which need not be UTF-8). */
+  files: z
+    .array(
+      z.object({ path: z.string(), content: z.string(), encoding: z.enum(['utf8', 'base64']).optional() }),
+    )
+    .min(1),
   mainFile: z.string(),
   /** Command-line arguments of the program, after the language's run command. */
   args: z.array(z.string()).optional(),
@@ -37,7 +43,40 @@ export const jobSchema = z.object({
     fileSizeBytes: z.number().int().positive(),
     workspaceMb: z.number().int().positive(),
     outputBytes: z.number().int().positive(),
+    /** Files the program leaves under /workspace/output, sent back within these limits;
+     * absent: none are collected (launcher protocol 5, "Artifacts"). */
+    artifacts: z
+      .object({
+        maxCount: z.number().int().positive(),
+        maxFileBytes: z.number().int().positive(),
+        maxBytes: z.number().int().positive(),
+      })
+      .optional(),
   }),
+  /**
+   * A graded submission (README, "Grading"): compile once, then run the program once per test
+   * with the test's stdin and wall time, and compare its stdout with the checker. Absent: an
+   * ordinary run of `stdin`.
+   */
+  grading: z
+    .object({
+      tests: z
+        .array(
+          z.object({
+            name: z.string(),
+            /** Base64 of the test's stdin. */
+            stdin: z.string(),
+            /** Base64 of the output it must print. */
+            expectedOutput: z.string(),
+            /** Wall time of this test's run; absent: limits.timeoutMs. */
+            timeoutMs: z.number().int().positive().optional(),
+          }),
+        )
+        .min(1),
+      checker: checkerSchema,
+      stopOnFirstFailure: z.boolean(),
+    })
+    .optional(),
   enqueuedAt: z.number(),
   /**
    * Attempts made before this stream entry existed (a job re-queued by the sweeper). The
@@ -48,37 +87,8 @@ export const jobSchema = z.object({
 
 export type Job = z.infer<typeof jobSchema>;
 export type JobLimits = Job['limits'];
+export type JobGrading = NonNullable<Job['grading']>;
+export type JobTest = JobGrading['tests'][number];
 
 /** Redis stream field that carries the job JSON. */
 export const jobField = 'job';
-
-/**
- * The final execution exactly as `GET /api/v1/execute/{id}` answers it (executionId, status,
- * output, outputEncoding, error, errorEncoding, exitCode, timings, …), as written with the
- * result row. Readers send it on as is.
- */
-export type ExecutionResultView = { executionId: string; status: string } & Record<string, unknown>;
-
-/**
- * An event on an execution's stream `exec:{id}:events`, as gateways and the Execute RPC read
- * it. `seq` orders output; a client that reconnects passes the last `seq` it saw.
- *
- * A `result` event carries `view`, the execution as the row that was just written makes it,
- * when its JSON is small enough (`CP_RESULT_EVENT_MAX_BYTES`); without it (large output, a
- * result written by an older control-plane, or one whose row was written by an earlier
- * delivery) readers look the execution up.
- */
-export type ExecutionEvent =
-  | { type: 'status'; seq: number; status: string }
-  | { type: 'output'; seq: number; stream: 'stdout' | 'stderr' | 'compile'; data: string }
-  | { type: 'result'; seq: number; status: string; view?: ExecutionResultView };
-
-/** Redis stream field that carries the event JSON. */
-export const eventField = 'e';
-
-/** A message on an execution's control stream `exec:{id}:control`. */
-export type ControlMessage =
-  { type: 'stdin'; data: string /* base64 */ } | { type: 'stdin_close' } | { type: 'cancel' };
-
-/** Redis stream field that carries the control message JSON. */
-export const controlField = 'c';

@@ -1,3 +1,5 @@
+import { execStreamKeys } from './exec-stream/keys.js';
+
 /**
  * Names of every Redis key MUSCode uses, in one place. `prefix` lets several stacks (or test
  * runs) share one Redis. Keys of one execution share a hash tag so they live on one shard of a
@@ -9,7 +11,7 @@ export function redisKeys(prefix: string) {
     jobs: (region: string) => `${prefix}jobs:${region}`,
     /**
      * Jobs of a region waiting for a runner slot (hash: execution id → job JSON); the fair
-     * dispatcher moves them into `jobs` (control-plane/src/infra/scripts/fair-queue.ts).
+     * dispatcher moves them into `jobs` (common/src/redis-scripts/fair-dispatch.lua).
      */
     waiting: (region: string) => `${prefix}queue:${region}:jobs`,
     /** Ring (list) of the users with waiting jobs in a region, in turn order. */
@@ -30,23 +32,8 @@ export function redisKeys(prefix: string) {
     fleet: () => `${prefix}fleet`,
     /** Lock held by the one control-plane instance that runs the sweeper. */
     sweeperLock: () => `${prefix}sweeper:lock`,
-    /** Bounded, expiring stream of one execution's events. */
-    events: (executionId: string) => `${prefix}exec:{${executionId}}:events`,
-    /**
-     * Report state of one execution (hash: next event seq, last runner attempt and seq, whether
-     * the result event was appended), so events are numbered and deduplicated across streams.
-     */
-    report: (executionId: string) => `${prefix}exec:{${executionId}}:report`,
-    /**
-     * Control messages to a running execution (stdin, stdin_close, cancel), written by the
-     * control-plane and gateways, read by the agent running it. Same hash tag as its events.
-     */
-    control: (executionId: string) => `${prefix}exec:{${executionId}}:control`,
-    /**
-     * Bytes of interactive stdin an execution may still be sent (a counter with a TTL), set by
-     * the control-plane when it queues an interactive execution; absent for any other.
-     */
-    stdinBudget: (executionId: string) => `${prefix}exec:{${executionId}}:stdin`,
+    /** events, report, control, stdinBudget: the keys of one execution (exec-stream/keys.ts). */
+    ...execStreamKeys(prefix),
     /** Last heartbeat of an agent (a JSON value with a TTL). */
     runner: (runnerId: string) => `${prefix}runner:${runnerId}`,
     /** Sorted set of agent ids scored by when their heartbeat expires (ms since the epoch):

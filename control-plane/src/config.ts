@@ -1,4 +1,5 @@
 import { env, loadEnvConfig } from '@muscode/common';
+import { z } from 'zod';
 
 /** Every setting of the control-plane, read once in main.ts from CP_* variables. */
 export function loadConfig(source: NodeJS.ProcessEnv) {
@@ -85,6 +86,61 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       /** Largest file of a project, and most files in one project. */
       maxFileBytes: env.int(1024 * 1024, 1),
       maxFilesPerProject: env.int(200, 1),
+      /** File content one project answer (GET /projects/{id}) carries in all; files past it are
+       * listed with `content: null, contentOmitted: true` (read each on its own route). */
+      projectInlineContentBytes: env.int(1024 * 1024, 0),
+      /** Comments one project holds (deleted ones count), and replies (at any depth) under one
+       * top-level comment; past either, a new comment is a 409. */
+      maxCommentsPerProject: env.int(10_000, 1),
+      maxRepliesPerComment: env.int(200, 1),
+      /** Replies one page of `GET /projects/{id}/comments` carries in all (keep it at least
+       * maxRepliesPerComment, so a page of one thread is always whole). */
+      commentListMaxReplies: env.int(1000, 1),
+      /** A deleted project (files, comments, stars) is purged this long after its deletion;
+       * until then its files' bytes count against the owner's storage quota. */
+      deletedProjectRetentionSeconds: env.int(24 * 3600, 0),
+      projectPurgeIntervalMs: env.int(60_000, 100),
+      /** Files one project run may send in all (`POST /projects/{id}/run`), as a body would. */
+      projectRunMaxBytes: env.int(2 * 1024 * 1024, 1024),
+      /** Object storage (artifacts, large outputs, archives): an S3-compatible endpoint, or,
+       * unset, the embedded filesystem store under `storageDir` (one machine only). */
+      storageEndpoint: env.optionalString(),
+      storageBucket: env.string('muscode'),
+      storageRegion: env.string('us-east-1'),
+      storageAccessKey: env.optionalString(),
+      /** Never logged; required with an endpoint. */
+      storageSecretKey: env.optionalString(),
+      /** Path-style URLs (MinIO, Ceph RGW, the local stack); false = virtual-hosted (AWS, R2). */
+      storageForcePathStyle: env.bool(true),
+      /** Prepended to every object key, so deployments can share one bucket. */
+      storagePrefix: z
+        .string()
+        .regex(/^([A-Za-z0-9._-]+\/)*$/)
+        .default(''),
+      storageDir: env.string('.state/objects'),
+      /** How long an execution's objects (artifacts, large outputs) are kept, and how often the
+       * sweep that removes older ones runs. */
+      storageRetentionHours: env.int(7 * 24, 1),
+      storageSweepIntervalMs: env.int(10 * 60 * 1000, 1000),
+      /** A result's stdout or stderr longer than this is kept in the object store, not the row. */
+      storageOutputInlineBytes: env.int(1024 * 1024, 0),
+      /** Raises the largest `outputLimit` a submission may ask for (bytes per stream) above the
+       * manifest's; a result with that much output also needs CP_RPC_READ_MAX_BYTES above twice it. */
+      maxOutputBytes: env.int(0, 0),
+      /** Artifacts: files a program leaves under /workspace/output, collected after every run
+       * within these limits (most files, bytes of one, bytes of all); 0 files turns it off. */
+      artifactsMaxCount: env.int(100, 0),
+      artifactsMaxFileBytes: env.int(8 * 1024 * 1024, 1),
+      artifactsMaxBytes: env.int(16 * 1024 * 1024, 1),
+      /** HMAC key of token-free artifact download URLs (the same on every control-plane; unset:
+       * none are made), and how long one is valid. Never logged. */
+      artifactUrlSecret: env.optionalString(),
+      artifactUrlTtlSeconds: env.int(300, 10),
+      /** `POST /projects/import`: largest zip body, most bytes its files may expand to, and the
+       * largest expanded : compressed ratio of one entry (zip bombs), checked before inflating. */
+      archiveMaxBytes: env.int(8 * 1024 * 1024, 1024),
+      archiveMaxTotalBytes: env.int(32 * 1024 * 1024, 1024),
+      archiveMaxRatio: env.int(100, 1),
       manifestPath: env.optionalString(),
       logLevel: env.logLevel(),
     },

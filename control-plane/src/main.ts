@@ -9,6 +9,14 @@ import { createDb } from './infra/db.js';
 import { createRedis } from './infra/redis.js';
 import { createAttemptCheck } from './infra/attempt-check.js';
 import { createFairQueue } from './infra/fair-queue.js';
+import {
+  createObjectStore,
+  ensureBucket,
+  objectPrefix,
+  removePrefix,
+  s3Options,
+  startRetentionSweep,
+} from './infra/object-store/index.js';
 import { createStreams } from './infra/streams.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { createAuditRepo } from './modules/audit/repo.js';
@@ -17,15 +25,20 @@ import { createAuthRepo } from './modules/auth/repo.js';
 import { createAuthService } from './modules/auth/service.js';
 import { createTokenService, readPrivateKeyFile } from './modules/auth/tokens.js';
 import { createApiKeyRepo } from './modules/api-keys/repo.js';
+import { createArchiveRepo, createArchiveService } from './modules/archives/index.js';
 import { createApiKeyService } from './modules/api-keys/service.js';
+import { createArtifactRepo, createArtifactService } from './modules/artifacts/index.js';
 import { createExecutionRepo } from './modules/executions/repo.js';
+import { createOutputs, withOutputLimit } from './modules/executions/outputs.js';
 import { createExecutionService } from './modules/executions/service.js';
+import { createRecording } from './modules/executions/recording.js';
 import { createIdempotency } from './modules/executions/idempotency.js';
 import { createCommentRepo } from './modules/comments/repo.js';
 import { createCommentService } from './modules/comments/service.js';
 import { createFileRepo } from './modules/files/repo.js';
 import { createFileService } from './modules/files/service.js';
 import { createProjectRepo } from './modules/projects/repo.js';
+import { startProjectPurge } from './modules/projects/purge.js';
 import { createProjectService } from './modules/projects/service.js';
 import { createStatsRepo } from './modules/stats/repo.js';
 import { createAdmission } from './modules/admission/service.js';
@@ -35,13 +48,13 @@ import { createRunnerRegistry } from './modules/runners/registry.js';
 import { createSweeperRepo } from './modules/sweeper/repo.js';
 import { createSweeper } from './modules/sweeper/service.js';
 import { executionRpc } from './rpc/execution-service.js';
-import { heartbeat } from './rpc/heartbeat.js';
-import { report } from './rpc/report.js';
+import { runnerRpc } from './rpc/runner-service.js';
+import { createCredentialCheck } from './rpc/execution/auth.js';
 import { createRpcServer } from './rpc/server.js';
 
 const config = loadConfig(process.env);
 const log = createLogger('control-plane', config.logLevel);
-const manifest = loadLanguageManifest(config.manifestPath);
+const manifest = withOutputLimit(loadLanguageManifest(config.manifestPath), config.maxOutputBytes);
 
 const configuredRegions = [
   ...new Set([
@@ -57,6 +70,22 @@ const db = await createDb(config.databaseUrl, config.databasePoolSize, {
   lockTimeoutMs: config.databaseLockTimeoutMs,
 });
 const redis = createRedis(config.redisUrl, log);
+const objects = createObjectStore(config);
+log.info(
+  {
+    kind: objects.kind,
+    ...(config.storageEndpoint
+      ? { endpoint: config.storageEndpoint, bucket: config.storageBucket }
+      : { dir: config.storageDir }),
+  },
+  'object store',
+);
+const s3 = s3Options(config);
+// The local stack's bucket is made here; a production bucket exists already (HEAD only).
+if (s3)
+  await ensureBucket(s3).catch((err: Error) =>
+    log.warn({ err: err.message }, 'object store bucket not reachable'),
+  );
 // Commands fail at once while Redis is away (no offline queue): give it a moment to connect
 // before serving, but start anyway (requests answer 503 until it is there).
 await Promise.race([once(redis, 'ready'), new Promise((r) => setTimeout(r, 5000).unref())]);
@@ -80,6 +109,19 @@ const runners = createRunnerRegistry(redis, {
   ttlSeconds: config.runnerTtlSeconds,
 });
 const executionRepo = createExecutionRepo(db);
+const artifacts = createArtifactService({
+  repo: createArtifactRepo(db),
+  store: objects,
+  log: log.child({ component: 'artifacts' }),
+  ...(config.artifactUrlSecret
+    ? { signing: { secret: config.artifactUrlSecret, ttlSeconds: config.artifactUrlTtlSeconds } }
+    : {}),
+});
+const outputs = createOutputs({
+  store: objects,
+  inlineBytes: config.storageOutputInlineBytes,
+  log: log.child({ component: 'outputs' }),
+});
 const apiKeys = createApiKeyService({ repo: createApiKeyRepo(db) });
 const admission = createAdmission(redis, {
   prefix: config.redisPrefix,
@@ -127,6 +169,17 @@ const executions = createExecutionService({
     ttlSeconds: config.idempotencyTtlSeconds,
   }),
   queue: fairQueue,
+  ...(config.artifactsMaxCount > 0
+    ? {
+        artifactLimits: {
+          maxCount: config.artifactsMaxCount,
+          maxFileBytes: config.artifactsMaxFileBytes,
+          maxBytes: config.artifactsMaxBytes,
+        },
+      }
+    : {}),
+  artifacts,
+  outputs,
 });
 const auth = createAuthService({
   repo: createAuthRepo(db),
@@ -137,12 +190,19 @@ const auth = createAuthService({
 });
 
 const fileLimits = { maxFileBytes: config.maxFileBytes, maxFilesPerProject: config.maxFilesPerProject };
+const projectRepo = createProjectRepo(db);
 const projects = createProjectService({
-  repo: createProjectRepo(db),
+  repo: projectRepo,
   manifest,
   executions,
   audit,
   liveVersions: () => runners.liveVersions(),
+  limits: { inlineContentBytes: config.projectInlineContentBytes, runMaxBytes: config.projectRunMaxBytes },
+  // A failure leaves objects for the operator, never a failed delete.
+  onDeleted: (id) =>
+    removePrefix(objects, objectPrefix.project(id)).catch((err: Error) =>
+      log.warn({ err: err.message, projectId: id }, 'objects of a deleted project not removed'),
+    ),
 });
 const files = createFileService({
   repo: createFileRepo(db, fileLimits),
@@ -150,7 +210,24 @@ const files = createFileService({
   limits: fileLimits,
   audit,
 });
-const comments = createCommentService({ repo: createCommentRepo(db) });
+const archives = createArchiveService({
+  repo: createArchiveRepo(db),
+  projects,
+  manifest,
+  audit,
+  limits: {
+    maxFiles: config.maxFilesPerProject,
+    maxFileBytes: config.maxFileBytes,
+    maxTotalBytes: config.archiveMaxTotalBytes,
+    maxRatio: config.archiveMaxRatio,
+  },
+});
+const commentLimits = {
+  maxPerProject: config.maxCommentsPerProject,
+  maxRepliesPerThread: config.maxRepliesPerComment,
+  maxListedReplies: Math.max(config.commentListMaxReplies, config.maxRepliesPerComment),
+};
+const comments = createCommentService({ repo: createCommentRepo(db, commentLimits), limits: commentLimits });
 
 const limiter = createRateLimiter(redis, {
   prefix: config.redisPrefix,
@@ -166,6 +243,9 @@ const app = createApp({
     retryMs: config.judge0CallbackRetryMs,
   },
   db,
+  objects,
+  archives: { service: archives, maxBytes: config.archiveMaxBytes },
+  artifacts: { service: artifacts, ownerOf: (id) => executionRepo.ownerOf(id) },
   redis,
   auth,
   tokens,
@@ -194,16 +274,20 @@ app.listen({ hostname: config.host, port: config.httpPort, reusePort: false }, (
   httpServer = server;
 });
 
+const recording = createRecording({
+  repo: executionRepo,
+  streams,
+  log: log.child({ component: 'report' }),
+  observe: metrics,
+  checkAttempt: createAttemptCheck(redis, { prefix: config.redisPrefix }),
+  artifacts,
+  outputs,
+});
 const rpc = createRpcServer({
   runnerToken: config.runnerToken,
-  report: report({
-    repo: executionRepo,
-    streams,
-    log: log.child({ component: 'report' }),
-    observe: metrics,
-    checkAttempt: createAttemptCheck(redis, { prefix: config.redisPrefix }),
-  }),
-  heartbeat: heartbeat({
+  checkCredentials: createCredentialCheck({ tokens, apiKeys }),
+  runner: runnerRpc({
+    recording,
     runners,
     ttlSeconds: config.runnerTtlSeconds,
     onBeat: (region) => {
@@ -211,6 +295,7 @@ const rpc = createRpcServer({
       // A beat may bring slots (a new or recovered agent): use them at once.
       void fairQueue.dispatch(region).catch(() => undefined);
     },
+    log,
   }),
   execution: executionRpc({
     executions,
@@ -234,6 +319,19 @@ log.info(
   'control-plane listening',
 );
 sweeper.start();
+const retention = startRetentionSweep(objects, {
+  retentionMs: config.storageRetentionHours * 3600 * 1000,
+  intervalMs: config.storageSweepIntervalMs,
+  log,
+  // Artifact rows first (expired, their bytes back to the owners' quotas), then every object.
+  before: (cutoff) => artifacts.expire(cutoff),
+});
+const projectPurge = startProjectPurge(projectRepo, {
+  retentionMs: config.deletedProjectRetentionSeconds * 1000,
+  intervalMs: config.projectPurgeIntervalMs,
+  batchSize: 100,
+  log,
+});
 // Slots free when agents delete finished jobs from the stream; the dispatcher fills them from
 // the fair queue (each run is one atomic script, so several control-planes may run it).
 let dispatchFailing = false;
@@ -251,6 +349,8 @@ const dispatcher = setInterval(() => {
 
 onShutdown(log, async () => {
   clearInterval(dispatcher);
+  retention.stop();
+  projectPurge.stop();
   await sweeper.stop();
   await httpServer?.stop();
   await new Promise<void>((done) => {
@@ -259,6 +359,7 @@ onShutdown(log, async () => {
     setTimeout(done, 5000).unref();
   });
   await db.end();
+  await objects.close();
   streams.close();
   redis.disconnect();
 });

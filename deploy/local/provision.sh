@@ -121,4 +121,7 @@ if [ ! -s "$CP_JWT_PRIVATE_KEY_FILE" ]; then
   (umask 077 && npx tsx control-plane/src/cli/gen-key.ts >"$CP_JWT_PRIVATE_KEY_FILE")
 fi
 
+# --- S3 (radosgw) --------------------------------------------------------------------------
+bash "$here/radosgw.sh"
+
 log "services ready"

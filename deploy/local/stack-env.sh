@@ -11,6 +11,14 @@ export CP_JWT_PRIVATE_KEY_FILE
 export CP_RUNNER_TOKEN=${CP_RUNNER_TOKEN:-$MUSCODE_RUNNER_TOKEN}
 export CP_HTTP_PORT=${CP_HTTP_PORT:-8081}
 export CP_RPC_PORT=${CP_RPC_PORT:-8082}
+# The machine's radosgw (deploy/local/radosgw.sh), unless another S3 endpoint is given.
+if [ -z "${CP_STORAGE_ENDPOINT:-}" ] && [ -r "${MUSCODE_S3_DIR:-/var/lib/muscode-radosgw}/credentials" ]; then
+  # shellcheck disable=SC1091
+  source "${MUSCODE_S3_DIR:-/var/lib/muscode-radosgw}/credentials"
+  export CP_STORAGE_ENDPOINT=http://127.0.0.1:${MUSCODE_S3_PORT:-7480}
+  export CP_STORAGE_ACCESS_KEY=$MUSCODE_S3_ACCESS_KEY CP_STORAGE_SECRET_KEY=$MUSCODE_S3_SECRET_KEY
+  export CP_STORAGE_BUCKET=${CP_STORAGE_BUCKET:-muscode-local}
+fi
 
 export GATEWAY_PORT=${GATEWAY_PORT:-8080}
 export GATEWAY_CONTROL_PLANE_URL=${GATEWAY_CONTROL_PLANE_URL:-http://127.0.0.1:$CP_HTTP_PORT}

@@ -10,6 +10,7 @@ bash "$here/provision.sh"
 bash "$MUSCODE_ROOT/sandbox-images/build.sh"
 cd "$MUSCODE_ROOT"
 npm run --silent gen:check
+npm run --silent gen:api:check # the client's OpenAPI types (openapi-typescript) are fresh
 node clients/web/build.mjs # the playground the test gateway serves at /
 npm run --silent gen:languages:check
 npm run --silent lint

@@ -55,6 +55,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
       wsMaxSubscriptions: env.int(32, 1),
       /** WebSocket connections one user may hold open on one gateway; more are closed with 4029. */
       wsMaxSocketsPerUser: env.int(8, 1),
+      /** Piston's /api/v2/connect: a socket that sends no `init` this long is closed (4001), as Piston does after 1 s. */
+      pistonInitTimeoutMs: env.int(1000, 100),
       /** Longest time one XREAD of the fan-out loop blocks. */
       fanoutBlockMs: env.int(5000, 10),
       /** Stream entries read per stream and call by the fan-out loop. */

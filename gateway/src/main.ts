@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import {
+  createControlWriter,
   Gauge,
   createLogger,
   createMetricsRegistry,
@@ -13,12 +14,13 @@ import { loadConfig } from './config.js';
 import { createFanout } from './fanout.js';
 import { createHttpClient } from './http/client.js';
 import { createRequire } from 'node:module';
-import { checkRequest } from './http/edge.js';
+import { checkRequest, methodNotAllowed, readMethods } from './http/edge.js';
 import { createProxy, refuse } from './http/proxy.js';
-import { loadStaticFiles, serveStatic, staticDir } from './http/static.js';
+import { hasStatic, loadStaticFiles, serveStatic, staticDir } from './http/static.js';
 import { createUpstream } from './upstream.js';
 import { uws, uwsImplementation } from './uws.js';
 import { closeCodes } from './ws/protocol.js';
+import { createPistonUpstream, mountPistonWebSocket } from './ws/piston.js';
 import { mountWebSocket } from './ws/server.js';
 
 const config = loadConfig(process.env);
@@ -60,40 +62,53 @@ const fanout = createFanout({
   prefix: config.redisPrefix,
   blockMs: config.fanoutBlockMs,
   batch: config.fanoutBatch,
-  maxPending: 10_000,
   log,
 });
 fanout.start();
 let draining = false;
 
 const app = uws.App();
-const ws = mountWebSocket(
+const wsContext = {
+  fanout,
+  upstream: createUpstream({ baseUrl: upstreamBase, timeoutMs: config.upstreamTimeoutMs, client }),
+  control: createControlWriter(redis, {
+    prefix: config.redisPrefix,
+    maxLen: config.controlMaxLen,
+    ttlSeconds: config.controlTtlSeconds,
+  }),
+  maxSubscriptions: config.wsMaxSubscriptions,
+  maxBufferedBytes: config.wsMaxBufferedBytes,
+  messagesPerSecond: config.wsMessagesPerSecond,
+  staleFollowMs: config.wsStaleFollowMs,
+  draining: () => draining,
+  log: log.child({ component: 'ws' }),
+};
+const ws = mountWebSocket(app, wsContext, {
+  verify: createTokenVerifier({
+    jwksUrl: `${upstreamBase}/api/v1/auth/jwks`,
+    issuer: config.jwtIssuer,
+    cacheSeconds: config.jwksCacheSeconds,
+    isRevoked: async (jti) => (await redis.exists(redisKeys(config.redisPrefix).deniedJti(jti))) === 1,
+  }),
+  maxMessageBytes: config.wsMaxMessageBytes,
+  idleTimeoutSeconds: config.wsIdleTimeoutSeconds,
+  trustedProxies,
+  maxSocketsPerUser: config.wsMaxSocketsPerUser,
+});
+
+// Piston v2's interactive WebSocket: its own protocol, the control-plane's Piston endpoints behind it.
+const pistonWs = mountPistonWebSocket(
   app,
   {
-    fanout,
-    upstream: createUpstream({ baseUrl: upstreamBase, timeoutMs: config.upstreamTimeoutMs, client }),
-    redis,
-    redisPrefix: config.redisPrefix,
-    controlMaxLen: config.controlMaxLen,
-    controlTtlSeconds: config.controlTtlSeconds,
-    maxSubscriptions: config.wsMaxSubscriptions,
-    maxBufferedBytes: config.wsMaxBufferedBytes,
-    messagesPerSecond: config.wsMessagesPerSecond,
-    staleFollowMs: config.wsStaleFollowMs,
-    draining: () => draining,
-    log: log.child({ component: 'ws' }),
+    ...wsContext,
+    upstream: createPistonUpstream({ baseUrl: upstreamBase, timeoutMs: config.upstreamTimeoutMs, client }),
+    log: log.child({ component: 'piston-ws' }),
   },
   {
-    verify: createTokenVerifier({
-      jwksUrl: `${upstreamBase}/api/v1/auth/jwks`,
-      issuer: config.jwtIssuer,
-      cacheSeconds: config.jwksCacheSeconds,
-      isRevoked: async (jti) => (await redis.exists(redisKeys(config.redisPrefix).deniedJti(jti))) === 1,
-    }),
     maxMessageBytes: config.wsMaxMessageBytes,
     idleTimeoutSeconds: config.wsIdleTimeoutSeconds,
     trustedProxies,
-    maxSocketsPerUser: config.wsMaxSocketsPerUser,
+    initTimeoutMs: config.pistonInitTimeoutMs,
   },
 );
 
@@ -101,6 +116,11 @@ const staticFiles = loadStaticFiles(staticDir(process.env));
 log.info({ files: staticFiles.size }, 'static files loaded');
 
 app
+  // The WebSocket API answers GET (the upgrade) alone; uWS prefers the ws route's GET to this.
+  .any('/api/v1/ws', (res, req) => {
+    res.onAborted(() => undefined);
+    refuse(res, methodNotAllowed(req.getMethod().toUpperCase(), ['GET']));
+  })
   .any('/api/v1/*', proxy)
   // The Judge0 CE and Piston v2 compatible APIs (control-plane modules judge0/ and piston/).
   .any('/judge0/*', proxy)
@@ -122,15 +142,15 @@ app
     const refusal = checkRequest(req, { maxHeaderBytes: config.maxHeaderBytes });
     if (!refusal && serveStatic(staticFiles, res, req)) return;
     res.onAborted(() => undefined);
-    refuse(
-      res,
-      refusal ?? {
-        status: '404 Not Found',
-        code: 'route_not_found',
-        message: 'No such endpoint.',
-      },
-    );
+    refuse(res, refusal ?? ownPathRefusal(req.getMethod().toUpperCase(), req.getUrl()));
   });
+
+/** A path the edge serves itself asked with another method is a 405; anything else a 404. */
+function ownPathRefusal(method: string, url: string) {
+  if (url === '/healthz') return methodNotAllowed(method, ['GET']);
+  if (hasStatic(staticFiles, url)) return methodNotAllowed(method, readMethods);
+  return { status: '404 Not Found', code: 'route_not_found', message: 'No such endpoint.' };
+}
 
 let listenSocket: uws.us_listen_socket | false = false;
 app.listen(config.host, config.port, (socket) => {
@@ -163,6 +183,7 @@ onShutdown(log, async () => {
   const deadline = Date.now() + config.shutdownDrainMs;
   while (ws.activeFollows() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   ws.closeAll(closeCodes.goingAway, 'gateway shutting down');
+  pistonWs.closeAll(closeCodes.goingAway, 'gateway shutting down');
   await fanout.stop();
   await metricsServer.close();
   client.close();

@@ -14,41 +14,69 @@ export interface UpstreamCaller {
   ip: string;
 }
 
+/** How the answers of one family of control-plane endpoints are read. */
+export interface UpstreamRoutes {
+  /** Prefix of every path, e.g. `/api/v1`. */
+  prefix: string;
+  /** The Authorization header for the caller's credential. */
+  authorization: (caller: UpstreamCaller) => string;
+  /** The answer from the HTTP status and the parsed JSON body. */
+  answer: (status: number, json: any) => UpstreamAnswer; // eslint-disable-line @typescript-eslint/no-explicit-any -- per endpoint
+}
+
 /**
- * Calls the control-plane's REST API on behalf of a WebSocket client, with the client's own
- * access token: the control-plane stays the one place that decides ownership and quotas.
+ * One call to the control-plane for a WebSocket client, with the client's own credential and
+ * address (as the HTTP proxy sends it, so per-IP limits see the real client), within the
+ * upstream timeout. A control-plane that cannot be reached is a 503 `unavailable`.
  */
-export function createUpstream(opts: { baseUrl: string; timeoutMs: number; client?: HttpClient }) {
+export function createUpstreamCall(
+  opts: { baseUrl: string; timeoutMs: number; client?: HttpClient },
+  routes: UpstreamRoutes,
+) {
   const client = opts.client ?? createHttpClient();
-  async function call(
+  return async function call(
     method: string,
     path: string,
     caller: UpstreamCaller,
     body?: unknown,
   ): Promise<UpstreamAnswer> {
-    // The client's address, as the HTTP proxy sends it, so per-IP limits see the real client.
     const headers: [string, string][] = [
-      ['authorization', `Bearer ${caller.token}`],
+      ['authorization', routes.authorization(caller)],
       ['x-forwarded-for', caller.ip],
     ];
     if (body !== undefined) headers.push(['content-type', 'application/json']);
     try {
-      const res = await client.request(`${opts.baseUrl}/api/v1${path}`, {
+      const res = await client.request(`${opts.baseUrl}${routes.prefix}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
         signal: AbortSignal.timeout(opts.timeoutMs),
       });
       const text = res.body.toString('utf8');
-      const json = text ? (JSON.parse(text) as { data?: unknown; error?: UpstreamAnswer['error'] }) : {};
-      return { status: res.status, data: json.data, error: json.error };
+      return routes.answer(res.status, text ? JSON.parse(text) : {});
     } catch {
       return {
         status: 503,
         error: { code: 'unavailable', message: 'The API is unavailable; try again shortly.' },
       };
     }
-  }
+  };
+}
+
+/**
+ * Calls the control-plane's REST API on behalf of a WebSocket client, with the client's own
+ * access token: the control-plane stays the one place that decides ownership and quotas.
+ */
+export function createUpstream(opts: { baseUrl: string; timeoutMs: number; client?: HttpClient }) {
+  const call = createUpstreamCall(opts, {
+    prefix: '/api/v1',
+    authorization: (caller) => `Bearer ${caller.token}`,
+    answer: (status, json: { data?: unknown; error?: UpstreamAnswer['error'] }) => ({
+      status,
+      data: json.data,
+      error: json.error,
+    }),
+  });
   return {
     getExecution: (caller: UpstreamCaller, executionId: string) =>
       call('GET', `/execute/${encodeURIComponent(executionId)}`, caller),

@@ -1,31 +1,29 @@
 import { hostname } from 'node:os';
-import { Verdict } from '@muscode/proto/runner/v1';
 import { Redis } from 'ioredis';
 import {
   createLogger,
   createStreamFollower,
-  defaultJobLimits,
-  languageVersions,
   loadLanguageManifest,
-  manifestImages,
   onShutdown,
+  pidNamespace,
+  processStart,
   serveMetrics,
-  sandboxImageName,
-  versionLabel,
 } from '@muscode/common';
 import { loadConfig } from './config.js';
 import { createHostReaper } from './consumer/host-reaper.js';
 import { createJobConsumer } from './consumer/job-consumer.js';
-import { createReportGate } from './consumer/report-gate.js';
 import { createAgentMetrics } from './metrics/agent-metrics.js';
-import { launcherLabel, launcherVersion, sandboxSpec } from './engine/container-spec.js';
-import { runJob } from './engine/run-job.js';
+import { runJob, type EngineDeps } from './engine/job.js';
+import { createPoolPolicy } from './pool/policy.js';
 import { createWarmPool } from './pool/warm-pool.js';
+import { attemptEvents } from './report/attempt-events.js';
 import { createControlPlane } from './report/control-plane.js';
+import { createHeartbeat } from './report/heartbeat.js';
+import { createReportGate } from './report/report-gate.js';
 import { createCgroupMemory } from './sandbox/cgroup.js';
 import { createDockerDriver } from './sandbox/docker.js';
+import { findSandboxImages } from './sandbox/images.js';
 import { createRuntimeHealth } from './sandbox/runtime-health.js';
-import { pidNamespace, processStart } from '@muscode/common';
 
 const config = loadConfig(process.env);
 const log = createLogger('runner-agent', config.logLevel).child({ runnerId: config.id });
@@ -43,18 +41,7 @@ await driver.ping();
 const reaped = await driver.reap(config.id);
 if (reaped > 0) log.info({ reaped }, 'removed sandboxes left by an earlier run of this agent');
 
-// Only images with the launcher protocol this agent speaks: an older launcher would run the
-// program as its own uid (sandbox-images/launcher/PROTOCOL.md, "Process rules").
-const images = new Map(
-  [...(await driver.images())].filter(([, labels]) => labels[launcherLabel] === launcherVersion),
-);
-// One entry per language version whose image is here, with the version labelled on it.
-const languages = manifest.languages.flatMap((l) =>
-  languageVersions(l).flatMap((v) => {
-    const labels = images.get(sandboxImageName(v.image, config.imageRepo));
-    return labels ? [{ languageId: l.id, version: labels[versionLabel(l.id)] ?? '', image: v.image }] : [];
-  }),
-);
+const { has: hasImage, languages } = await findSandboxImages(driver, manifest, config.imageRepo);
 log.info({ languages: languages.map((l) => `${l.languageId} ${l.version}`) }, 'sandbox images found');
 
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
@@ -79,40 +66,20 @@ const track = (p: Promise<unknown>) => {
   void tracked.finally(() => cleanups.delete(tracked));
 };
 
-// Pooled sandboxes are made with the manifest's default limits; their container-level ulimits
-// and pids limit at the maxima, since the launcher sets each step's own below them.
-const lm = manifest.limits;
-const poolLimits = {
-  ...defaultJobLimits(manifest),
-  processes: lm.processes.max,
-  openFiles: lm.openFiles.max,
-  fileSizeBytes: lm.fileSizeBytes.max,
-};
 const specBase = {
   runtime: config.runtime,
   runnerId: config.id,
   memoryOverheadMb: config.sandboxMemoryOverheadMb,
   cgroupParent: config.cgroupParent,
 };
-const pooledImages = new Set(config.poolImages.split(',').map((s) => s.trim()));
-const pooledImageNames = manifestImages(manifest)
-  .filter((name) => pooledImages.has('*') || pooledImages.has(name))
-  .map((name) => sandboxImageName(name, config.imageRepo))
-  .filter((image) => images.has(image));
-const pooledImageCount = pooledImageNames.length;
-// Pooled sandboxes of an image start its prepared interpreter (if a language of it has one).
-const preparedByImage = new Map(
-  pooledImageNames.flatMap((image) => {
-    const lang = manifest.languages
-      .flatMap((l) => languageVersions(l))
-      .find((v) => sandboxImageName(v.image, config.imageRepo) === image && v.prepare);
-    return lang ? [[image, lang] as const] : [];
-  }),
-);
-const preparedSpec = (image: string) => {
-  const lang = preparedByImage.get(image);
-  return lang?.prepare ? { command: lang.prepare, limits: defaultJobLimits(manifest, lang) } : undefined;
-};
+const policy = createPoolPolicy({
+  manifest,
+  poolImages: config.poolImages,
+  imageRepo: config.imageRepo,
+  hasImage,
+  isolation: config.isolation,
+  specBase,
+});
 // Late-bound: the metrics read the consumer's state, the consumer reports to the metrics.
 let runningNow = () => 0;
 const metrics = createAgentMetrics({
@@ -123,16 +90,9 @@ const metrics = createAgentMetrics({
 const pool = createWarmPool({
   // Every sandbox start goes through the pool: timed here for muscode_agent_sandbox_start_seconds.
   driver: { ...driver, start: (spec) => metrics.timeSandboxStart(() => driver.start(spec)) },
-  specFor: (image) =>
-    sandboxSpec({
-      ...specBase,
-      image,
-      limits: poolLimits,
-      isolation: config.isolation,
-      prepare: preparedSpec(image),
-    }),
-  preparedFor: (image) => preparedByImage.get(image)?.id,
-  images: pooledImageNames,
+  specFor: policy.specFor,
+  preparedFor: policy.preparedFor,
+  images: policy.images,
   config: {
     isolation: config.isolation,
     size: config.poolSize,
@@ -156,7 +116,6 @@ const reclaimIdleMs =
 // While Docker does not answer the agent takes no jobs and says so at once in a heartbeat; when
 // it answers again, sandboxes it left behind (a restarted Engine leaves them created or exited)
 // go, the pool refills, and jobs left pending to this agent run.
-let beatNow = () => undefined as void;
 const health = createRuntimeHealth({
   probe: () => driver.ping(),
   intervalMs: config.healthIntervalMs,
@@ -171,9 +130,26 @@ const health = createRuntimeHealth({
       pool.fill();
       consumer.resume();
     }
-    beatNow();
+    heartbeat.now();
   },
 });
+const engine: EngineDeps = {
+  pool,
+  controlPlane,
+  streams,
+  redisPrefix: config.redisPrefix,
+  manifest,
+  poolLimits: policy.poolLimits,
+  specBase,
+  startGraceMs: config.startGraceMs,
+  wipeTimeoutMs: config.wipeTimeoutMs,
+  cgroup,
+  imageRepo: config.imageRepo,
+  hasImage,
+  onRun: metrics.ran,
+  runtimeHealthy: () => health.recheck(),
+  log,
+};
 // An attempt's budget: its limits, the sandbox start, and the report's reconnect window.
 const reportRetryMs = 120_000;
 const consumer = createJobConsumer({
@@ -190,8 +166,8 @@ const consumer = createJobConsumer({
   deadLetterMaxLen: config.deadLetterMaxLen,
   hooks: metrics.hooks,
   abandon: async (job, attempt, message) => {
-    const report = controlPlane.open(job.executionId, attempt);
-    report.send({ case: 'finished', value: { verdict: Verdict.INTERNAL_ERROR, message } });
+    const report = attemptEvents(controlPlane.open(job.executionId, attempt));
+    report.failed(message);
     await report.finish();
   },
   redis,
@@ -201,30 +177,7 @@ const consumer = createJobConsumer({
   capacity: config.capacity,
   blockMs: config.blockMs,
   log,
-  handle: (job, attempt) =>
-    metrics.timeAttempt(() =>
-      runJob(
-        {
-          pool,
-          controlPlane,
-          streams,
-          redisPrefix: config.redisPrefix,
-          manifest,
-          poolLimits,
-          specBase,
-          startGraceMs: config.startGraceMs,
-          wipeTimeoutMs: config.wipeTimeoutMs,
-          cgroup,
-          imageRepo: config.imageRepo,
-          hasImage: (image) => images.has(image),
-          onRun: metrics.ran,
-          runtimeHealthy: () => health.recheck(),
-          log,
-        },
-        job,
-        attempt,
-      ),
-    ),
+  handle: (job, attempt) => metrics.timeAttempt(() => runJob(engine, job, attempt)),
 });
 runningNow = () => consumer.running();
 const hostReaper = createHostReaper({
@@ -240,44 +193,29 @@ const hostReaper = createHostReaper({
 
 // Heartbeats say the agent is alive and whether it can take jobs (`unhealthy` while Docker
 // does not answer: the control-plane then gives it no slots).
-let heartbeatTimer: NodeJS.Timeout | undefined;
-let interval = config.heartbeatMs;
 let draining = false;
-let stopped = false;
-async function beat(): Promise<void> {
-  clearTimeout(heartbeatTimer);
-  try {
-    interval = await controlPlane.heartbeat({
-      runnerId: config.id,
-      region: config.region,
-      hostname: hostname(),
-      capacity: config.capacity,
-      running: consumer.running(),
-      languages,
-      hostId: config.hostId,
-      draining,
-      unhealthy: health.reason() ?? '',
-      pid: process.pid,
-      processStart: processStart(process.pid) ?? 0n,
-      pidNamespace: pidNamespace(),
-      // The pool exposes its idle total only: one entry for all pooled images.
-      pools: [{ name: 'warm', warm: pool.idleCount(), target: config.poolSize * pooledImageCount }],
-    });
-    metrics.heartbeat(true);
-  } catch (err) {
-    metrics.heartbeat(false);
-    log.warn({ err: (err as Error).message }, 'heartbeat failed');
-  }
-  if (stopped) return;
-  clearTimeout(heartbeatTimer);
-  heartbeatTimer = setTimeout(
-    () => void beat(),
-    Math.min(interval || config.heartbeatMs, config.heartbeatMs),
-  );
-}
-beatNow = () => {
-  if (!stopped) void beat();
-};
+const heartbeat = createHeartbeat({
+  controlPlane,
+  intervalMs: config.heartbeatMs,
+  onBeat: (ok) => metrics.heartbeat(ok),
+  log,
+  request: () => ({
+    runnerId: config.id,
+    region: config.region,
+    hostname: hostname(),
+    capacity: config.capacity,
+    running: consumer.running(),
+    languages,
+    hostId: config.hostId,
+    draining,
+    unhealthy: health.reason() ?? '',
+    pid: process.pid,
+    processStart: processStart(process.pid) ?? 0n,
+    pidNamespace: pidNamespace(),
+    // The pool exposes its idle total only: one entry for all pooled images.
+    pools: [{ name: 'warm', warm: pool.idleCount(), target: config.poolSize * policy.images.length }],
+  }),
+});
 
 // Sandboxes of this agent that it no longer holds (a removal that failed, a create that never
 // came back) are removed on the host reaper's beat.
@@ -293,7 +231,7 @@ await health.start();
 await hostReaper.start();
 pool.fill();
 // Announced before it takes jobs: the control-plane checks reported attempts against its region.
-await beat();
+await heartbeat.start();
 consumer.start();
 const metricsServer = await serveMetrics(metrics.registry, config.metricsHost, config.metricsPort);
 log.info(
@@ -320,8 +258,7 @@ onShutdown(log, async () => {
     reportGate.close();
     await driver.reap(config.id).catch(() => undefined);
   }
-  stopped = true;
-  clearTimeout(heartbeatTimer);
+  heartbeat.stop();
   clearInterval(orphanTimer);
   health.stop();
   await pool.stop();

@@ -11,6 +11,7 @@
 // SMOKE_MODE=owner|jail runs the same checks in that launcher mode, plus one that sends three
 // submissions to one sandbox and checks nothing of the first reaches the next; SMOKE_LAUNCHER=
 // <path> mounts a freshly compiled launcher over the image's (development only).
+// tests/integration/launcher-smoke.test.ts runs the launcher-protocol checks in the suite.
 // No dependencies. Exits 1 if a check fails. DOCKER selects the client (default /usr/bin/docker).
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';

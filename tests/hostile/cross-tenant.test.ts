@@ -9,7 +9,7 @@ import {
   type JobLimits,
 } from '@muscode/common';
 import { sandboxSpec, type Isolation } from '../../runner-agent/src/engine/container-spec.js';
-import { executeOnSession } from '../../runner-agent/src/engine/execute.js';
+import { executeOnSession } from '../../runner-agent/src/engine/run.js';
 import { createWarmPool } from '../../runner-agent/src/pool/warm-pool.js';
 import { createCgroupMemory } from '../../runner-agent/src/sandbox/cgroup.js';
 import { createDockerDriver } from '../../runner-agent/src/sandbox/docker.js';
@@ -57,7 +57,7 @@ const job = (ownerId: string, lang: Lang, code: string): Job => ({
 });
 
 /** A pool of one reused sandbox of lang's image; extraEnv goes to the launcher. */
-function pool(isolation: Isolation, lang: Lang, extraEnv: string[] = []) {
+function pool(isolation: Isolation, lang: Lang, extraEnv: Record<string, string> = {}) {
   const image = sandboxImageName(lang.image, imageRepo);
   const removals: Promise<unknown>[] = [];
   const p = createWarmPool({
@@ -72,7 +72,7 @@ function pool(isolation: Isolation, lang: Lang, extraEnv: string[] = []) {
         isolation,
         prepare: { command: lang.prepare!, limits },
       });
-      return { ...spec, Env: [...(spec.Env ?? []), ...extraEnv] };
+      return { ...spec, env: { ...spec.env, ...extraEnv } };
     },
     preparedFor: () => lang.id,
     images: [image],
@@ -281,7 +281,7 @@ print(sum(os.path.getsize(f'big{n}') for n in range(4)) >> 20)
 
   it('jail: a uid is never handed out twice in one sandbox; past the last one the sandbox ends', async () => {
     // The launcher's bound, lowered for the test: two submissions per sandbox.
-    const level = pool('jail', python, ['MUSCODE_JAIL_UIDS=2']);
+    const level = pool('jail', python, { MUSCODE_JAIL_UIDS: '2' });
     const leave = `${pyLook}\nopen('/tmp/mine', 'w').write('secret')\nopen('mine', 'w').write('secret')\n`;
     const seen = [];
     for (const owner of ['alice', 'bob', 'carol']) {

@@ -21,6 +21,14 @@ async function project(user: TestUser, body: Record<string, unknown> = {}) {
   return r.body.data.id as string;
 }
 
+async function waitUntil(check: () => Promise<boolean>, ms = 15_000) {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 const stats = async (user: TestUser) => (await api('GET', '/stats', { token: user.token })).body.data;
 
 describe('files', () => {
@@ -127,7 +135,7 @@ describe('files', () => {
     expect((await api('PUT', path, { token: other.token, body: { content: 'pwned' } })).status).toBe(404);
   });
 
-  it('enforces the storage quota atomically and gives bytes back on delete', async () => {
+  it('enforces the storage quota atomically and gives bytes back once a deleted project is purged', async () => {
     const user = await newUser();
     await sql('UPDATE user_quotas SET max_storage_mb = 1 WHERE user_id = $1', [user.userId]);
     const pid = await project(user);
@@ -145,14 +153,35 @@ describe('files', () => {
       user.userId,
     ]);
     expect(row.b).toBe(2 * 400 * 1024);
-    // Deleting the project releases its bytes.
+    // A deleted project's files stay charged (and stored) until it is purged after the retention.
     expect((await api('DELETE', `/projects/${pid}`, { token: user.token })).status).toBe(200);
     expect((await stats(user)).storageUsed).toBe(0);
+    expect((await stats(user)).quota.storageChargedBytes).toBe(2 * 400 * 1024);
     const pid2 = await project(user);
+    const refused = await api('POST', `/projects/${pid2}/files`, {
+      token: user.token,
+      body: { name: 'a.py', content },
+    });
+    expect(refused.status).toBe(413);
+    // Past the retention the purge removes the project, its files and rows, and gives the bytes back.
+    await sql(`UPDATE projects SET deleted_at = now() - interval '30 days' WHERE id = $1`, [pid]);
+    await waitUntil(async () => (await sql('SELECT 1 FROM projects WHERE id = $1', [pid])).length === 0);
+    expect(await sql('SELECT 1 FROM files WHERE project_id = $1', [pid])).toEqual([]);
+    expect((await stats(user)).quota.storageChargedBytes).toBe(0);
     expect(
       (await api('POST', `/projects/${pid2}/files`, { token: user.token, body: { name: 'a.py', content } }))
         .status,
     ).toBe(201);
+  });
+
+  it('keeps a deleted project within its retention (not purged early)', async () => {
+    const user = await newUser();
+    const pid = await project(user);
+    await api('POST', `/projects/${pid}/files`, { token: user.token, body: { name: 'a.py', content: 'x' } });
+    expect((await api('DELETE', `/projects/${pid}`, { token: user.token })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await sql('SELECT 1 FROM files WHERE project_id = $1', [pid])).toHaveLength(1);
+    expect((await api('GET', `/projects/${pid}`, { token: user.token })).status).toBe(404);
   });
 
   it('bounds the number of files per project (409 too_many_files)', async () => {

@@ -4,7 +4,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../control-plane/src/infra/migrate.js';
-import { jobIdField, jobIdsScript } from '../../control-plane/src/infra/streams.js';
+import { redisScript } from '@muscode/common';
+import { jobIdField } from '../../control-plane/src/infra/streams.js';
 import {
   createDatabase,
   databaseUrl,
@@ -336,7 +337,7 @@ describe('regions and the job queue', () => {
       let start = '-';
       let replyBytes = 0;
       for (;;) {
-        const reply = (await r.eval(jobIdsScript, 1, `res-sweep:jobs:${stream}`, start, 5)) as [
+        const reply = (await r.eval(redisScript('job-ids').lua, 1, `res-sweep:jobs:${stream}`, start, 5)) as [
           string,
           number,
           string[],

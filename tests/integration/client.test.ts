@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -8,7 +10,7 @@ import {
   type WebSocketConstructor,
 } from '@muscode/client';
 import { apiUrl } from '../support/api.js';
-import { randomId } from '../support/stack.js';
+import { randomId, root } from '../support/stack.js';
 
 /** The gateway's origin (apiUrl is `<origin>/api/v1`). */
 const origin = () => apiUrl().replace(/\/api\/v1$/, '');
@@ -45,6 +47,18 @@ describe('@muscode/client against the real stack', () => {
     const internal = /\/(auth\/jwks|runners|stats)\b|^\w+ \/(judge0|piston)\//;
     expect(documented.filter((r) => !internal.test(r) && !clientRoutes.includes(r))).toEqual([]);
     expect(clientRoutes.filter((r) => !documented.includes(r))).toEqual([]);
+  });
+
+  it('has its generated types from the very OpenAPI document the API serves', async () => {
+    // `npm run gen:api` reads the document from the routes without a stack; it must be the one
+    // served, or the types (checked fresh by `npm run gen:api:check`) would describe another API.
+    const served: unknown = await (await fetch(`${apiUrl()}/openapi.json`)).json();
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', `${root}/control-plane/src/cli/openapi.ts`],
+      { cwd: root, maxBuffer: 64 << 20 },
+    );
+    expect(JSON.parse(stdout)).toEqual(served);
   });
 
   it('registers, logs in, reads itself, logs out; errors carry the stable code', async () => {
@@ -155,6 +169,31 @@ describe('@muscode/client against the real stack', () => {
     expect(run.result?.status).toBe('completed');
   });
 
+  it('run(): names a version and passes args, recorded and run exactly as REST execute', async () => {
+    const { client } = await registered();
+    const langs = (await client.languages()) as {
+      id: string;
+      versions: { version: string; available: boolean }[];
+    }[];
+    const available = langs.find((l) => l.id === 'python')!.versions.filter((v) => v.available);
+    // The oldest available version: the one a run without `version` would not pick.
+    const oldest = available.at(-1)!.version;
+    expect(available.length).toBeGreaterThan(1);
+    const code = 'import platform, sys\nprint(platform.python_version())\nprint(sys.argv[1:])\n';
+    const args = ['a b', '', '--x=1'];
+    const run = client.run({ language: 'python', version: oldest, args, code });
+    const result = await run.finished();
+    expect(result).toMatchObject({ status: 'completed', output: `${oldest}\n['a b', '', '--x=1']\n` });
+    const recorded = await client.executions.get(run.executionId!);
+    expect(recorded.version).toBe(oldest);
+    // The same request over REST records the same version.
+    const rest = await client.executions.submit(
+      { language: 'python', version: oldest, args, code },
+      { wait: true },
+    );
+    expect(rest).toMatchObject({ version: oldest, output: `${oldest}\n['a b', '', '--x=1']\n` });
+  });
+
   it('run(): cancel stops a running program; a compile error is a verdict', async () => {
     const { client } = await registered();
     const run = client.run({
@@ -216,6 +255,80 @@ describe('@muscode/client against the real stack', () => {
 });
 
 describe('@muscode/client rate limits (pure client logic)', () => {
+  it("executions.artifacts/artifact and output: a result's files and its stdout, whole and by range", async () => {
+    const { client } = await registered();
+    const e = await client.executions.submit(
+      {
+        language: 'python',
+        code: [
+          'import os',
+          "os.makedirs('/workspace/output', exist_ok=True)",
+          "open('/workspace/output/data.bin', 'wb').write(bytes(range(256)))",
+          "print('0123456789', end='')",
+        ].join('\n'),
+      },
+      { wait: true },
+    );
+    expect(e.status).toBe('completed');
+    const listed = await client.executions.artifacts(e.executionId);
+    expect(listed.artifacts.files.map((f: { name: string }) => f.name)).toEqual(['data.bin']);
+    const bytes = await client.executions.artifact(e.executionId, listed.artifacts.files[0].id);
+    expect(Buffer.from(bytes)).toEqual(Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
+    expect(Buffer.from(await client.executions.output(e.executionId, 'stdout')).toString()).toBe(
+      '0123456789',
+    );
+    expect(
+      Buffer.from(await client.executions.output(e.executionId, 'stdout', { start: 2, end: 4 })).toString(),
+    ).toBe('234');
+    expect(
+      Buffer.from(await client.executions.output(e.executionId, 'stdout', { suffix: 3 })).toString(),
+    ).toBe('789');
+    // Its signed URL works without credentials, and not with the signature changed.
+    const signed = new URL(listed.artifacts.files[0].signedUrl, origin());
+    const q = {
+      expires: signed.searchParams.get('expires')!,
+      signature: signed.searchParams.get('signature')!,
+    };
+    expect(Buffer.from(await newClient().artifacts.signed(listed.artifacts.files[0].id, q))).toEqual(
+      Buffer.from(bytes),
+    );
+    const forged = await newClient()
+      .artifacts.signed(listed.artifacts.files[0].id, {
+        ...q,
+        signature: q.signature.replace(/^./, (c) => (c === '0' ? '1' : '0')),
+      })
+      .catch((x: unknown) => x);
+    expect((forged as MuscodeError).status).toBe(404);
+    const other = await registered();
+    const denied = await other.client.executions.artifacts(e.executionId).catch((x: unknown) => x);
+    expect(denied).toBeInstanceOf(MuscodeError);
+    expect((denied as MuscodeError).status).toBe(404);
+  });
+
+  it('projects.archive and projects.importArchive round-trip a project with folders', async () => {
+    const { client } = await registered();
+    const p = await client.projects.create({ name: 'Archived', language: 'python' });
+    await client.files.create(p.id, { name: 'main.py', content: 'import pkg.m', isMain: true });
+    await client.files.create(p.id, { name: 'm.py', path: '/pkg', content: 'print("m")' });
+    const zip = await client.projects.archive(p.id);
+    expect(zip).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(zip.subarray(0, 2)).toString()).toBe('PK');
+    const copy = await client.projects.importArchive(zip, { name: 'Restored', language: 'python' });
+    expect(
+      copy.files
+        .map((f: { path: string; name: string; content: string }) => [f.path, f.name, f.content])
+        .sort(),
+    ).toEqual([
+      ['/', 'main.py', 'import pkg.m'],
+      ['/pkg', 'm.py', 'print("m")'],
+    ]);
+    const bad = await client.projects
+      .importArchive(new Uint8Array([1, 2, 3]), { name: 'x', language: 'python' })
+      .catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(MuscodeError);
+    expect((bad as MuscodeError).status).toBe(400);
+  });
+
   it('waits out a 429 Retry-After and retries; past the retries it throws rate_limited', async () => {
     const calls: number[] = [];
     const answers = [429, 429, 200];

@@ -1,19 +1,12 @@
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { appendEventCodes } from '../../control-plane/src/infra/scripts/append-event.js';
+import { scriptCodes } from '@muscode/common';
 import { createStreams } from '../../control-plane/src/infra/streams.js';
-import { deleteKeys } from '../support/stack.js';
+import { fileRedisPrefix } from '../support/file-db.js';
 
-// Against the real Redis of the test stack, under a prefix of this file's own.
-const redis = new Redis(inject('redisUrl'));
-const prefix = `${inject('redisPrefix')}streams-test-${randomUUID().slice(0, 8)}:`;
+// Against the real Redis, under a prefix of this file's own (its keys are SCANned away after).
+const { redis, prefix } = fileRedisPrefix('streams-test');
 const streams = createStreams(redis, { prefix, eventsMaxLen: 1000, eventsTtlSeconds: 60 });
-
-afterAll(async () => {
-  await deleteKeys(redis, prefix);
-  redis.disconnect();
-});
 
 async function events(id: string) {
   const entries = await redis.xrange(`${prefix}exec:{${id}}:events`, '-', '+');
@@ -29,13 +22,13 @@ describe('execution event stream', () => {
     const id = randomUUID();
     expect(await streams.appendReported(id, { attempt: 1, runnerSeq: 1 }, out('a'))).toBe(1);
     expect(await streams.appendReported(id, { attempt: 1, runnerSeq: 2 }, null)).toBe(
-      appendEventCodes.recorded,
+      scriptCodes.appendEvent.recorded,
     );
     expect(await streams.appendReported(id, { attempt: 1, runnerSeq: 3 }, out('b'))).toBe(2);
     // A resent stream (after a reconnect) repeats seqs 1–3: all skipped.
     for (const runnerSeq of [1, 2, 3]) {
       expect(await streams.appendReported(id, { attempt: 1, runnerSeq }, out('x'))).toBe(
-        appendEventCodes.duplicate,
+        scriptCodes.appendEvent.duplicate,
       );
     }
     await streams.appendEvent(id, { type: 'status', seq: 999, status: 'running' });
@@ -53,7 +46,7 @@ describe('execution event stream', () => {
         { attempt: 1, runnerSeq: 5 },
         { type: 'result', seq: 0, status: 'cancelled' },
       ),
-    ).toBe(appendEventCodes.recorded);
+    ).toBe(scriptCodes.appendEvent.recorded);
     // Nor a status after it (a late `started` of an execution cancelled before it ran).
     expect(
       await streams.appendReported(
@@ -61,7 +54,7 @@ describe('execution event stream', () => {
         { attempt: 1, runnerSeq: 6 },
         { type: 'status', seq: 0, status: 'running' },
       ),
-    ).toBe(appendEventCodes.recorded);
+    ).toBe(scriptCodes.appendEvent.recorded);
     expect(await events(id)).toEqual([
       { type: 'output', seq: 1, stream: 'stdout', data: 'a' },
       { type: 'output', seq: 2, stream: 'stdout', data: 'b' },
@@ -75,7 +68,7 @@ describe('execution event stream', () => {
     await streams.appendReported(id, { attempt: 1, runnerSeq: 1 }, out('first try'));
     expect(await streams.appendReported(id, { attempt: 2, runnerSeq: 1 }, out('second try'))).toBe(3);
     expect(await streams.appendReported(id, { attempt: 1, runnerSeq: 2 }, out('late'))).toBe(
-      appendEventCodes.stale,
+      scriptCodes.appendEvent.stale,
     );
     expect((await events(id)).map((e) => [e.seq, e.type, e.status ?? e.data])).toEqual([
       [1, 'output', 'first try'],

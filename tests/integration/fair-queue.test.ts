@@ -1,22 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { redisKeys, type Job } from '@muscode/common';
 import { createFairQueue } from '../../control-plane/src/infra/fair-queue.js';
+import { fileRedisPrefix } from '../support/file-db.js';
 
 // The fair queue's scripts against the real Redis of the test stack, under a prefix of this
 // file's own; the "runner" here takes the stream's entries and deletes them when done, as an
 // agent does once a result is in.
-const redis = new Redis(inject('redisUrl'));
-const prefix = `${inject('redisPrefix')}fair-test-${randomUUID().slice(0, 8)}:`;
+// (Its keys are deleted with SCAN after the file, never KEYS: the Redis is shared.)
+const { redis, prefix } = fileRedisPrefix('fair-test');
 const keys = redisKeys(prefix);
 const fair = createFairQueue(redis, { prefix });
-
-afterAll(async () => {
-  const found = await redis.keys(`${prefix}*`);
-  if (found.length > 0) await redis.del(...found);
-  redis.disconnect();
-});
 
 const job = (ownerId: string): Job => ({
   executionId: randomUUID(),

@@ -56,4 +56,31 @@ describe('gateway static files (the playground at /)', () => {
     expect(traversal.status).toBe(404);
     expect((await fetch(`${apiUrl()}/languages`)).status).toBe(200);
   });
+
+  it('serves /docs (Swagger UI from the npm package, no inline script, no CDN); /api/v1/docs points there', async () => {
+    for (const path of ['/docs', '/docs/']) {
+      const res = await fetch(`${origin()}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/html');
+      expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+      const html = await res.text();
+      expect(html).toContain('id="swagger-ui"');
+      const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
+      expect(scripts.map(([, attrs]) => /src="([^"]+)"/.exec(attrs ?? '')?.[1])).toEqual([
+        '/docs/swagger-ui-bundle.js',
+        '/docs/init.js',
+      ]);
+      for (const [, , body] of scripts) expect(body?.trim()).toBe('');
+      expect(html).not.toMatch(/https?:\/\//);
+    }
+    const bundle = await fetch(`${origin()}/docs/swagger-ui-bundle.js`);
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('content-type')).toContain('text/javascript');
+    expect(await bundle.text()).toContain('SwaggerUIBundle');
+    const init = await (await fetch(`${origin()}/docs/init.js`)).text();
+    expect(init).toContain("url: '/api/v1/openapi.json'");
+    const old = await fetch(`${apiUrl()}/docs`, { redirect: 'manual' });
+    expect(old.status).toBe(308);
+    expect(old.headers.get('location')).toBe('/docs');
+  });
 });

@@ -1,40 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { inject } from 'vitest';
 import { describe, expect, it } from 'vitest';
 import { api, newUser } from '../support/api.js';
-import { root } from '../support/stack.js';
+import { stockExecutionClient, type AnyClient, type Msg } from '../support/grpc.js';
 
-// A stock grpc-js client built from the .proto files at run time: not our generated code.
-const definition = protoLoader.loadSync('muscode/execution/v1/execution.proto', {
-  includeDirs: [`${root}/proto`],
-  longs: Number,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-});
-const pkg = grpc.loadPackageDefinition(definition) as unknown as {
-  muscode: { execution: { v1: { ExecutionService: grpc.ServiceClientConstructor } } };
-};
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- dynamic client, arbitrary messages
-type AnyClient = grpc.Client & Record<string, any>;
-
-function client(): AnyClient {
-  const address = inject('rpcUrl').replace(/^http:\/\//, '');
-  return new pkg.muscode.execution.v1.ExecutionService(
-    address,
-    grpc.credentials.createInsecure(),
-  ) as AnyClient;
-}
+const client = stockExecutionClient;
 
 function auth(token: string): grpc.Metadata {
   const md = new grpc.Metadata();
   md.set('authorization', `Bearer ${token}`);
   return md;
 }
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- responses are plain objects
-type Msg = Record<string, any>;
 
 function unary(c: AnyClient, method: string, req: Msg, md: grpc.Metadata): Promise<Msg> {
   return new Promise((resolve, reject) => {

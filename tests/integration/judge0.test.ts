@@ -1,6 +1,9 @@
+import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/stack.js';
+import { api } from '../support/api.js';
 import { judge0, userWithKey } from '../support/compat.js';
+import { WsClient } from '../support/ws.js';
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 
@@ -130,28 +133,151 @@ describe('Judge0 CE API: submissions', () => {
     expect(ce.stdout).toBeNull();
   });
 
-  it('round-trips non-UTF-8 bytes in base64, and refuses them as text', async () => {
+  it('round-trips non-UTF-8 bytes in source, stdin and output with base64, and refuses them as text', async () => {
     const u = await userWithKey();
     const source =
-      'import sys\ndata = sys.stdin.read()\nsys.stdout.buffer.write(bytes([0xff, 0xfe, 0x00]) + data.encode())\n';
-    const r = await judge0('POST', '/submissions?base64_encoded=true&wait=true', u.key, {
+      'import sys\nsys.stdout.buffer.write(bytes([0xff, 0xfe, 0x00]) + sys.stdin.buffer.read())\n';
+    // Not UTF-8: a lone continuation byte, an overlong form, a NUL and 0xff.
+    const stdin = Buffer.from([0x80, 0xc0, 0xaf, 0x00, 0xff, 0x68, 0x69]);
+    const r = await judge0('POST', '/submissions?base64_encoded=true&wait=true&fields=*', u.key, {
       source_code: b64(source),
       language_id: 71,
-      stdin: b64('héllo'),
+      stdin: stdin.toString('base64'),
     });
     expect(r.status).toBe(201);
+    expect(r.body.status.id, JSON.stringify(r.body)).toBe(3);
     expect(Buffer.from(r.body.stdout, 'base64')).toEqual(
-      Buffer.concat([Buffer.from([0xff, 0xfe, 0]), Buffer.from('héllo')]),
+      Buffer.concat([Buffer.from([0xff, 0xfe, 0]), stdin]),
     );
+    // The stdin it was given is kept byte for byte, and answered back.
+    expect(Buffer.from(r.body.stdin, 'base64')).toEqual(stdin);
+    // Source bytes that are not UTF-8 reach the program as they are: a Latin-1 é in a script.
+    const latin1 = Buffer.concat([Buffer.from("printf 'caf"), Buffer.from([0xe9]), Buffer.from("\\n'\n")]);
+    const src = await judge0(
+      'POST',
+      '/submissions?base64_encoded=true&wait=true&fields=stdout,source_code',
+      u.key,
+      {
+        source_code: latin1.toString('base64'),
+        language_id: 46,
+      },
+    );
+    expect(src.status).toBe(201);
+    expect(Buffer.from(src.body.stdout, 'base64')).toEqual(Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
+    expect(Buffer.from(src.body.source_code, 'base64')).toEqual(latin1);
     const text = await judge0('GET', `/submissions/${r.body.token}`, u.key);
     expect(text.status).toBe(400);
     expect(text.body.error).toMatch(/base64_encoded=true/);
+    // wait=true answers the token and the same error (201), as Judge0 does.
+    const waited = await judge0('POST', '/submissions?wait=true', u.key, {
+      source_code: 'import sys\nsys.stdout.buffer.write(b"\\xfe")\n',
+      language_id: 71,
+    });
+    expect(waited.status).toBe(201);
+    expect(waited.body).toEqual({
+      token: expect.any(String),
+      error:
+        'some attributes for this submission cannot be converted to UTF-8, use base64_encoded=true query parameter',
+    });
     const bad = await judge0('POST', '/submissions?base64_encoded=true', u.key, {
       source_code: '***',
       language_id: 71,
     });
     expect(bad.status).toBe(422);
     expect(bad.body).toEqual({ source_code: [expect.stringMatching(/base64/)] });
+  });
+
+  it('reaches In Queue and Processing while the runner is busy, and Internal Error when the sandbox is killed', async () => {
+    const u = await userWithKey();
+    // The stack's agent runs two executions at once: the third waits in the queue.
+    const tokens: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await judge0('POST', '/submissions', u.key, {
+        language_id: 71,
+        source_code: 'import time\ntime.sleep(3)\nprint("slept")',
+      });
+      expect(r.status).toBe(201);
+      tokens.push(r.body.token);
+    }
+    const seen = new Set<number>();
+    const done = await waitFor(
+      'the three submissions',
+      async () => {
+        const r = await judge0('GET', `/submissions/batch?tokens=${tokens.join(',')}&fields=status`, u.key);
+        const ids = r.body.submissions.map((x: { status: { id: number } }) => x.status.id);
+        for (const id of ids) seen.add(id);
+        return ids.every((id: number) => id >= 3) ? ids : undefined;
+      },
+      60_000,
+      100,
+    );
+    expect(done).toEqual([3, 3, 3]);
+    expect(seen.has(1)).toBe(true);
+    expect(seen.has(2)).toBe(true);
+
+    // The sandbox dies from outside (a platform fault, not the program's): 13 Internal Error.
+    const ws = await WsClient.connect(u.token);
+    const created = await judge0('POST', '/submissions', u.key, {
+      language_id: 71,
+      source_code: 'import time\nprint(open("/etc/hostname").read().strip(), flush=True)\ntime.sleep(30)',
+    });
+    const token = created.body.token as string;
+    ws.send({ type: 'subscribe', executionId: token });
+    await ws.next((m) => m.type === 'output' && m.executionId === token);
+    const container = ws.bytes(token).toString().trim();
+    await new Docker({ socketPath: '/var/run/docker.sock' }).getContainer(container).kill();
+    const final = await waitFor(
+      'the killed submission',
+      async () => {
+        const r = await judge0('GET', `/submissions/${token}?fields=status,message`, u.key);
+        return r.body.status.id >= 3 ? r.body : undefined;
+      },
+      60_000,
+    );
+    ws.close();
+    expect(final.status).toEqual({ id: 13, description: 'Internal Error' });
+    expect(final.message).toEqual(expect.any(String));
+  });
+
+  it('deletes a finished submission as Judge0 does, and refuses an unfinished one', async () => {
+    const u = await userWithKey();
+    const other = await userWithKey();
+    const done = await run(u.key, { language_id: 71, source_code: 'print("bye")' });
+    expect((await judge0('DELETE', `/submissions/${done.token}`, other.key)).status).toBe(404);
+    const del = await judge0('DELETE', `/submissions/${done.token}?fields=stdout,status_id`, u.key);
+    expect(del.status).toBe(200);
+    // base64_encoded is forced to true, so every field can be answered.
+    expect(del.body).toEqual({ stdout: 'YnllCg==\n', status_id: 3 });
+    expect((await judge0('GET', `/submissions/${done.token}`, u.key)).status).toBe(404);
+    expect((await judge0('DELETE', `/submissions/${done.token}`, u.key)).status).toBe(404);
+
+    const slow = await judge0('POST', '/submissions', u.key, {
+      language_id: 71,
+      source_code: 'import time\ntime.sleep(2)',
+    });
+    const early = await judge0('DELETE', `/submissions/${slow.body.token}`, u.key);
+    expect(early.status).toBe(400);
+    expect(early.body.error).toMatch(
+      /^submission cannot be deleted because its status is [12] \((In Queue|Processing)\)$/,
+    );
+    const config = await judge0('GET', '/config_info', undefined);
+    expect(config.body.enable_submission_delete).toBe(true);
+  });
+
+  it("gives a deleted submission's stored artifacts back to the owner's storage quota", async () => {
+    const u = await userWithKey();
+    const used = async () =>
+      (await api('GET', '/stats', { token: u.token })).body.data.quota.storageChargedBytes as number;
+    const before = await used();
+    const done = await run(u.key, {
+      language_id: 71,
+      source_code:
+        "import os\nos.makedirs('/workspace/output', exist_ok=True)\nopen('/workspace/output/a.bin', 'wb').write(b'x' * 50000)",
+    });
+    expect(done.status.id).toBe(3);
+    expect(await used()).toBe(before + 50000);
+    expect((await judge0('DELETE', `/submissions/${done.token}`, u.key)).status).toBe(200);
+    expect(await used()).toBe(before);
   });
 
   it('creates and reads a batch, answering errors in place', async () => {

@@ -28,6 +28,14 @@ type CaseName = (typeof cases)[number];
 const poolSize = 2;
 // Compilers on a busy two-core machine: generous, this is not a speed test.
 const resultTimeoutMs = 180_000;
+// The run's own limits at their maximum too: under CI load (other test files run beside this
+// one) a slow-starting runtime such as R or Erlang can spend its whole default 5 s on startup,
+// and the self-tests check verdicts, not speed. The error case stays a runtime error.
+const runLimits = {
+  timeout: full.limits.timeoutSeconds.max,
+  cpuTime: full.limits.cpuTimeSeconds.max,
+  compileTimeout: full.limits.compileTimeoutSeconds.max,
+};
 const versions = manifest.languages.flatMap((l) => languageVersions(l));
 const versionName = (v: LanguageVersion) => `${v.id}@${v.image}`;
 
@@ -46,6 +54,7 @@ async function runCase(user: TestUser, v: LanguageVersion, c: CaseName): Promise
       language: v.id,
       version: labels.get(versionName(v)),
       code: t.code,
+      ...runLimits,
       ...(t.stdin !== undefined ? { stdin: t.stdin } : {}),
     },
   });

@@ -6,14 +6,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { root } from '../support/stack.js';
 
 // The launcher's C parts that need no sandbox (frame parsers, limits, path checks, file
-// writing and wiping, and a step's confinement applied in a forked child on the host kernel),
+// writing and wiping, collecting artifacts, and a step's confinement applied in a forked child on the host kernel),
 // compiled with the host's gcc and the image's warning flags, one vitest case per C case.
 // The sandbox-level behaviour is covered by tests/hostile and tests/integration through runsc.
 const dir = join(root, 'sandbox-images/launcher');
 const build = mkdtempSync(join(tmpdir(), 'launcher-c-'));
 const binary = join(build, 'launcher-test');
-// Everything but the parts that need the sandbox (main, children, steps, prepared, submission).
-const parts = ['frames', 'limits', 'workspace', 'fault', 'confine'];
+// Everything but the parts that need the sandbox (main, children, steps, prepared, submission, graded).
+const parts = ['frames', 'limits', 'workspace', 'fault', 'confine', 'artifacts'];
 execFileSync('gcc', [
   '-O1',
   '-D_GNU_SOURCE',
@@ -32,7 +32,7 @@ afterAll(() => rmSync(build, { recursive: true, force: true }));
 
 describe('launcher C parts', () => {
   it('every source file of the launcher is compiled here or needs the sandbox', () => {
-    const sandboxOnly = ['main', 'children', 'steps', 'prepared', 'submission'];
+    const sandboxOnly = ['main', 'children', 'steps', 'prepared', 'submission', 'graded'];
     const sources = readdirSync(join(dir, 'src'))
       .filter((f) => f.endsWith('.c'))
       .map((f) => f.slice(0, -2));

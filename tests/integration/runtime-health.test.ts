@@ -4,7 +4,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { managedLabel, runnerLabel } from '../../runner-agent/src/engine/container-spec.js';
+import { managedLabel, runnerLabel } from '../../runner-agent/src/sandbox/docker-spec.js';
 import { api, newAdmin, newUser, waitForResult } from '../support/api.js';
 import { startOwnRegion, type OwnRegion } from '../support/own-region.js';
 import { waitFor } from '../support/stack.js';

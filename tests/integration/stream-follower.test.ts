@@ -1,18 +1,12 @@
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { compareStreamIds, createStreamFollower, type StreamEntry } from '@muscode/common';
-import { deleteKeys, randomId } from '../support/stack.js';
+import { fileRedisPrefix } from '../support/file-db.js';
 
-// Against the real Redis of the test stack, under a prefix of this file's own.
-const redis = new Redis(inject('redisUrl'));
-const prefix = `${inject('redisPrefix')}follower-${randomId()}:`;
+// Against the real Redis, under a prefix of this file's own (its keys are SCANned away after).
+const { redis, prefix } = fileRedisPrefix('follower');
 const follower = createStreamFollower(redis, { blockMs: 30_000 });
 
-afterAll(async () => {
-  follower.close();
-  await deleteKeys(redis, prefix);
-  redis.disconnect();
-});
+afterAll(() => follower.close());
 
 const add = (key: string, value: string) => redis.xadd(key, '*', 'v', value);
 

@@ -15,6 +15,8 @@ import {
   waitFor,
   type Proc,
 } from './stack.js';
+import { dropBucket, storageEnv, testS3 } from './s3.js';
+import type { S3StoreOptions } from '../../control-plane/src/infra/object-store/index.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -32,16 +34,23 @@ declare module 'vitest' {
     agentMetricsUrl: string;
     /** The token runner agents present to the control-plane (for tests that start their own). */
     runnerToken: string;
+    /** The S3 store of the run (the machine's radosgw, a bucket of the run's own). */
+    s3: S3StoreOptions;
+    /** The migrated database that per-file databases are cloned from (tests/support/file-db.ts). */
+    templateDatabase: string;
   }
 }
 
 /**
- * One real stack for the run: a fresh database, a Redis key prefix of its own, and the
- * control-plane, gateway and runner agent as separate processes on free ports.
+ * One real stack for a tier of the run: a database cloned from the run's migrated template, a
+ * Redis key prefix of its own, and the control-plane and gateway as separate processes on free
+ * ports, plus (the `sandbox` tier) a runner agent on Docker + runsc. The `integration` tier
+ * starts no agent: its files need no sandbox (executions they submit stay queued).
  */
-export default async function setup(project: TestProject) {
+export async function startStack(project: TestProject, opts: { agent: boolean }) {
   const run = randomId();
   const dbName = `muscode_test_${run}`;
+  const templateName = `muscode_tpl_${run}`;
   const redisUrl = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
   const redisPrefix = `test-${run}:`;
   const region = `test-${run}`;
@@ -57,8 +66,12 @@ export default async function setup(project: TestProject) {
 
   // The playground's files, which the gateway below serves at / (fast: one esbuild run).
   execFileSync(process.execPath, [`${root}/clients/web/build.mjs`], { stdio: 'ignore' });
-  await createDatabase(dbName);
-  await migrate(databaseUrl(dbName), `${root}/migrations`);
+  // Migrated once; the stack's database and each file's own (tests/support/file-db.ts) are
+  // clones of it (CREATE DATABASE … TEMPLATE: a file copy, no migration run per file).
+  await createDatabase(templateName);
+  await migrate(databaseUrl(templateName), `${root}/migrations`);
+  await createDatabase(dbName, templateName);
+  const s3 = await testS3(`muscode-test-${run}`.toLowerCase());
 
   const common = { LOG_LEVEL: 'info' };
   const procs: Proc[] = [
@@ -75,6 +88,7 @@ export default async function setup(project: TestProject) {
       // ws-report-resume) and submit to them here; api-resilience checks the refusal.
       CP_REGIONS: '*',
       CP_RUNNER_TOKEN: runnerToken,
+      ...storageEnv(s3),
       CP_JWT_PRIVATE_KEY_FILE: process.env['CP_JWT_PRIVATE_KEY_FILE'] ?? `${root}/.state/jwt-ed25519.pem`,
       CP_LOG_LEVEL: 'warn',
       // Judge0 callbacks reach the tests' receiver on loopback only because it is allowed here.
@@ -88,6 +102,10 @@ export default async function setup(project: TestProject) {
       CP_RATE_LIMIT_PER_USER: '1000000',
       CP_RATE_LIMIT_LOGIN_PER_IP: '1000000',
       CP_RATE_LIMIT_REGISTER_PER_IP: '1000000',
+      // Tests back-date a deleted project and wait for its purge.
+      CP_PROJECT_PURGE_INTERVAL_MS: '200',
+      // Results carry signed artifact URLs (the client's test downloads through one).
+      CP_ARTIFACT_URL_SECRET: 'test-artifact-url-secret-of-32-bytes!!',
     }),
     startProcess('gateway', 'gateway/src/main.ts', {
       GATEWAY_HOST: '127.0.0.1',
@@ -97,31 +115,42 @@ export default async function setup(project: TestProject) {
       GATEWAY_REDIS_PREFIX: redisPrefix,
       GATEWAY_LOG_LEVEL: 'info',
     }),
-    startProcess('runner-agent', 'runner-agent/src/main.ts', {
-      AGENT_ID: runnerId,
-      AGENT_REGION: region,
-      AGENT_REDIS_URL: redisUrl,
-      AGENT_REDIS_PREFIX: redisPrefix,
-      AGENT_CONTROL_PLANE_URL: `http://127.0.0.1:${rpcPort}`,
-      AGENT_RUNNER_TOKEN: runnerToken,
-      AGENT_CAPACITY: '2',
-      AGENT_IMAGE_REPO: imageRepo,
-      AGENT_METRICS_PORT: String(agentMetricsPort),
-      // The suite runs under `sandbox` isolation unless told otherwise (the bench uses this).
-      ...(process.env['AGENT_ISOLATION'] ? { AGENT_ISOLATION: process.env['AGENT_ISOLATION'] } : {}),
-      // The bench puts the stack's sandboxes under a cgroup of their own to read their CPU.
-      ...(process.env['AGENT_CGROUP_PARENT']
-        ? { AGENT_CGROUP_PARENT: process.env['AGENT_CGROUP_PARENT'] }
-        : {}),
-      AGENT_LOG_LEVEL: 'info',
-      MUSCODE_CANARY: canary,
-    }),
   ];
+  if (opts.agent) {
+    procs.push(
+      startProcess('runner-agent', 'runner-agent/src/main.ts', {
+        AGENT_ID: runnerId,
+        AGENT_REGION: region,
+        AGENT_REDIS_URL: redisUrl,
+        AGENT_REDIS_PREFIX: redisPrefix,
+        AGENT_CONTROL_PLANE_URL: `http://127.0.0.1:${rpcPort}`,
+        AGENT_RUNNER_TOKEN: runnerToken,
+        AGENT_CAPACITY: '2',
+        AGENT_IMAGE_REPO: imageRepo,
+        AGENT_METRICS_PORT: String(agentMetricsPort),
+        // The suite runs under `sandbox` isolation unless told otherwise (the bench uses this).
+        ...(process.env['AGENT_ISOLATION'] ? { AGENT_ISOLATION: process.env['AGENT_ISOLATION'] } : {}),
+        // The bench puts the stack's sandboxes under a cgroup of their own to read their CPU.
+        ...(process.env['AGENT_CGROUP_PARENT']
+          ? { AGENT_CGROUP_PARENT: process.env['AGENT_CGROUP_PARENT'] }
+          : {}),
+        AGENT_LOG_LEVEL: 'info',
+        MUSCODE_CANARY: canary,
+      }),
+    );
+  }
   const apiUrl = `http://127.0.0.1:${gatewayPort}/api/v1`;
   try {
     await waitFor(
       'a healthy stack',
-      async () => ((await fetch(`${apiUrl}/health`)).status === 200 ? true : undefined),
+      // Without an agent the control-plane answers "degraded" (no runners) once it is up; a 503
+      // of the gateway's own (no control-plane yet) is an error envelope instead.
+      async () => {
+        const r = await fetch(`${apiUrl}/health`);
+        if (r.status === 200) return true;
+        const body = (await r.json().catch(() => null)) as { status?: string } | null;
+        return !opts.agent && body?.status === 'degraded' ? true : undefined;
+      },
       60_000,
       250,
     );
@@ -129,6 +158,8 @@ export default async function setup(project: TestProject) {
     for (const p of procs) process.stderr.write(`--- ${p.name}\n${p.output().slice(-5000)}\n`);
     await Promise.all(procs.map((p) => p.stop()));
     await dropDatabase(dbName);
+    await dropDatabase(templateName);
+    await dropBucket(s3);
     throw err;
   }
 
@@ -143,6 +174,8 @@ export default async function setup(project: TestProject) {
   project.provide('canary', canary);
   project.provide('agentMetricsUrl', `http://127.0.0.1:${agentMetricsPort}/metrics`);
   project.provide('runnerToken', runnerToken);
+  project.provide('s3', s3);
+  project.provide('templateDatabase', templateName);
 
   return async () => {
     await Promise.all(procs.map((p) => p.stop()));
@@ -150,8 +183,15 @@ export default async function setup(project: TestProject) {
       for (const p of procs) process.stderr.write(`--- ${p.name}\n${p.output().slice(-20000)}\n`);
     }
     await dropDatabase(dbName);
+    await dropDatabase(templateName);
+    await dropBucket(s3).catch(() => undefined);
     const redis = new Redis(redisUrl);
     await deleteKeys(redis, redisPrefix);
     redis.disconnect();
   };
+}
+
+/** The `sandbox` tier: the whole stack, runner agent included. */
+export default function setup(project: TestProject) {
+  return startStack(project, { agent: true });
 }

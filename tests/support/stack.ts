@@ -29,11 +29,12 @@ export function databaseUrl(name: string): string {
   return u.toString();
 }
 
-export async function createDatabase(name: string): Promise<void> {
+/** Creates a database, empty or as a copy of `template` (which must have no connections). */
+export async function createDatabase(name: string, template?: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminDatabaseUrl });
   await client.connect();
   try {
-    await client.query(`CREATE DATABASE "${name}"`);
+    await client.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
   } finally {
     await client.end();
   }

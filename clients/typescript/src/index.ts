@@ -1,8 +1,12 @@
 /**
  * @muscode/client: the MUSCode public API from TypeScript, in Node 20 and in browsers.
  * It uses only `fetch` and a WebSocket constructor (the browser's global, or `ws` in Node 20,
- * passed as `WebSocket`), so it has no dependency a browser cannot load.
+ * passed as `WebSocket`), so it has no dependency a browser cannot load. Request shapes come
+ * from the types generated out of the OpenAPI document (src/gen/openapi.ts, `npm run gen:api`).
  */
+import type { QueryOf, RequestBody } from './api-types.js';
+
+export type { Operation, QueryOf, RequestBody } from './api-types.js';
 
 /** Every failed call: the API's stable error `code` (or `network_error`), HTTP status, details. */
 export class MuscodeError extends Error {
@@ -59,27 +63,8 @@ export interface ExecuteFile {
   content: string;
   path?: string;
 }
-export interface ExecuteSpec {
-  language: string;
-  version?: string;
-  code?: string;
-  files?: ExecuteFile[];
-  mainFile?: string;
-  stdin?: string;
-  args?: string[];
-  timeout?: number;
-  memoryLimit?: number;
-  cpuTime?: number;
-  compileTimeout?: number;
-  processes?: number;
-  openFiles?: number;
-  fileSize?: number;
-  workspaceSize?: number;
-  outputLimit?: number;
-  region?: string;
-  interactive?: boolean;
-  [extra: string]: unknown;
-}
+/** What POST /execute takes (generated from the OpenAPI document); extra fields are passed on. */
+export type ExecuteSpec = RequestBody<'postApiV1Execute'> & { [extra: string]: unknown };
 export type ExecutionStatus = string;
 export interface Execution {
   executionId: string;
@@ -153,7 +138,17 @@ export class MuscodeClient {
   async request<T = Json>(
     method: string,
     path: string,
-    opts: { body?: unknown; query?: Record<string, unknown>; auth?: boolean } = {},
+    opts: {
+      body?: unknown;
+      query?: Record<string, unknown>;
+      auth?: boolean;
+      /** A body of bytes with its media type instead of JSON (archives). */
+      raw?: { bytes: Uint8Array; type: string };
+      /** Answer the response's bytes instead of its JSON (archives). */
+      bytes?: boolean;
+      /** Extra request headers (a Range). */
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<T> {
     let url = `${this.baseUrl}/api/v1${path}`;
     if (opts.query) {
@@ -165,11 +160,14 @@ export class MuscodeClient {
     let refreshed = false;
     let rateRetries = 0;
     for (;;) {
-      const headers: Record<string, string> = { accept: 'application/json' };
+      const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
       const token = opts.auth === false ? null : this.token;
       if (token) headers['authorization'] = `Bearer ${token}`;
-      let body: string | undefined;
-      if (opts.body !== undefined) {
+      let body: string | Uint8Array<ArrayBuffer> | undefined;
+      if (opts.raw) {
+        body = opts.raw.bytes as Uint8Array<ArrayBuffer>;
+        headers['content-type'] = opts.raw.type;
+      } else if (opts.body !== undefined) {
         body = JSON.stringify(opts.body);
         headers['content-type'] = 'application/json';
       }
@@ -179,6 +177,7 @@ export class MuscodeClient {
       } catch (err) {
         throw new MuscodeError('network_error', (err as Error).message, 0);
       }
+      if (res.ok && opts.bytes) return new Uint8Array(await res.arrayBuffer()) as T;
       const text = await res.text();
       let json: Json = undefined;
       try {
@@ -264,9 +263,33 @@ export class MuscodeClient {
       this.request<Json>('POST', '/execute/batch', { body: spec, query: { wait: opts.wait } }),
     get: (id: string) => this.request<Execution>('GET', `/execute/${enc(id)}`),
     cancel: (id: string) => this.request<Json>('POST', `/execute/${enc(id)}/cancel`),
-    history: (
-      query: { page?: number; limit?: number; status?: string; language?: string; project?: string } = {},
-    ) => this.request<Json>('GET', '/executions', { query }),
+    history: (query: QueryOf<'getApiV1Executions'> = {}) =>
+      this.request<Json>('GET', '/executions', { query }),
+    /** The files the program left in /workspace/output, with what was left out and why. */
+    artifacts: (id: string) => this.request<Json>('GET', `/execute/${enc(id)}/artifacts`),
+    /** One artifact's bytes. */
+    artifact: (id: string, artifactId: string) =>
+      this.request<Uint8Array>('GET', `/execute/${enc(id)}/artifacts/${enc(artifactId)}`, { bytes: true }),
+    /**
+     * The raw bytes of a stream of the result, whole or one byte range (`{start, end}`, end
+     * inclusive, as HTTP's Range; `{suffix: n}` for the last n bytes).
+     */
+    output: (
+      id: string,
+      stream: 'stdout' | 'stderr',
+      range?: { start: number; end?: number } | { suffix: number },
+    ) =>
+      this.request<Uint8Array>('GET', `/execute/${enc(id)}/output/${stream}`, {
+        bytes: true,
+        ...(range
+          ? {
+              headers: {
+                range:
+                  'suffix' in range ? `bytes=-${range.suffix}` : `bytes=${range.start}-${range.end ?? ''}`,
+              },
+            }
+          : {}),
+      }),
     /** Polls until the execution has a final status. */
     wait: async (id: string, opts: { intervalMs?: number; timeoutMs?: number } = {}) => {
       const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
@@ -279,47 +302,64 @@ export class MuscodeClient {
     },
   };
 
+  /** An artifact through its signed, short-lived URL (`signedUrl` of a result): no credentials. */
+  readonly artifacts = {
+    signed: (artifactId: string, query: { expires: number | string; signature: string }) =>
+      this.request<Uint8Array>('GET', `/artifacts/${enc(artifactId)}`, { query, auth: false, bytes: true }),
+  };
+
   /* ------------------------------------------------ projects, files, stars, comments */
   readonly projects = {
-    list: (query: Record<string, unknown> = {}) => this.request<Json>('GET', '/projects', { query }),
-    listPublic: (query: Record<string, unknown> = {}) =>
+    list: (query: QueryOf<'getApiV1Projects'> = {}) => this.request<Json>('GET', '/projects', { query }),
+    listPublic: (query: QueryOf<'getApiV1ProjectsPublic'> = {}) =>
       this.request<Json>('GET', '/projects/public', { query }),
     get: (id: string) => this.request<Json>('GET', `/projects/${enc(id)}`),
-    create: (body: Record<string, unknown>) => this.request<Json>('POST', '/projects', { body }),
-    replace: (id: string, body: Record<string, unknown>) =>
+    create: (body: RequestBody<'postApiV1Projects'>) => this.request<Json>('POST', '/projects', { body }),
+    replace: (id: string, body: RequestBody<'putApiV1ProjectsByProjectId'>) =>
       this.request<Json>('PUT', `/projects/${enc(id)}`, { body }),
-    update: (id: string, body: Record<string, unknown>) =>
+    update: (id: string, body: RequestBody<'patchApiV1ProjectsByProjectId'>) =>
       this.request<Json>('PATCH', `/projects/${enc(id)}`, { body }),
     delete: (id: string) => this.request<Json>('DELETE', `/projects/${enc(id)}`),
-    fork: (id: string, body: Record<string, unknown> = {}) =>
+    fork: (id: string, body: RequestBody<'postApiV1ProjectsByProjectIdFork'> = {}) =>
       this.request<Json>('POST', `/projects/${enc(id)}/fork`, { body }),
     star: (id: string) => this.request<Json>('PUT', `/projects/${enc(id)}/star`),
     unstar: (id: string) => this.request<Json>('DELETE', `/projects/${enc(id)}/star`),
-    run: (id: string, body: Record<string, unknown> = {}) =>
+    run: (id: string, body: RequestBody<'postApiV1ProjectsByProjectIdRun'> = {}) =>
       this.request<Json>('POST', `/projects/${enc(id)}/run`, { body }),
+    /** The project's files as a zip archive, folders kept. */
+    archive: (id: string) => this.request<Uint8Array>('GET', `/projects/${enc(id)}/archive`, { bytes: true }),
+    /** A new project of the caller from a zip archive. */
+    importArchive: (zip: Uint8Array, query: { name: string; language: string; visibility?: string }) =>
+      this.request<Json>('POST', '/projects/import', { query, raw: { bytes: zip, type: 'application/zip' } }),
   };
   readonly files = {
     get: (projectId: string, fileId: string) =>
       this.request<Json>('GET', `/projects/${enc(projectId)}/files/${enc(fileId)}`),
-    create: (projectId: string, body: Record<string, unknown>) =>
+    create: (projectId: string, body: RequestBody<'postApiV1ProjectsByProjectIdFiles'>) =>
       this.request<Json>('POST', `/projects/${enc(projectId)}/files`, { body }),
-    update: (projectId: string, fileId: string, body: Record<string, unknown>) =>
-      this.request<Json>('PUT', `/projects/${enc(projectId)}/files/${enc(fileId)}`, { body }),
+    update: (
+      projectId: string,
+      fileId: string,
+      body: RequestBody<'putApiV1ProjectsByProjectIdFilesByFileId'>,
+    ) => this.request<Json>('PUT', `/projects/${enc(projectId)}/files/${enc(fileId)}`, { body }),
     delete: (projectId: string, fileId: string) =>
       this.request<Json>('DELETE', `/projects/${enc(projectId)}/files/${enc(fileId)}`),
   };
   readonly comments = {
-    list: (projectId: string, query: Record<string, unknown> = {}) =>
+    list: (projectId: string, query: QueryOf<'getApiV1ProjectsByProjectIdComments'> = {}) =>
       this.request<Json>('GET', `/projects/${enc(projectId)}/comments`, { query }),
-    create: (projectId: string, body: { content: string; [k: string]: unknown }) =>
+    create: (projectId: string, body: RequestBody<'postApiV1ProjectsByProjectIdComments'>) =>
       this.request<Json>('POST', `/projects/${enc(projectId)}/comments`, { body }),
-    update: (projectId: string, commentId: string, body: Record<string, unknown>) =>
-      this.request<Json>('PATCH', `/projects/${enc(projectId)}/comments/${enc(commentId)}`, { body }),
+    update: (
+      projectId: string,
+      commentId: string,
+      body: RequestBody<'patchApiV1ProjectsByProjectIdCommentsByCommentId'>,
+    ) => this.request<Json>('PATCH', `/projects/${enc(projectId)}/comments/${enc(commentId)}`, { body }),
     delete: (projectId: string, commentId: string) =>
       this.request<Json>('DELETE', `/projects/${enc(projectId)}/comments/${enc(commentId)}`),
   };
   readonly apiKeys = {
-    create: (body: Record<string, unknown>) => this.request<Json>('POST', '/api-keys', { body }),
+    create: (body: RequestBody<'postApiV1Api-keys'>) => this.request<Json>('POST', '/api-keys', { body }),
     list: () => this.request<Json>('GET', '/api-keys'),
     delete: (id: string) => this.request<Json>('DELETE', `/api-keys/${enc(id)}`),
   };
@@ -394,14 +434,16 @@ export class Run implements AsyncIterable<RunEvent> {
       if (this.executionId) {
         ws.send(JSON.stringify({ type: 'subscribe', executionId: this.executionId, fromSeq: this.lastSeq }));
       } else {
-        const { language, code, files, mainFile, stdin, timeout, memoryLimit, interactive } = this
-          .spec as ExecuteSpec;
+        const { language, version, args, code, files, mainFile, stdin, timeout, memoryLimit, interactive } =
+          this.spec as ExecuteSpec;
         const limits: Record<string, number> = {};
         if (timeout !== undefined) limits['timeout'] = timeout;
         if (memoryLimit !== undefined) limits['memoryLimit'] = memoryLimit;
         const msg: Record<string, unknown> = {
           type: 'execute',
           language,
+          version,
+          args,
           code,
           files,
           mainFile,
@@ -590,6 +632,10 @@ export const clientRoutes: readonly string[] = [
   'POST /api/v1/execute',
   'POST /api/v1/execute/batch',
   'GET /api/v1/execute/{executionId}',
+  'GET /api/v1/execute/{executionId}/output/{stream}',
+  'GET /api/v1/execute/{executionId}/artifacts',
+  'GET /api/v1/execute/{executionId}/artifacts/{artifactId}',
+  'GET /api/v1/artifacts/{artifactId}',
   'POST /api/v1/execute/{executionId}/cancel',
   'GET /api/v1/executions',
   'GET /api/v1/projects',
@@ -600,6 +646,8 @@ export const clientRoutes: readonly string[] = [
   'PATCH /api/v1/projects/{projectId}',
   'DELETE /api/v1/projects/{projectId}',
   'POST /api/v1/projects/{projectId}/fork',
+  'GET /api/v1/projects/{projectId}/archive',
+  'POST /api/v1/projects/import',
   'PUT /api/v1/projects/{projectId}/star',
   'DELETE /api/v1/projects/{projectId}/star',
   'POST /api/v1/projects/{projectId}/run',

@@ -1,17 +1,10 @@
 import { errors } from '../errors.js';
 
-/**
- * Reads a JSON body, refusing more than `limit` bytes before it is all read (a client cannot
- * make us buffer an unbounded body by leaving out Content-Length).
- */
-export async function readJsonBody(
-  request: Request,
-  limit: number,
-  opts: { typed?: boolean } = {},
-): Promise<unknown> {
+/** The raw bytes of a body, refusing more than `limit` before it is all read (413). */
+export async function readBodyBytes(request: Request, limit: number): Promise<Buffer> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > limit) throw errors.payloadTooLarge(limit);
-  if (!request.body) return undefined;
+  if (!request.body) return Buffer.alloc(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -25,12 +18,25 @@ export async function readJsonBody(
     }
     chunks.push(value);
   }
-  if (size === 0) return undefined;
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Reads a JSON body, refusing more than `limit` bytes before it is all read (a client cannot
+ * make us buffer an unbounded body by leaving out Content-Length).
+ */
+export async function readJsonBody(
+  request: Request,
+  limit: number,
+  opts: { typed?: boolean } = {},
+): Promise<unknown> {
+  const bytes = await readBodyBytes(request, limit);
+  if (bytes.length === 0) return undefined;
   // A body with no Content-Type at all is refused where the prefix asks for one (/api/v1).
   if (opts.typed === false) throw errors.unsupportedMediaType();
   let text: string;
   try {
-    text = strictUtf8.decode(Buffer.concat(chunks));
+    text = strictUtf8.decode(bytes);
   } catch {
     throw errors.validation('The request body is not valid UTF-8.', { field: '(body)' });
   }

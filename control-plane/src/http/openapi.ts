@@ -17,14 +17,12 @@ export function openapiDocs() {
   let cached: unknown;
   return (app: AnyElysia) =>
     app
-      .get(specPath, () => (cached ??= build(app)))
-      .get(
-        docsPath,
-        () => new Response(docsPage, { headers: { 'content-type': 'text/html; charset=utf-8' } }),
-      );
+      .get(specPath, () => (cached ??= openapiDocument(app)))
+      .get(docsPath, () => new Response(null, { status: 308, headers: { location: '/docs' } }));
 }
 
-function build(app: AnyElysia) {
+/** The OpenAPI document of an app's routes (also written by `npm run gen:api` for the client's types). */
+export function openapiDocument(app: AnyElysia) {
   const { paths, components } = toOpenAPISchema(app, {
     paths: ['/metrics', specPath, docsPath],
     staticFile: true,
@@ -59,18 +57,3 @@ function build(app: AnyElysia) {
     paths,
   };
 }
-
-const docsPage = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>MUSCode API</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5.17.14/swagger-ui.css">
-</head>
-<body>
-<div id="swagger-ui"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5.17.14/swagger-ui-bundle.js" crossorigin></script>
-<script>window.onload = () => { window.ui = SwaggerUIBundle({ url: '${specPath}', dom_id: '#swagger-ui' }); };</script>
-</body>
-</html>
-`;

@@ -1,25 +1,6 @@
 import type { Logger } from '@muscode/common';
-import { redisKeys } from '@muscode/common';
+import { redisKeys, redisScript } from '@muscode/common';
 import type { Redis } from 'ioredis';
-
-/**
- * KEYS[1]  counter of one bucket in the current fixed window
- * ARGV[1]  window length in milliseconds
- * Returns  { count after this request, milliseconds until the window ends }
- *
- * INCR and PEXPIRE in one script, so a counter never outlives its window, whatever instance of
- * the control-plane counts (all of them share the key).
- */
-const fixedWindowLua = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return { count, ttl }
-`;
 
 export interface Bucket {
   /** What is limited: `ip`, `user`, `login`. */
@@ -47,7 +28,8 @@ export function createRateLimiter(
   opts: { prefix: string; windowSeconds: number; log: Logger },
 ): RateLimiter {
   const keys = redisKeys(opts.prefix);
-  redis.defineCommand('muscodeFixedWindow', { numberOfKeys: 1, lua: fixedWindowLua });
+  // fixed-window.lua: INCR and PEXPIRE in one step, so a counter never outlives its window.
+  redis.defineCommand('muscodeFixedWindow', redisScript('fixed-window'));
   const r = redis as WithCommand;
   const windowMs = opts.windowSeconds * 1000;
   return {

@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import { redisKeys, type Job } from '@muscode/common';
-import { fairDispatchScript, queuePositionScript, unqueueScript } from './scripts/fair-queue.js';
+import { redisKeys, redisScript, type Job } from '@muscode/common';
 
 type WithFairScripts = Redis & {
   muscodeFairDispatch(
@@ -37,13 +36,13 @@ type WithFairScripts = Redis & {
 /**
  * The fair queue in front of each region's job stream: jobs wait here per user and enter the
  * stream only as runner slots free up, round-robin across users, each user under a share of
- * the region's capacity (see scripts/fair-queue.ts).
+ * the region's capacity (see common/src/redis-scripts/fair-dispatch.lua).
  */
 export function createFairQueue(redis: Redis, opts: { prefix: string }) {
   const keys = redisKeys(opts.prefix);
-  redis.defineCommand('muscodeFairDispatch', { numberOfKeys: 4, lua: fairDispatchScript });
-  redis.defineCommand('muscodeQueuePosition', { numberOfKeys: 4, lua: queuePositionScript });
-  redis.defineCommand('muscodeUnqueue', { numberOfKeys: 2, lua: unqueueScript });
+  redis.defineCommand('muscodeFairDispatch', redisScript('fair-dispatch'));
+  redis.defineCommand('muscodeQueuePosition', redisScript('queue-position'));
+  redis.defineCommand('muscodeUnqueue', redisScript('unqueue'));
   const r = redis as WithFairScripts;
 
   const run = (region: string, mode: '' | 'enqueue', job?: Job) =>

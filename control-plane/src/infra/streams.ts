@@ -1,54 +1,26 @@
 import type { Redis } from 'ioredis';
 import {
-  controlField,
+  createControlWriter,
   createStreamFollower,
-  eventField,
+  encodeEvent,
+  followEvents,
   redisKeys,
+  redisScript,
   type ControlMessage,
   type ExecutionEvent,
   type Job,
+  type StdinOutcome,
+  type StreamEvent,
   type StreamFollower,
 } from '@muscode/common';
 import { createFairQueue } from './fair-queue.js';
 import { blockingConnection } from './redis.js';
-import { appendEventScript } from './scripts/append-event.js';
 
 /**
  * Field of a job stream entry with the execution id alone (next to `job`, the whole job); the
- * fair queue's dispatch script writes it (scripts/fair-queue.ts).
+ * fair queue's dispatch script writes it (fair-dispatch.lua; job-ids.lua reads it).
  */
 export const jobIdField = 'exec';
-
-/**
- * KEYS[1]  a region's job stream;  ARGV[1] start id (exclusive form allowed);  ARGV[2] count
- * Returns  { last entry id read, entries read, execution ids }: the ids only, so that knowing
- * which executions are queued never moves the jobs' code and stdin over the network. Entries
- * written before the id field existed are read from their job JSON.
- */
-export const jobIdsScript = `
-local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', tonumber(ARGV[2]))
-local ids = {}
-local last = ''
-for _, e in ipairs(entries) do
-  last = e[1]
-  local f = e[2]
-  local id = nil
-  for j = 1, #f, 2 do
-    if f[j] == '${jobIdField}' then id = f[j + 1] break end
-  end
-  if not id then
-    for j = 1, #f, 2 do
-      if f[j] == 'job' then
-        local ok, job = pcall(cjson.decode, f[j + 1])
-        if ok and type(job) == 'table' and type(job.executionId) == 'string' then id = job.executionId end
-        break
-      end
-    end
-  end
-  if id then ids[#ids + 1] = id end
-end
-return { last, #entries, ids }
-`;
 
 export interface Streams {
   /** Queues a job for the agents of a region, behind its owner's (the fair queue, fair-queue.ts). */
@@ -61,7 +33,7 @@ export interface Streams {
   /**
    * Records event `runnerSeq` of a runner's report of `attempt` and appends `event` (if any),
    * unless that report was already recorded or a later attempt has reported. Returns the
-   * event's seq, or one of appendEventCodes.
+   * event's seq, or one of scriptCodes.appendEvent.
    */
   appendReported(
     executionId: string,
@@ -73,6 +45,14 @@ export interface Streams {
    * gateway spends the budget; without one, stdin is refused).
    */
   allowStdin(executionId: string, bytes: number): Promise<void>;
+  /**
+   * Sends stdin or stdin_close, spending the execution's stdin budget (send-stdin.lua, as the
+   * gateway does, through common's control writer): whether it was sent or why not.
+   */
+  sendStdin(
+    executionId: string,
+    message: Extract<ControlMessage, { type: 'stdin' | 'stdin_close' }>,
+  ): Promise<StdinOutcome>;
   /** Sends stdin, stdin_close or cancel to the agent running an execution. */
   sendControl(executionId: string, message: ControlMessage): Promise<void>;
   /**
@@ -82,20 +62,10 @@ export interface Streams {
   followEvents(
     executionId: string,
     afterId: string,
-    onEvents: (events: { id: string; event: ExecutionEvent }[]) => void,
+    onEvents: (events: StreamEvent[]) => void,
   ): { stop(): void };
   /** Closes the shared reading connection of followEvents. */
   close(): void;
-  /**
-   * Reads events after `afterId` ("0" for all), blocking up to `blockMs` when none are there.
-   * Needs a connection of its own while it blocks.
-   */
-  readEvents(
-    conn: Redis,
-    executionId: string,
-    afterId: string,
-    blockMs: number,
-  ): Promise<{ id: string; event: ExecutionEvent }[]>;
 }
 
 type WithAppend = Redis & {
@@ -111,17 +81,6 @@ type WithAppend = Redis & {
   ): Promise<number>;
 };
 
-/** The event's JSON without `seq` (the append script puts the execution's next seq in front). */
-function eventJson(event: ExecutionEvent, resultMaxBytes: number): string {
-  const rest: Record<string, unknown> = { ...event };
-  delete rest['seq'];
-  const json = JSON.stringify(rest);
-  if (event.type !== 'result' || !event.view || Buffer.byteLength(json) <= resultMaxBytes) return json;
-  // Too large to keep twice (its output is in the stream already): readers look it up.
-  delete rest['view'];
-  return JSON.stringify(rest);
-}
-
 export function createStreams(
   redis: Redis,
   opts: {
@@ -135,7 +94,7 @@ export function createStreams(
   const keys = redisKeys(opts.prefix);
   const resultMaxBytes = opts.resultEventMaxBytes ?? 256 * 1024;
   // EVALSHA (ioredis loads the script when Redis does not know it yet).
-  redis.defineCommand('muscodeAppendEvent', { numberOfKeys: 2, lua: appendEventScript });
+  redis.defineCommand('muscodeAppendEvent', redisScript('append-event'));
   const r = redis as WithAppend;
   const fair = createFairQueue(redis, { prefix: opts.prefix });
   const append = async (
@@ -148,7 +107,7 @@ export function createStreams(
     const result = await r.muscodeAppendEvent(
       keys.events(executionId),
       keys.report(executionId),
-      event ? eventJson(event, resultMaxBytes) : '',
+      event ? encodeEvent(event, resultMaxBytes) : '',
       opts.eventsMaxLen,
       opts.eventsTtlSeconds,
       attempt,
@@ -157,19 +116,17 @@ export function createStreams(
     );
     return Number(result);
   };
+  const control = createControlWriter(redis, {
+    prefix: opts.prefix,
+    maxLen: opts.eventsMaxLen,
+    ttlSeconds: opts.eventsTtlSeconds,
+  });
   let follower: StreamFollower | undefined;
   return {
     followEvents(executionId, afterId, onEvents) {
       // The reader blocks (XREAD BLOCK): its connection has no command timeout.
       follower ??= createStreamFollower(redis, { reader: () => blockingConnection(redis) });
-      return follower.follow(keys.events(executionId), afterId, (entries) => {
-        const events: { id: string; event: ExecutionEvent }[] = [];
-        for (const { id, fields } of entries) {
-          const json = fields[fields.indexOf(eventField) + 1];
-          if (json) events.push({ id, event: JSON.parse(json) as ExecutionEvent });
-        }
-        if (events.length > 0) onEvents(events);
-      });
+      return followEvents(follower, keys, executionId, afterId, onEvents);
     },
     close() {
       follower?.close();
@@ -183,36 +140,8 @@ export function createStreams(
     async appendReported(executionId, report, event) {
       return append(executionId, event, String(report.attempt), report.runnerSeq);
     },
-    async allowStdin(executionId, bytes) {
-      await redis.set(keys.stdinBudget(executionId), bytes, 'EX', opts.eventsTtlSeconds);
-    },
-    async sendControl(executionId, message) {
-      const key = keys.control(executionId);
-      await redis
-        .multi()
-        .xadd(key, 'MAXLEN', '~', opts.eventsMaxLen, '*', controlField, JSON.stringify(message))
-        .expire(key, opts.eventsTtlSeconds)
-        .exec();
-    },
-    async readEvents(conn, executionId, afterId, blockMs) {
-      const reply = await conn.xread(
-        'COUNT',
-        500,
-        'BLOCK',
-        blockMs,
-        'STREAMS',
-        keys.events(executionId),
-        afterId,
-      );
-      if (!reply) return [];
-      const out: { id: string; event: ExecutionEvent }[] = [];
-      for (const [, entries] of reply) {
-        for (const [id, fields] of entries) {
-          const json = fields[fields.indexOf(eventField) + 1];
-          if (json) out.push({ id, event: JSON.parse(json) as ExecutionEvent });
-        }
-      }
-      return out;
-    },
+    allowStdin: (executionId, bytes) => control.allowStdin(executionId, bytes),
+    sendControl: (executionId, message) => control.send(executionId, message),
+    sendStdin: (executionId, message) => control.sendStdin(executionId, message),
   };
 }

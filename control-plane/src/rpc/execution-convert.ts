@@ -1,26 +1,8 @@
 import { create } from '@bufbuild/protobuf';
-import { ExecutionSchema, Status, type Execution, type ExecutionSpec } from '@muscode/proto/execution/v1';
+import { statusToProto } from '@muscode/common';
+import { ExecutionSchema, type Execution, type ExecutionSpec } from '@muscode/proto/execution/v1';
 import type { ExecuteBody } from '../modules/executions/model.js';
 import type { executionView } from '../modules/executions/view.js';
-
-const statuses: Record<string, Status> = {
-  queued: Status.QUEUED,
-  running: Status.RUNNING,
-  completed: Status.COMPLETED,
-  runtime_error: Status.RUNTIME_ERROR,
-  timeout: Status.TIMEOUT,
-  cpu_limit: Status.CPU_LIMIT,
-  memory_limit: Status.MEMORY_LIMIT,
-  output_limit: Status.OUTPUT_LIMIT,
-  compile_error: Status.COMPILE_ERROR,
-  cancelled: Status.CANCELLED,
-  internal_error: Status.INTERNAL_ERROR,
-  restarted: Status.RESTARTED,
-};
-
-export function toStatus(status: string): Status {
-  return statuses[status] ?? Status.UNSPECIFIED;
-}
 
 /** The REST body equivalent of an RPC spec, so both edges share one validation path. */
 export function specToBody(spec: ExecutionSpec | undefined): ExecuteBody {
@@ -41,10 +23,30 @@ export function specToBody(spec: ExecutionSpec | undefined): ExecuteBody {
   } else {
     body.code = s.code;
   }
-  if (s.stdin.length > 0) body.stdin = Buffer.from(s.stdin).toString('utf8');
+  if (s.stdin.length > 0) {
+    // Bytes stay bytes: stdin need not be UTF-8.
+    body.stdin = Buffer.from(s.stdin).toString('base64');
+    body.stdinEncoding = 'base64';
+  }
   if (s.limits?.timeoutSeconds) body.timeout = s.limits.timeoutSeconds;
   if (s.limits?.memoryMb) body.memoryLimit = s.limits.memoryMb;
   if (s.interactive) body.interactive = true;
+  if (s.tests.length > 0) {
+    body.tests = s.tests.map((t) => ({
+      ...(t.name ? { name: t.name } : {}),
+      stdin: t.stdin,
+      expectedOutput: t.expectedOutput,
+      ...(t.timeoutSeconds ? { timeout: t.timeoutSeconds } : {}),
+    }));
+  }
+  if (s.checker) {
+    body.checker = {
+      type: s.checker.type,
+      ...(s.checker.absolute === undefined ? {} : { absolute: s.checker.absolute }),
+      ...(s.checker.relative === undefined ? {} : { relative: s.checker.relative }),
+    } as NonNullable<ExecuteBody['checker']>;
+  }
+  if (s.stopOnFirstFailure !== undefined) body.stopOnFirstFailure = s.stopOnFirstFailure;
   return body;
 }
 
@@ -54,7 +56,7 @@ export function viewToExecution(v: ReturnType<typeof executionView>): Execution 
   return create(ExecutionSchema, {
     executionId: v.executionId,
     language: v.language,
-    status: toStatus(v.status),
+    status: statusToProto(v.status),
     stdout: bytes(v.output, v.outputEncoding),
     stderr: bytes(v.error, v.errorEncoding),
     ...(v.exitCode === null ? {} : { exitCode: v.exitCode }),
@@ -67,5 +69,32 @@ export function viewToExecution(v: ReturnType<typeof executionView>): Execution 
     stderrTruncated: v.errorTruncated,
     message: v.message ?? '',
     version: v.version ?? '',
+    ...(v.tests
+      ? {
+          tests: v.tests.map((t) => ({
+            name: t.name,
+            status: t.status,
+            ...(t.exitCode === null ? {} : { exitCode: t.exitCode }),
+            signal: t.signal ?? 0,
+            wallMs: Math.round(t.time * 1000),
+            cpuMs: Math.round(t.cpuTime * 1000),
+            peakMemoryKb: Math.round(t.memory * 1024),
+            stdout: bytes(t.output, t.outputEncoding),
+            stderr: bytes(t.error, t.errorEncoding),
+            stdoutTruncated: t.outputTruncated,
+            stderrTruncated: t.errorTruncated,
+            message: t.message ?? '',
+          })),
+        }
+      : {}),
+    ...(v.summary
+      ? {
+          summary: {
+            passed: v.summary.passed,
+            total: v.summary.total,
+            ...(v.summary.firstFailure ? { firstFailureIndex: v.summary.firstFailure.index } : {}),
+          },
+        }
+      : {}),
   });
 }

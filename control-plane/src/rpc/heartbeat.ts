@@ -1,10 +1,11 @@
 import { create } from '@bufbuild/protobuf';
-import { Code, ConnectError, type HandlerContext } from '@connectrpc/connect';
+import type { HandlerContext } from '@connectrpc/connect';
 import {
   HeartbeatResponseSchema,
   type HeartbeatRequest,
   type HeartbeatResponse,
 } from '@muscode/proto/runner/v1';
+import { errors } from '../errors.js';
 import type { RunnerRegistry } from '../modules/runners/registry.js';
 
 export function heartbeat(deps: {
@@ -13,7 +14,7 @@ export function heartbeat(deps: {
   onBeat?: (region: string) => void;
 }) {
   return async (req: HeartbeatRequest, _ctx: HandlerContext): Promise<HeartbeatResponse> => {
-    if (!req.runnerId) throw new ConnectError('runner_id is required', Code.InvalidArgument);
+    if (!req.runnerId) throw errors.validation('runner_id is required');
     await deps.runners.beat({
       runnerId: req.runnerId,
       region: req.region,

@@ -1,15 +1,15 @@
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
-import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
+import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@muscode/common';
 import { ExecutionService } from '@muscode/proto/execution/v1';
 import { RunnerService } from '@muscode/proto/runner/v1';
+import { errors } from '../errors.js';
 import { bearer } from './errors.js';
 import type { executionRpc } from './execution-service.js';
-import type { heartbeat } from './heartbeat.js';
-import type { report } from './report.js';
+import type { runnerRpc } from './runner-service.js';
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -62,28 +62,29 @@ function refuseUnauthenticated(
  */
 export function createRpcServer(deps: {
   runnerToken: string;
-  report: ReturnType<typeof report>;
-  heartbeat: ReturnType<typeof heartbeat>;
+  runner: ReturnType<typeof runnerRpc>;
   execution: ReturnType<typeof executionRpc>;
   log: Logger;
   /** Largest request message read (Connect's own default is 4 GiB). */
   readMaxBytes: number;
+  /** Whether an ExecutionService bearer token is valid (asked before the body is read). */
+  checkCredentials: (token: string) => Promise<boolean>;
 }): http2.Http2Server {
   const requireRunner = (ctx: HandlerContext) => {
     const token = bearer(ctx.requestHeader);
     if (!token || !sameSecret(token, deps.runnerToken)) {
-      throw new ConnectError('runner token required', Code.Unauthenticated);
+      throw errors.unauthorized('runner token required');
     }
   };
   const routes = (router: ConnectRouter) => {
     router.service(RunnerService, {
       report: (reqs, ctx) => {
         requireRunner(ctx);
-        return deps.report(reqs, ctx);
+        return deps.runner.report(reqs, ctx);
       },
       heartbeat: (req, ctx) => {
         requireRunner(ctx);
-        return deps.heartbeat(req, ctx);
+        return deps.runner.heartbeat(req, ctx);
       },
     });
     router.service(ExecutionService, deps.execution);
@@ -100,8 +101,19 @@ export function createRpcServer(deps: {
       refuseUnauthenticated(req, res, 'runner token required');
       return;
     }
-    if (url.startsWith(executionPath) && !token) {
-      refuseUnauthenticated(req, res, 'Send `authorization: Bearer <API key or access token>`.');
+    if (url.startsWith(executionPath)) {
+      if (!token) {
+        refuseUnauthenticated(req, res, 'Send `authorization: Bearer <API key or access token>`.');
+        return;
+      }
+      // Until this answers, the body waits in the stream's flow-control window (not read).
+      deps.checkCredentials(token).then(
+        (ok) => {
+          if (ok) void adapter(req, res);
+          else refuseUnauthenticated(req, res, 'The API key or access token is invalid, expired or revoked.');
+        },
+        () => void adapter(req, res),
+      );
       return;
     }
     void adapter(req, res);

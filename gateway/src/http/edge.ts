@@ -1,4 +1,5 @@
-import type { HttpRequest } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { clientAddress, type TrustedProxies } from '@muscode/common';
 
 /** Methods the API has; anything else is refused at the edge with 405 and Allow. */
 export const allowedMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -13,6 +14,19 @@ export interface EdgeRefusal {
   /** Close the connection after the answer: the message framing itself cannot be trusted. */
   close?: boolean;
 }
+
+/** A 405 for a method the path (or the whole edge) does not answer; `allow` goes in Allow. */
+export function methodNotAllowed(method: string, allow: readonly string[]): EdgeRefusal {
+  return {
+    status: '405 Method Not Allowed',
+    code: 'method_not_allowed',
+    message: `The method ${method} is not allowed here.`,
+    headers: [['allow', allow.join(', ')]],
+  };
+}
+
+/** The playground's files, served by the edge itself, answer only these. */
+export const readMethods = ['GET', 'HEAD'] as const;
 
 /**
  * A path with a dot segment (`.`/`..`, also percent-encoded), a backslash or an encoded slash
@@ -35,14 +49,7 @@ export function unsafePath(url: string): boolean {
  */
 export function checkRequest(req: HttpRequest, opts: { maxHeaderBytes: number }): EdgeRefusal | null {
   const method = req.getMethod().toUpperCase();
-  if (!allowed.has(method)) {
-    return {
-      status: '405 Method Not Allowed',
-      code: 'method_not_allowed',
-      message: `The method ${method} is not allowed.`,
-      headers: [['allow', allowedMethods.join(', ')]],
-    };
-  }
+  if (!allowed.has(method)) return methodNotAllowed(method, allowedMethods);
   if (unsafePath(req.getUrl())) {
     return {
       status: '400 Bad Request',
@@ -111,4 +118,20 @@ export function answerHeaders(
       sentToken ? 'Bearer realm="muscode", error="invalid_token"' : 'Bearer realm="muscode"',
     ]);
   return out;
+}
+
+/**
+ * The client's address for a request that does not pass its headers on (a WebSocket upgrade):
+ * the socket's peer, or the right-most untrusted hop of `X-Forwarded-For` behind a trusted proxy.
+ */
+export function requestClientAddress(
+  res: HttpResponse,
+  req: HttpRequest,
+  trustedProxies: TrustedProxies,
+): string {
+  const forwardedFor: string[] = [];
+  req.forEach((k, v) => {
+    if (k === 'x-forwarded-for') forwardedFor.push(v);
+  });
+  return clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), forwardedFor, trustedProxies);
 }

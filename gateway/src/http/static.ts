@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 
 /**
- * Everything the gateway serves outside /api/v1: the playground's built files (clients/web/dist),
- * read once at start. Only `self` may load scripts, styles or open connections (no inline script,
+ * Everything the gateway serves outside /api/v1: the playground's built files (clients/web/dist)
+ * and the API docs at /docs (Swagger UI from the swagger-ui-dist package), read once at start. Only `self` may load scripts, styles or open connections (no inline script,
  * no CDN), so a self-hosted install without internet works the same. Hashed assets
  * (`assets/*-<hash>.*`) are cached for a year; the HTML is revalidated with its ETag.
  */
@@ -72,11 +72,23 @@ export function loadStaticFiles(dir: string): Map<string, Asset> {
 /** Pages of the single-page app that answer with index.html. */
 const appPages = /^\/(|p\/[A-Za-z0-9-]{1,64})$/;
 
+/** The API docs page (Swagger UI, built into dist/docs by clients/web/build.mjs). */
+const docsPage = /^\/docs\/?$/;
+
+function assetAt(files: Map<string, Asset>, url: string): Asset | undefined {
+  if (docsPage.test(url)) return files.get('/docs/index.html');
+  return files.get(url) ?? (appPages.test(url) ? files.get('/index.html') : undefined);
+}
+
+/** Whether a static file (or a page of the app) is at the path, whatever the method asked. */
+export function hasStatic(files: Map<string, Asset>, url: string): boolean {
+  return assetAt(files, url) !== undefined;
+}
+
 /** Answers a GET for a static file; false when there is none (the caller answers 404). */
 export function serveStatic(files: Map<string, Asset>, res: HttpResponse, req: HttpRequest): boolean {
   if (req.getMethod() !== 'get' && req.getMethod() !== 'head') return false;
-  const url = req.getUrl();
-  const asset = files.get(url) ?? (appPages.test(url) ? files.get('/index.html') : undefined);
+  const asset = assetAt(files, req.getUrl());
   if (!asset) return false;
   const headers: [string, string][] = [
     ['content-type', asset.type],

@@ -1,33 +1,10 @@
-import type { Redis } from 'ioredis';
-import { controlField, redisKeys, type ControlMessage } from '@muscode/common';
-import { sendStdinCodes, sendStdinScript } from './scripts/send-stdin.js';
+import type { ControlMessage } from '@muscode/common';
 import { checkOwner } from './subscribe.js';
 import type { Session, WsContext } from './session.js';
 
 async function owns(ctx: WsContext, s: Session, executionId: string): Promise<boolean> {
   return s.owned.has(executionId) || (await checkOwner(ctx, s, executionId)) !== null;
 }
-
-async function sendControl(ctx: WsContext, executionId: string, message: ControlMessage): Promise<void> {
-  const key = redisKeys(ctx.redisPrefix).control(executionId);
-  await ctx.redis
-    .multi()
-    .xadd(key, 'MAXLEN', '~', ctx.controlMaxLen, '*', controlField, JSON.stringify(message))
-    .expire(key, ctx.controlTtlSeconds)
-    .exec();
-}
-
-type WithSendStdin = Redis & {
-  muscodeSendStdin(
-    budget: string,
-    report: string,
-    control: string,
-    message: string,
-    bytes: number,
-    maxLen: number,
-    ttl: number,
-  ): Promise<number>;
-};
 
 /** Spends the stdin budget and writes the message; answers the client when it is refused. */
 async function sendStdin(
@@ -36,28 +13,23 @@ async function sendStdin(
   executionId: string,
   message: Extract<ControlMessage, { type: 'stdin' | 'stdin_close' }>,
 ): Promise<void> {
-  const redis = ctx.redis as WithSendStdin;
-  if (!('muscodeSendStdin' in redis))
-    ctx.redis.defineCommand('muscodeSendStdin', { numberOfKeys: 3, lua: sendStdinScript });
-  const keys = redisKeys(ctx.redisPrefix);
-  const bytes = message.type === 'stdin' ? Buffer.byteLength(message.data, 'base64') : -1;
-  const left = await redis.muscodeSendStdin(
-    keys.stdinBudget(executionId),
-    keys.report(executionId),
-    keys.control(executionId),
-    JSON.stringify(message),
-    bytes,
-    ctx.controlMaxLen,
-    ctx.controlTtlSeconds,
-  );
-  if (left === sendStdinCodes.finished)
-    return s.error('stdin_not_accepted', 'The execution has finished.', { executionId });
-  if (left === sendStdinCodes.notInteractive)
-    return s.error('stdin_not_accepted', 'Only an interactive execution that is still running takes stdin.', {
-      executionId,
-    });
-  if (left === sendStdinCodes.overBudget)
-    return s.error('stdin_limit', 'This stdin would pass the execution\u2019s stdin limit.', { executionId });
+  const outcome = await ctx.control.sendStdin(executionId, message);
+  switch (outcome) {
+    case 'sent':
+      return;
+    case 'finished':
+      return s.error('stdin_not_accepted', 'The execution has finished.', { executionId });
+    case 'not_interactive':
+      return s.error(
+        'stdin_not_accepted',
+        'Only an interactive execution that is still running takes stdin.',
+        { executionId },
+      );
+    case 'over_budget':
+      return s.error('stdin_limit', 'This stdin would pass the execution\u2019s stdin limit.', {
+        executionId,
+      });
+  }
 }
 
 /**
@@ -79,14 +51,12 @@ export async function control(
     const noEndpoint = (r.status === 404 && r.error?.code === 'route_not_found') || r.status === 405;
     if (!noEndpoint && r.status >= 400 && r.status < 500) {
       if (r.status === 404) return s.error('not_found', 'Execution was not found.', { executionId });
-      return s.error(r.error?.code ?? 'cancel_failed', r.error?.message ?? 'Cancel was refused.', {
-        executionId,
-      });
+      return s.relay(r.error, ['cancel_failed', 'Cancel was refused.'], { executionId });
     }
     // No such endpoint, or the API failed: tell the agent directly.
   }
   try {
-    if (message.type === 'cancel') await sendControl(ctx, executionId, message);
+    if (message.type === 'cancel') await ctx.control.send(executionId, message);
     else await sendStdin(ctx, s, executionId, message);
   } catch (err) {
     ctx.log.warn({ err: (err as Error).message, executionId }, 'control message not written');

@@ -20,6 +20,8 @@ export async function execute(ctx: WsContext, s: Session, m: ExecuteMessage): Pr
     );
   }
   const body: Record<string, unknown> = { language: m.language };
+  if (m.version !== undefined) body['version'] = m.version;
+  if (m.args !== undefined) body['args'] = m.args;
   if (m.code !== undefined) body['code'] = m.code;
   if (m.files !== undefined) body['files'] = m.files;
   if (m.mainFile !== undefined) body['mainFile'] = m.mainFile;
@@ -27,12 +29,15 @@ export async function execute(ctx: WsContext, s: Session, m: ExecuteMessage): Pr
   if (m.limits?.timeout !== undefined) body['timeout'] = m.limits.timeout;
   if (m.limits?.memoryLimit !== undefined) body['memoryLimit'] = m.limits.memoryLimit;
   if (m.interactive) body['interactive'] = true;
+  if (m.tests !== undefined) body['tests'] = m.tests;
+  if (m.checker !== undefined) body['checker'] = m.checker;
+  if (m.stopOnFirstFailure !== undefined) body['stopOnFirstFailure'] = m.stopOnFirstFailure;
 
   const r = await ctx.upstream.submit(s, body);
   if (s.closed) return;
   if (r.status === 401) return s.close(closeCodes.unauthorized, 'access token rejected');
   if (r.status !== 200 && r.status !== 201) {
-    return s.error(r.error?.code ?? 'bad_gateway', r.error?.message ?? 'The API failed; try again.', {
+    return s.relay(r.error, ['bad_gateway', 'The API failed; try again.'], {
       ...requestId,
       ...(r.error?.details === undefined ? {} : { details: r.error.details }),
     });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { compareIds } from '../fanout.js';
 import { clientMessage, encodeOutput } from './protocol.js';
 import { createTokenBucket } from './session.js';
 
@@ -25,13 +24,16 @@ describe('WebSocket protocol', () => {
     expect(clientMessage.safeParse({ type: 'subscribe', executionId: 'x', extra: 1 }).success).toBe(false);
     expect(clientMessage.safeParse({ type: 'shutdown' }).success).toBe(false);
     expect(clientMessage.safeParse({ type: 'execute', code: 'x' }).success).toBe(false);
-  });
-
-  it('orders Redis stream ids numerically', () => {
-    expect(compareIds('10-0', '9-5')).toBe(1);
-    expect(compareIds('5-2', '5-10')).toBe(-1);
-    expect(compareIds('0', '0-0')).toBe(0);
-    expect(compareIds('1700000000000-1', '1700000000000-1')).toBe(0);
+    const args = ['a b', '', '--x=1'];
+    expect(
+      clientMessage.parse({ type: 'execute', language: 'python', version: '3.11.x', args, code: 'x' }),
+    ).toMatchObject({ version: '3.11.x', args });
+    expect(
+      clientMessage.safeParse({ type: 'execute', language: 'python', version: '', code: 'x' }).success,
+    ).toBe(false);
+    expect(
+      clientMessage.safeParse({ type: 'execute', language: 'python', args: [1], code: 'x' }).success,
+    ).toBe(false);
   });
 });
 

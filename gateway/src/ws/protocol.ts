@@ -38,6 +38,10 @@ export const clientMessage = z.discriminatedUnion('type', [
       /** Echoed in the first status and in errors, to match answers to requests. */
       requestId: z.string().max(100).optional(),
       language: z.string().min(1).max(50),
+      /** Same as REST execute: exact or semver range; absent, the newest available. */
+      version: z.string().min(1).max(50).optional(),
+      /** Command-line arguments, passed to the program exactly as REST execute does. */
+      args: z.array(z.string().max(4096)).max(64).optional(),
       code: z.string().optional(),
       files: z.array(file).min(1).optional(),
       mainFile: z.string().min(1).max(500).optional(),
@@ -53,6 +57,28 @@ export const clientMessage = z.discriminatedUnion('type', [
         .optional(),
       /** Keep stdin open for `stdin` messages until `stdin_close`. */
       interactive: z.boolean().optional(),
+      /** Grading (README, "Grading"): as POST /execute, checked there; `test` messages follow. */
+      tests: z
+        .array(
+          z
+            .object({
+              name: z.string().optional(),
+              stdin: z.string(),
+              expectedOutput: z.string(),
+              timeout: z.number().positive().optional(),
+            })
+            .strict(),
+        )
+        .optional(),
+      checker: z
+        .object({
+          type: z.enum(['exact', 'trimmed', 'tokens', 'float']),
+          absolute: z.number().min(0).optional(),
+          relative: z.number().min(0).optional(),
+        })
+        .strict()
+        .optional(),
+      stopOnFirstFailure: z.boolean().optional(),
     })
     .strict(),
   z

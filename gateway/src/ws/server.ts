@@ -1,10 +1,18 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from 'uWebSockets.js';
-import { clientAddress, type TrustedProxies } from '@muscode/common';
+import type { TrustedProxies } from '@muscode/common';
+import { requestClientAddress } from '../http/edge.js';
 import { AuthError, type TokenVerifier } from '../auth.js';
 import { control } from './control.js';
 import { execute } from './execute.js';
 import { clientMessage, closeCodes } from './protocol.js';
-import { createSession, endSession, type Session, type UserData, type WsContext } from './session.js';
+import {
+  closeSockets,
+  createSession,
+  endSession,
+  type Session,
+  type UserData,
+  type WsContext,
+} from './session.js';
 import { subscribe, unsubscribe } from './subscribe.js';
 
 const textDecoder = new TextDecoder();
@@ -98,15 +106,7 @@ export function mountWebSocket(
       const key = req.getHeader('sec-websocket-key');
       const extensions = req.getHeader('sec-websocket-extensions');
       const { token, protocol } = tokenOf(req);
-      const forwardedFor: string[] = [];
-      req.forEach((k, v) => {
-        if (k === 'x-forwarded-for') forwardedFor.push(v);
-      });
-      const ip = clientAddress(
-        Buffer.from(res.getRemoteAddressAsText()).toString(),
-        forwardedFor,
-        opts.trustedProxies,
-      );
+      const ip = requestClientAddress(res, req, opts.trustedProxies);
       let aborted = false;
       res.onAborted(() => {
         aborted = true;
@@ -170,11 +170,7 @@ export function mountWebSocket(
     connections: () => sockets.size,
     /** Closes every connection, telling clients to reconnect elsewhere. */
     closeAll(code: number, reason: string): void {
-      for (const ws of [...sockets]) {
-        const s = ws.getUserData().session;
-        if (s) s.close(code, reason);
-        else ws.end(code, reason);
-      }
+      closeSockets(sockets, code, reason);
     },
     /** Executions still being followed by this gateway's clients. */
     activeFollows: () => ctx.fanout.stats().watches,

@@ -1,19 +1,17 @@
 import type { WebSocket } from 'uWebSockets.js';
-import type { Redis } from 'ioredis';
-import type { Logger } from '@muscode/common';
+import type { ControlWriter, Logger } from '@muscode/common';
 import type { Caller } from '../auth.js';
 import type { Fanout } from '../fanout.js';
 import type { Upstream } from '../upstream.js';
 import { closeCodes } from './protocol.js';
+import type { WsErrorCode } from './error-codes.js';
 
 /** What every message handler may use. */
 export interface WsContext {
   fanout: Fanout;
   upstream: Upstream;
-  redis: Redis;
-  redisPrefix: string;
-  controlMaxLen: number;
-  controlTtlSeconds: number;
+  /** Writes stdin, stdin_close and cancel to executions' control streams. */
+  control: ControlWriter;
   maxSubscriptions: number;
   maxBufferedBytes: number;
   messagesPerSecond: number;
@@ -40,7 +38,13 @@ export interface Session {
   /** Takes one message from the connection's rate budget; false when it is spent. */
   admit(): boolean;
   send(message: Record<string, unknown>): void;
-  error(code: string, message: string, extra?: Record<string, unknown>): void;
+  error(code: WsErrorCode, message: string, extra?: Record<string, unknown>): void;
+  /** An error the API answered, with its own code and message (or the fallback's). */
+  relay(
+    apiError: { code?: string; message?: string } | undefined,
+    fallback: [WsErrorCode, string],
+    extra?: Record<string, unknown>,
+  ): void;
   close(code: number, reason: string): void;
 }
 
@@ -84,6 +88,14 @@ export function createSession(
     error(code, message, extra = {}) {
       s.send({ type: 'error', code, message, ...extra });
     },
+    relay(apiError, [code, message], extra = {}) {
+      s.send({
+        type: 'error',
+        code: apiError?.code ?? code,
+        message: apiError?.message ?? message,
+        ...extra,
+      });
+    },
     close(code, reason) {
       if (s.closed) return;
       s.closed = true;
@@ -113,4 +125,20 @@ export function createTokenBucket(rate: number, burst: number, now: () => number
     tokens -= 1;
     return true;
   };
+}
+
+/**
+ * Closes every socket of a set with `code`: through its session where it has one (so the
+ * session's state ends too), else directly (a socket still before its first message).
+ */
+export function closeSockets(
+  sockets: Set<WebSocket<{ session?: Session }>>,
+  code: number,
+  reason: string,
+): void {
+  for (const ws of [...sockets]) {
+    const s = ws.getUserData().session;
+    if (s) s.close(code, reason);
+    else ws.end(code, reason);
+  }
 }

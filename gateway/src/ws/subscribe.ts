@@ -1,4 +1,4 @@
-import { isFinalStatus, type ExecutionEvent } from '@muscode/common';
+import { followExecution, isFinalStatus, type ExecutionEvent } from '@muscode/common';
 import { closeCodes, encodeOutput } from './protocol.js';
 import type { Session, WsContext } from './session.js';
 
@@ -25,17 +25,8 @@ export async function checkOwner(
     s.error('not_found', 'Execution was not found.', { executionId });
     return null;
   }
-  s.error(r.error?.code ?? 'bad_gateway', r.error?.message ?? 'The API failed; try again.', { executionId });
+  s.relay(r.error, ['bad_gateway', 'The API failed; try again.'], { executionId });
   return null;
-}
-
-async function sendResult(ctx: WsContext, s: Session, executionId: string, seq: number): Promise<void> {
-  const r = await ctx.upstream.getExecution(s, executionId);
-  if (r.status === 200) s.send({ type: 'result', seq, ...(r.data as Record<string, unknown>) });
-  else
-    s.error(r.error?.code ?? 'bad_gateway', r.error?.message ?? 'The result could not be read.', {
-      executionId,
-    });
 }
 
 function toMessage(executionId: string, event: ExecutionEvent): Record<string, unknown> | null {
@@ -46,38 +37,32 @@ function toMessage(executionId: string, event: ExecutionEvent): Record<string, u
       const { data, encoding } = encodeOutput(Buffer.from(event.data, 'base64'));
       return { type: 'output', executionId, stream: event.stream, data, encoding, seq: event.seq };
     }
+    case 'test':
+      // A graded submission's test has run: the answer's `tests[index]`, as it will be.
+      return { type: 'test', executionId, index: event.index, test: event.test, seq: event.seq };
     case 'result':
       return null;
   }
 }
 
-/** Follows an execution the caller owns from `fromSeq`, ending with its result. */
+type View = Record<string, unknown> & { status: string };
+
+/**
+ * Follows an execution the caller owns from `fromSeq`, ending with its result: common's
+ * followExecution, with the gateway's fan-out as the source and the API as the row (a result
+ * event without its view, or an execution quiet for GATEWAY_WS_STALE_FOLLOW_MS that may have been
+ * made final without a result event). The caller owns the execution: it was checked (or
+ * submitted) before following began.
+ */
 export function follow(ctx: WsContext, s: Session, executionId: string, fromSeq: number): void {
-  let done = false;
   let expected = fromSeq + 1;
-  let lastEventAt = Date.now();
-  // Final without a result event (a writer that failed it did not append one): look it up.
-  const staleCheck = setInterval(() => {
-    if (done || Date.now() - lastEventAt < ctx.staleFollowMs) return;
-    lastEventAt = Date.now();
-    void ctx.upstream.getExecution(s, executionId).then((r) => {
-      const view = r.data as Record<string, unknown> | undefined;
-      if (done || r.status !== 200 || !view || !isFinalStatus(String(view['status']))) return;
-      done = true;
-      finish();
-      s.send({ type: 'result', seq: 0, ...view });
-    });
-  }, ctx.staleFollowMs);
-  staleCheck.unref();
-  const finish = () => {
-    clearInterval(staleCheck);
-    stopFollowing();
-    if (s.subs.get(executionId) === stop) s.subs.delete(executionId);
-  };
-  const stopFollowing = ctx.fanout.follow(executionId, fromSeq, {
+  const following = followExecution<View>({
+    executionId,
+    quietMs: ctx.staleFollowMs,
+    subscribe: (onEvent) =>
+      // A slow client is cut off by its socket's buffer (session.ts), not here.
+      ctx.fanout.follow(executionId, fromSeq, { onEvent }),
     onEvent(event) {
-      lastEventAt = Date.now();
-      if (done) return;
       // Seqs are contiguous: a jump means Redis trimmed or expired what the client asked for.
       if (event.seq > expected) {
         s.error(
@@ -91,32 +76,28 @@ export function follow(ctx: WsContext, s: Session, executionId: string, fromSeq:
         );
       }
       expected = event.seq + 1;
-      if (event.type !== 'result') {
-        const msg = toMessage(executionId, event);
-        if (msg) s.send(msg);
-        return;
-      }
-      done = true;
-      // The result event carries the execution as its row was written: send it as is. Without
-      // it (large output, an older writer), look it up. The caller owns the execution: it was
-      // checked (or submitted) before following began.
-      if (event.view?.executionId === executionId) {
-        s.send({ type: 'result', seq: event.seq, ...event.view });
-        finish();
-        return;
-      }
-      // The watch stays until the result is sent, so a draining gateway waits for it.
-      void sendResult(ctx, s, executionId, event.seq).finally(finish);
+      const msg = toMessage(executionId, event);
+      if (msg) s.send(msg);
     },
-    onOverflow() {
-      s.close(closeCodes.slowConsumer, 'slow consumer: too much unread data');
+    async readRow(why) {
+      const r = await ctx.upstream.getExecution(s, executionId);
+      if (r.status === 200) return r.data as View;
+      // A quiet stream's lookup just tries again later; a result must be answered.
+      if (why === 'result')
+        s.relay(r.error, ['bad_gateway', 'The result could not be read.'], { executionId });
+      return null;
+    },
+    onResult(view, seq) {
+      s.send({ type: 'result', seq, ...view });
+    },
+    onEnd(err) {
+      if (err !== undefined) ctx.log.warn({ err: (err as Error).message, executionId }, 'follow ended');
+      if (s.subs.get(executionId) === stop) s.subs.delete(executionId);
     },
   });
-  const stop = () => {
-    done = true;
-    clearInterval(staleCheck);
-    stopFollowing();
-  };
+  function stop() {
+    following.stop();
+  }
   s.subs.set(executionId, stop);
 }
 

@@ -1,5 +1,16 @@
 import type { Redis } from 'ioredis';
-import { consumerGroup, jobField, jobSchema, redisKeys, type Job, type Logger } from '@muscode/common';
+import {
+  consumerGroup,
+  jobField,
+  jobSchema,
+  parseEntries,
+  parseReadReply,
+  redisKeys,
+  scriptCodes,
+  type Job,
+  type Logger,
+  type StreamEntry,
+} from '@muscode/common';
 import { decideDelivery } from './attempts.js';
 import { streamScripts } from './scripts.js';
 
@@ -42,8 +53,6 @@ export interface ConsumerOptions {
    */
   budgetMs?: (job: Job) => number;
 }
-
-type Entry = [id: string, fields: string[]];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -92,11 +101,11 @@ export function createJobConsumer(opts: ConsumerOptions) {
       job: raw,
       maxLen: opts.deadLetterMaxLen,
     });
-    if (moved === 1) opts.hooks?.deadLettered?.(reason);
+    if (moved === scriptCodes.ownedEntry.done) opts.hooks?.deadLettered?.(reason);
     return moved;
   }
 
-  function dispatch([id, fields]: Entry, deliveries: number): void {
+  function dispatch({ id, fields }: StreamEntry, deliveries: number): void {
     if (running.has(id)) return;
     const raw = fields[fields.indexOf(jobField) + 1] ?? '';
     let job: Job;
@@ -113,7 +122,7 @@ export function createJobConsumer(opts: ConsumerOptions) {
       decision.action === 'run'
         ? opts.handle(job, decision.attempt).then(async () => {
             const acked = await scripts.ackIfOwner(stream, consumerGroup, opts.consumerName, id);
-            if (acked === 0)
+            if (acked === scriptCodes.ownedEntry.otherConsumer)
               log.info({ attempt: decision.attempt }, 'job was reclaimed meanwhile; left to its new owner');
           })
         : opts.abandon(job, decision.attempt, decision.message).then(async () => {
@@ -168,15 +177,14 @@ export function createJobConsumer(opts: ConsumerOptions) {
     return out;
   }
 
-  async function dispatchClaimed(entries: Entry[], source: 'reclaim' | 'own'): Promise<void> {
-    // XCLAIM/XAUTOCLAIM answer a deleted entry with null fields; it is gone from the pending list.
-    const live = entries.filter((e) => Array.isArray(e[1]));
+  /** Runs claimed entries (parseEntries has left out those deleted while pending). */
+  async function dispatchClaimed(live: StreamEntry[], source: 'reclaim' | 'own'): Promise<void> {
     if (live.length === 0) return;
-    const counts = await deliveriesOf(live.map((e) => e[0]));
+    const counts = await deliveriesOf(live.map((e) => e.id));
     opts.hooks?.taken?.(source, live.length);
     for (const entry of live) {
-      opts.log.info({ messageId: entry[0], deliveries: counts.get(entry[0]), source }, 'job claimed');
-      dispatch(entry, counts.get(entry[0]) ?? 1);
+      opts.log.info({ messageId: entry.id, deliveries: counts.get(entry.id), source }, 'job claimed');
+      dispatch(entry, counts.get(entry.id) ?? 1);
     }
   }
 
@@ -192,7 +200,9 @@ export function createJobConsumer(opts: ConsumerOptions) {
     )) as [string, string, number, number][];
     const ids = pending.map((p) => p[0]);
     if (ids.length === 0) return;
-    const entries = (await opts.redis.xclaim(stream, consumerGroup, opts.consumerName, 0, ...ids)) as Entry[];
+    const entries = parseEntries(
+      await opts.redis.xclaim(stream, consumerGroup, opts.consumerName, 0, ...ids),
+    );
     await dispatchClaimed(entries, 'own');
   }
 
@@ -208,12 +218,12 @@ export function createJobConsumer(opts: ConsumerOptions) {
       '0-0',
       'COUNT',
       free,
-    )) as [string, Entry[], string[]?];
-    await dispatchClaimed(reply[1], 'reclaim');
+    )) as [string, unknown, string[]?];
+    await dispatchClaimed(parseEntries(reply[1]), 'reclaim');
   }
 
   async function readNew(free: number, blockMs: number): Promise<void> {
-    const reply = (await reader.xreadgroup(
+    const reply = await reader.xreadgroup(
       'GROUP',
       consumerGroup,
       opts.consumerName,
@@ -224,8 +234,8 @@ export function createJobConsumer(opts: ConsumerOptions) {
       'STREAMS',
       stream,
       '>',
-    )) as [string, Entry[]][] | null;
-    const entries = reply?.flatMap(([, e]) => e) ?? [];
+    );
+    const entries = parseReadReply(reply).flatMap((b) => b.entries);
     if (entries.length > 0) opts.hooks?.taken?.('read', entries.length);
     // Entries read while stopping are still run: they are pending to this agent already.
     for (const entry of entries) dispatch(entry, 1);

@@ -1,13 +1,10 @@
-import type { ContainerCreateOptions } from 'dockerode';
 import type { JobLimits } from '@muscode/common';
+import type { SandboxSpec } from '../sandbox/driver.js';
 import { limitsPayload } from './frames.js';
 
-export const managedLabel = 'dev.muscode.managed';
-export const runnerLabel = 'dev.muscode.runner';
-export const executionLabel = 'dev.muscode.execution';
 /** Launcher protocol version an image must carry (sandbox-images/launcher/PROTOCOL.md). */
 export const launcherLabel = 'dev.muscode.launcher';
-export const launcherVersion = '4';
+export const launcherVersion = '5';
 
 export type Isolation = 'sandbox' | 'owner' | 'jail';
 
@@ -44,70 +41,35 @@ export interface SpecInput {
 }
 
 /**
- * The Docker create body of a sandbox, following ARCHITECTURE.md's sandbox rules: gVisor, no
- * network at all, read-only root, size-capped tmpfs workspace and /tmp, no privilege gain,
- * pids, memory (= memory + swap), CPU and ulimits, and no log driver (output flows only through
- * the attach stream, never onto the host's disk). The launcher is root inside gVisor with the
- * few capabilities of launcherCaps(); the user's program runs as uid 1000 (or a jail uid) with
- * none, so it cannot reach the launcher's descriptors (PROTOCOL.md, "Process rules").
+ * The spec of a sandbox for these limits: memory (the user's limit plus gVisor's own
+ * overhead, swap included), CPU, tmpfs sizes, ulimits and a pids limit, and the launcher's
+ * mode and prepared interpreter in its environment. What every sandbox has regardless (no
+ * network, a read-only root, no logs…) is the driver's job (sandbox/docker-spec.ts).
  */
-export function sandboxSpec(input: SpecInput): ContainerCreateOptions {
+export function sandboxSpec(input: SpecInput): SandboxSpec {
   const { limits } = input;
-  const memory = (limits.memoryMb + input.memoryOverheadMb) * MiB;
   return {
-    Image: input.image,
-    User: '0:0',
-    WorkingDir: '/workspace',
-    Env: [
-      `MUSCODE_LAUNCHER_MODE=${input.isolation}`,
-      ...(input.prepare
-        ? [
-            `MUSCODE_PREPARE=${input.prepare.command.join(' ')}`,
-            `MUSCODE_LIMITS=${limitsPayload(launcherLimits(input.prepare.limits))}`,
-          ]
-        : []),
-    ],
-    AttachStdin: true,
-    AttachStdout: true,
-    AttachStderr: true,
-    OpenStdin: true,
-    StdinOnce: true,
-    Tty: false,
-    NetworkDisabled: true,
-    Labels: {
-      [managedLabel]: 'true',
-      [runnerLabel]: input.runnerId,
-      ...(input.executionId ? { [executionLabel]: input.executionId } : {}),
+    image: input.image,
+    runtime: input.runtime,
+    env: {
+      MUSCODE_LAUNCHER_MODE: input.isolation,
+      ...(input.prepare && {
+        MUSCODE_PREPARE: input.prepare.command.join(' '),
+        MUSCODE_LIMITS: limitsPayload(launcherLimits(input.prepare.limits)),
+      }),
     },
-    HostConfig: {
-      Runtime: input.runtime,
-      NetworkMode: 'none',
-      ReadonlyRootfs: true,
-      Tmpfs: {
-        // In owner and jail mode the launcher covers these with fresh mounts of the same size
-        // for every submission (a jail's workspace 0700, of its uid).
-        '/workspace': `rw,exec,nosuid,nodev,size=${limits.workspaceMb}m,uid=1000,gid=1000,mode=0755`,
-        '/tmp': `rw,exec,nosuid,nodev,size=${limits.workspaceMb}m,mode=1777`,
-      },
-      CapDrop: ['ALL'],
-      CapAdd: launcherCaps(input.isolation),
-      SecurityOpt: ['no-new-privileges'],
-      // runsc's own threads count against the pids limit; the user's processes are held by
-      // RLIMIT_NPROC inside, this is the backstop.
-      PidsLimit: Math.max(256, limits.processes * 4),
-      Memory: memory,
-      MemorySwap: memory,
-      NanoCpus: Math.round(limits.cpus * 1e9),
-      Ulimits: [
-        { Name: 'nofile', Soft: limits.openFiles, Hard: limits.openFiles },
-        { Name: 'fsize', Soft: limits.fileSizeBytes, Hard: limits.fileSizeBytes },
-        { Name: 'core', Soft: 0, Hard: 0 },
-      ],
-      LogConfig: { Type: 'none', Config: {} },
-      AutoRemove: false,
-      Privileged: false,
-      ...(input.cgroupParent ? { CgroupParent: input.cgroupParent } : {}),
-    },
+    runnerId: input.runnerId,
+    ...(input.executionId ? { executionId: input.executionId } : {}),
+    capabilities: launcherCaps(input.isolation),
+    memoryBytes: (limits.memoryMb + input.memoryOverheadMb) * MiB,
+    cpus: limits.cpus,
+    // runsc's own threads count against the pids limit; the user's processes are held by
+    // RLIMIT_NPROC inside, this is the backstop.
+    pidsLimit: Math.max(256, limits.processes * 4),
+    tmpfsMb: limits.workspaceMb,
+    openFiles: limits.openFiles,
+    fileSizeBytes: limits.fileSizeBytes,
+    ...(input.cgroupParent ? { cgroupParent: input.cgroupParent } : {}),
   };
 }
 
@@ -124,6 +86,11 @@ export function launcherLimits(limits: JobLimits): Record<string, number> {
     stdout_max: limits.outputBytes,
     stderr_max: limits.outputBytes,
     compile_output_max: limits.outputBytes,
+    ...(limits.artifacts && {
+      artifacts_max_count: limits.artifacts.maxCount,
+      artifacts_max_file_bytes: limits.artifacts.maxFileBytes,
+      artifacts_max_bytes: limits.artifacts.maxBytes,
+    }),
   };
 }
 

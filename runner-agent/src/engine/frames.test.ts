@@ -7,6 +7,9 @@ describe('launcher frames', () => {
     expect([...frame('I', 'hi')]).toEqual([0x49, 0, 0, 0, 2, 0x68, 0x69]);
     expect(argvPayload(['python3', 'main.py']).toString()).toBe('python3\0main.py\0');
     expect(filePayload('lib/a.py', 'x = 1').toString()).toBe('lib/a.py\0x = 1');
+    expect(filePayload('a.sh', Buffer.from([0xe9, 0xff]))).toEqual(
+      Buffer.from([0x61, 0x2e, 0x73, 0x68, 0, 0xe9, 0xff]),
+    );
   });
 
   it('parses frames split at any byte boundary', () => {

@@ -17,8 +17,12 @@ export function argvPayload(argv: string[]): Buffer {
   return Buffer.concat(argv.map((a) => Buffer.from(`${a}\0`, 'utf8')));
 }
 
-export function filePayload(path: string, content: string): Buffer {
-  return Buffer.concat([Buffer.from(`${path}\0`, 'utf8'), Buffer.from(content, 'utf8')]);
+/** A file frame's payload: the path, NUL, the bytes (text as UTF-8, or given as bytes). */
+export function filePayload(path: string, content: string | Buffer): Buffer {
+  return Buffer.concat([
+    Buffer.from(`${path}\0`, 'utf8'),
+    typeof content === 'string' ? Buffer.from(content, 'utf8') : content,
+  ]);
 }
 
 export function limitsPayload(limits: Record<string, number>): string {

@@ -1,4 +1,4 @@
-import type { Sandbox } from '../sandbox/docker.js';
+import type { Sandbox } from '../sandbox/driver.js';
 import { createFrameParser, type Frame } from './frames.js';
 
 /**

@@ -1,15 +1,7 @@
+import type { VerdictName } from '@muscode/common';
 import type { StepResult } from './frames.js';
 
-export type VerdictName =
-  | 'completed'
-  | 'runtime_error'
-  | 'timeout'
-  | 'cpu_limit'
-  | 'memory_limit'
-  | 'output_limit'
-  | 'compile_error'
-  | 'cancelled'
-  | 'internal_error';
+export type { VerdictName };
 
 /** The limits a job asked for, as far as a verdict's message names them. */
 export interface VerdictLimits {

@@ -1,8 +1,8 @@
-import type { ContainerCreateOptions } from 'dockerode';
 import type { Logger } from '@muscode/common';
 import type { Isolation } from '../engine/container-spec.js';
 import { createLauncherSession, type LauncherSession } from '../engine/session.js';
-import type { SandboxDriver } from '../sandbox/docker.js';
+import type { SandboxDriver, SandboxSpec } from '../sandbox/driver.js';
+import { chooseIdle } from './choose.js';
 import { createSemaphore } from './semaphore.js';
 
 export interface PoolConfig {
@@ -40,8 +40,8 @@ interface Idle {
  */
 export function createWarmPool(deps: {
   driver: SandboxDriver;
-  /** The create body of a pooled sandbox of an image (default limits). */
-  specFor: (image: string) => ContainerCreateOptions;
+  /** The spec of a pooled sandbox of an image (default limits). */
+  specFor: (image: string) => SandboxSpec;
   /** The language whose interpreter a pooled sandbox of the image prepares (its spec says so). */
   preparedFor?: (image: string) => string | undefined;
   images: string[];
@@ -75,7 +75,7 @@ export function createWarmPool(deps: {
     !s.alive || s.runs >= config.maxRuns || Date.now() - s.createdAt >= config.maxAgeMs;
 
   /** Starts one sandbox, bounded with every other start. */
-  async function start(spec: ContainerCreateOptions, prepared?: string): Promise<LauncherSession> {
+  async function start(spec: SandboxSpec, prepared?: string): Promise<LauncherSession> {
     const release = await startSlots.acquire();
     try {
       const session = createLauncherSession(await deps.driver.start(spec));
@@ -130,34 +130,18 @@ export function createWarmPool(deps: {
 
   function take(image: string, ownerId: string): LauncherSession | undefined {
     for (const e of [...idle]) if (expired(e.session)) drop(e.session);
-    // The choices in order of preference, each first among sandboxes whose prepared interpreter
-    // is loaded (they answer in milliseconds), then among all. A reused sandbox still loading
-    // is taken before a fresh one: every fresh one taken means a sandbox start (~1 CPU-s).
-    const pick = (...choices: ((e: Idle) => boolean)[]) => {
-      for (const ok of choices) {
-        for (const ready of [true, false]) {
-          const i = idle.findIndex(
-            (e) => e.image === image && ok(e) && (!ready || e.session.preparedReady()),
-          );
-          if (i >= 0) return idle.splice(i, 1)[0]!.session;
-        }
-      }
-      return undefined;
-    };
-    switch (config.isolation) {
-      case 'sandbox':
-        return pick((e) => e.session.runs === 0);
-      case 'owner':
-        return pick(
-          (e) => e.owner === ownerId,
-          (e) => e.session.runs === 0,
-        );
-      case 'jail':
-        return pick(
-          (e) => e.session.runs > 0,
-          () => true,
-        );
-    }
+    const i = chooseIdle(
+      idle.map((e) => ({
+        image: e.image,
+        owner: e.owner,
+        runs: e.session.runs,
+        preparedReady: e.session.preparedReady(),
+      })),
+      image,
+      ownerId,
+      config.isolation,
+    );
+    return i < 0 ? undefined : idle.splice(i, 1)[0]!.session;
   }
 
   // Reused sandboxes that sit idle too long are recycled even without a job asking.
@@ -175,7 +159,7 @@ export function createWarmPool(deps: {
     async acquire(
       image: string,
       ownerId: string,
-      coldSpec?: ContainerCreateOptions,
+      coldSpec?: SandboxSpec,
     ): Promise<Lease & { warm: boolean }> {
       const warm = coldSpec ? undefined : take(image, ownerId);
       // After a hit the refill waits a moment: a sandbox start costs ~1 CPU-second, and on a

@@ -1,42 +1,7 @@
 import { PassThrough, type Duplex } from 'node:stream';
 import Docker from 'dockerode';
-import type { ContainerCreateOptions } from 'dockerode';
-import { managedLabel, runnerLabel } from '../engine/container-spec.js';
-
-export interface SandboxExit {
-  exitCode: number | undefined;
-  oomKilled: boolean;
-}
-
-/** A started sandbox: its launcher's stdin, its demultiplexed stdout, and how to end it. */
-export interface Sandbox {
-  id: string;
-  stdin: Duplex;
-  stdout: PassThrough;
-  stderr: PassThrough;
-  /** Resolves when the attach stream ends, i.e. all output has been read. */
-  ended: Promise<void>;
-  /** Exit state from Docker; only call once the sandbox has stopped. */
-  exit(): Promise<SandboxExit>;
-  kill(): Promise<void>;
-  remove(): Promise<void>;
-}
-
-/** The seam between the engine and the container runtime. */
-export interface SandboxDriver {
-  start(spec: ContainerCreateOptions): Promise<Sandbox>;
-  /** Removes every sandbox a runner left behind (after a crash), returning how many. */
-  reap(runnerId: string): Promise<number>;
-  /**
-   * Removes this runner's sandboxes that this driver does not hold (started and not yet
-   * removed): those whose removal failed while the Docker Engine was away, or that a restarted
-   * Engine left created or exited. Returns how many.
-   */
-  reapOrphans(runnerId: string, minAgeMs: number): Promise<number>;
-  /** Image labels by image name, for images carrying `dev.muscode.image`. */
-  images(): Promise<Map<string, Record<string, string>>>;
-  ping(): Promise<void>;
-}
+import { dockerCreateOptions, managedLabel, runnerLabel } from './docker-spec.js';
+import type { SandboxDriver } from './driver.js';
 
 const ignoreGone = (err: unknown) => {
   const status = (err as { statusCode?: number }).statusCode;
@@ -54,6 +19,7 @@ export interface DockerDriverOptions {
   callTimeoutMs: number;
 }
 
+/** The SandboxDriver on the Docker Engine API (with runsc as the container runtime). */
 export function createDockerDriver(options: DockerDriverOptions | string): SandboxDriver {
   const opts = typeof options === 'string' ? { socketPath: options, callTimeoutMs: 30_000 } : options;
   const docker = new Docker({ socketPath: opts.socketPath, timeout: opts.callTimeoutMs });
@@ -65,7 +31,7 @@ export function createDockerDriver(options: DockerDriverOptions | string): Sandb
 
   return {
     async start(spec) {
-      const container = await docker.createContainer(spec);
+      const container = await docker.createContainer(dockerCreateOptions(spec));
       held.add(container.id);
       try {
         // Attach before start so not a byte of the launcher's output is missed.

@@ -45,6 +45,7 @@ struct job {
     char **compile_argv;  /* NULL: no compile step */
     char **run_argv;
     char **prepared_args; /* A frame: the arguments a prepared run step gets at the go */
+    int graded;           /* T frame: the run step runs once per test (graded.c) */
 };
 
 /* The prepared run step: MUSCODE_PREPARE's command, started as soon as the launcher waits for

@@ -16,6 +16,9 @@ const struct limits default_limits = {
     .stdout_max = 65536,
     .stderr_max = 65536,
     .compile_output_max = 65536,
+    .artifacts_max_count = 0,
+    .artifacts_max_file_bytes = 8388608,
+    .artifacts_max_bytes = 33554432,
 };
 
 static const struct {
@@ -32,6 +35,9 @@ static const struct {
     {"stdout_max", offsetof(struct limits, stdout_max)},
     {"stderr_max", offsetof(struct limits, stderr_max)},
     {"compile_output_max", offsetof(struct limits, compile_output_max)},
+    {"artifacts_max_count", offsetof(struct limits, artifacts_max_count)},
+    {"artifacts_max_file_bytes", offsetof(struct limits, artifacts_max_file_bytes)},
+    {"artifacts_max_bytes", offsetof(struct limits, artifacts_max_bytes)},
 };
 
 /* Plain decimal only: strtoull would also take signs, spaces and hex. */

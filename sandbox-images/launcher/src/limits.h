@@ -8,6 +8,8 @@ struct limits {
     uint64_t compile_wall_ms, compile_cpu_ms, run_wall_ms, run_cpu_ms;
     uint64_t nproc, nofile, fsize_bytes;
     uint64_t stdout_max, stderr_max, compile_output_max;
+    /* Artifacts (artifacts.h): artifacts_max_count 0 means none are collected. */
+    uint64_t artifacts_max_count, artifacts_max_file_bytes, artifacts_max_bytes;
 };
 
 extern const struct limits default_limits;

@@ -20,6 +20,9 @@
  *    session; every exec failure is exit 127; the launcher refuses to start unless PID 1.
  *  - Between submissions of a reused sandbox, late I/E/K frames of the previous one are
  *    skipped; EOF between submissions ends the launcher with status 0.
+ *  - A graded submission (T) runs the run step once per N frame; between tests late I/E frames
+ *    are skipped, K, D and EOF end it, anything else is a protocol error; it never uses the
+ *    prepared run step.
  *  - A prepared run step (MUSCODE_PREPARE) is started while the launcher waits for a
  *    submission, with the submission's uid, workspace, jail and rlimits of MUSCODE_LIMITS; it is
  *    used only when the submission sent A, has no compile step and asks for the same rlimits;
@@ -30,7 +33,8 @@
  *
  * The parts: frames.c (wire format and payload parsers), limits.c, workspace.c (paths, files,
  * mounts, /dev), confine.c (privilege drop, seccomp, jail, rlimits), children.c (reaping, killing),
- * steps.c (spawn, output, stdin, the step loop), prepared.c, submission.c, and this file.
+ * steps.c (spawn, output, stdin, the step loop), prepared.c, submission.c, graded.c (one run
+ * step per test), artifacts.c (files under /workspace/output after the run), and this file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,9 +46,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "artifacts.h"
 #include "children.h"
 #include "confine.h"
 #include "fault.h"
+#include "graded.h"
 #include "launcher.h"
 #include "prepared.h"
 #include "steps.h"
@@ -120,6 +126,16 @@ static int harden_process(void) {
     return 1;
 }
 
+/* After the run step's `x` (its processes are dead): the files under /workspace/output, read
+ * with the submission's uid (its workspace may be 0700). */
+static void send_artifacts(struct launcher *L) {
+    const struct limits *lim = &L->job.lim;
+    struct artifact_limits a = {lim->artifacts_max_count, lim->artifacts_max_file_bytes, lim->artifacts_max_bytes};
+    become(L->job.uid);
+    collect_artifacts(L->job.workspace_fd, &a);
+    become(0);
+}
+
 int main(void) {
     /* kill(-1) would reach far more than a sandbox outside a fresh PID namespace: refuse. */
     if (getpid() != 1) {
@@ -160,9 +176,16 @@ int main(void) {
         start_job(&L);
         if (!setup_phase(&L)) return 0;
         become(0);
-        if (!prepared_fits(&L)) discard_prepared(&L);
+        /* Each test's N frame may change the rlimits the prepared step was started with. */
+        if (L.job.graded || !prepared_fits(&L)) discard_prepared(&L);
         if (!L.job.compile_argv || run_step(&L, 1)) {
-            if (!L.in.cancelled) run_step(&L, 0);
+            if (L.job.graded) {
+                run_tests(&L);
+            } else if (!L.in.cancelled) {
+                run_step(&L, 0);
+                /* A cancelled run ends the session at once (its `x` says cancelled=1). */
+                if (!L.in.cancelled) send_artifacts(&L);
+            }
         }
         if (!L.cfg.reuse || !end_job(&L)) return 0;
     }

@@ -42,6 +42,7 @@ void start_job(struct launcher *L) {
     free_argv(j->run_argv);
     free_argv(j->prepared_args);
     j->compile_argv = j->run_argv = j->prepared_args = NULL;
+    j->graded = 0;
     run_input_reset(&L->in);
     close_fd(&j->workspace_fd);
 
@@ -75,7 +76,7 @@ static int read_header(struct launcher *L, char *type, uint32_t *len, int first)
     if (n == 0) fatal("protocol error: stdin ended before G");
     if (n != sizeof h) fatal("protocol error: stdin ended inside a frame header");
     int late = L->job.seq > 0 && memchr("IEK", h[0], 3) && h[0] != 0;
-    if ((!memchr("FCRALG", h[0], 6) || h[0] == 0) && !late)
+    if ((!memchr("FCRALGT", h[0], 7) || h[0] == 0) && !late)
         fatal("protocol error: frame type 0x%02x not allowed before G", h[0]);
     *type = (char)h[0];
     *len = frame_length(h);
@@ -121,6 +122,10 @@ int setup_phase(struct launcher *L) {
             break;
         case 'L':
             limits_frame(L, len);
+            break;
+        case 'T':
+            if (len != 0) fatal("protocol error: T frame with a payload");
+            L->job.graded = 1;
             break;
         case 'G':
             if (len != 0) fatal("protocol error: G frame with a payload");

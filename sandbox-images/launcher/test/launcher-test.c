@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "artifacts.h"
 #include "confine.h"
 #include "fault.h"
 #include "frames.h"
@@ -574,6 +575,158 @@ static void test_seccomp(void) {
 
 /* ---- main ------------------------------------------------------------------------------------ */
 
+/* ---- artifacts ------------------------------------------------------------------------------ */
+
+/* The frames collect_artifacts() wrote (stdout sent to a temporary file), as one text line per
+ * frame: "a <path> <size> <content>" (content of the b frames after it), "s <path> <reason>",
+ * "y <payload>", joined by '\n' into out. */
+static void collect_into(int workspace_fd, const struct artifact_limits *lim, char *out, size_t cap) {
+    FILE *tmp = tmpfile();
+    CHECK(tmp != NULL);
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    dup2(fileno(tmp), STDOUT_FILENO);
+    collect_artifacts(workspace_fd, lim);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    long size = lseek(fileno(tmp), 0, SEEK_END);
+    unsigned char *raw = malloc((size_t)size + 1);
+    CHECK(raw && pread(fileno(tmp), raw, (size_t)size, 0) == size);
+    fclose(tmp);
+    size_t used = 0;
+    out[0] = '\0';
+    for (long at = 0; at < size;) {
+        CHECK(size - at >= FRAME_HEADER);
+        uint32_t len = frame_length(raw + at);
+        char type = (char)raw[at];
+        const char *p = (const char *)raw + at + FRAME_HEADER;
+        at += FRAME_HEADER + (long)len;
+        CHECK(at <= size);
+        if (type == 'b') {
+            CHECK(used + len < cap);
+            memcpy(out + used, p, len);
+            used += len;
+        } else {
+            const char *second = memchr(p, '\0', len) ? p + strlen(p) + 1 : "";
+            int n = type == 'y' ? snprintf(out + used, cap - used, "%sy %.*s", used ? "\n" : "", (int)len, p)
+                                : snprintf(out + used, cap - used, "%s%c %s %.*s%s", used ? "\n" : "", type, p,
+                                           (int)(len - (size_t)(second - p)), second, type == 'a' ? " " : "");
+            CHECK(n > 0 && used + (size_t)n < cap);
+            used += (size_t)n;
+        }
+        out[used] = '\0';
+    }
+    free(raw);
+}
+
+static void put_file(int dirfd, const char *name, const void *data, size_t len) {
+    int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0 && write_full(fd, data, len) == 0);
+    close(fd);
+}
+
+/* A workspace with output/: two files, one in a sub-folder, an empty one, and everything that
+ * must not be followed or opened: a symlink to a file outside, a symlink to a folder outside,
+ * a FIFO (opening it would block), a socket. */
+static int artifacts_workspace(char path[64]) {
+    int ws = temp_dir(path);
+    CHECK(mkdirat(ws, "output", 0755) == 0);
+    int out = openat(ws, "output", O_RDONLY | O_DIRECTORY);
+    CHECK(out >= 0);
+    put_file(out, "data.csv", "a,b\n1,2\n", 8);
+    put_file(out, "plot.png", "\x89PNG\r\n\x1a\n\0\xff", 10);
+    put_file(out, "empty.txt", "", 0);
+    CHECK(mkdirat(out, "sub", 0755) == 0);
+    put_file(out, "sub/deep.txt", "deep", 4);
+    CHECK(symlinkat("/etc/passwd", out, "passwd") == 0);
+    CHECK(symlinkat("/etc", out, "etc") == 0);
+    CHECK(mkfifoat(out, "fifo", 0644) == 0);
+    CHECK(mknodat(out, "sock", S_IFSOCK | 0644, 0) == 0);
+    close(out);
+    return ws;
+}
+
+static void test_artifacts_collected(void) {
+    char path[64];
+    int ws = artifacts_workspace(path);
+    struct artifact_limits lim = {100, 1 << 20, 1 << 20};
+    static char got[4096];
+    collect_into(ws, &lim, got, sizeof got);
+    const char want[] = "a data.csv 8 a,b\n1,2\n\n"
+                        "a empty.txt 0 \n"
+                        "s etc symlink\n"
+                        "s fifo not_regular\n"
+                        "s passwd symlink\n"
+                        "a plot.png 10 \x89PNG\r\n\x1a\n\0\xff\n"
+                        "s sock not_regular\n"
+                        "a sub/deep.txt 4 deep\n"
+                        "y count=4 bytes=22 skipped=4";
+    CHECK(memcmp(got, want, sizeof want) == 0);
+    close(ws);
+    wipe(path, 1);
+}
+
+static void test_artifacts_limits(void) {
+    char path[64];
+    int ws = artifacts_workspace(path);
+    static char got[4096];
+    /* Per file 9 bytes: plot.png (10) is too large; in all 11: deep.txt (8 + 4) passes it. */
+    struct artifact_limits lim = {100, 9, 11};
+    collect_into(ws, &lim, got, sizeof got);
+    CHECK(strstr(got, "a data.csv 8 ") && strstr(got, "a empty.txt 0 "));
+    CHECK(strstr(got, "s plot.png too_large") && strstr(got, "s sub/deep.txt total_limit"));
+    CHECK(strstr(got, "\ny count=2 bytes=8 skipped=6"));
+    /* Count 1: the first file by name only. */
+    struct artifact_limits one = {1, 1 << 20, 1 << 20};
+    collect_into(ws, &one, got, sizeof got);
+    CHECK(!strncmp(got, "a data.csv 8 ", 13) && strstr(got, "s empty.txt count_limit"));
+    CHECK(strstr(got, "\ny count=1 bytes=8 skipped=7"));
+    /* Count 0: artifacts are off, not a single frame. */
+    struct artifact_limits off = {0, 1 << 20, 1 << 20};
+    collect_into(ws, &off, got, sizeof got);
+    CHECK(got[0] == '\0');
+    close(ws);
+    wipe(path, 1);
+}
+
+static void test_artifacts_output_not_a_folder(void) {
+    char path[64];
+    int ws = temp_dir(path);
+    struct artifact_limits lim = {10, 100, 100};
+    static char got[1024];
+    collect_into(ws, &lim, got, sizeof got);
+    CHECK(!strcmp(got, "y count=0 bytes=0 skipped=0")); /* no output/ at all */
+    CHECK(symlinkat("/etc", ws, "output") == 0);
+    collect_into(ws, &lim, got, sizeof got);
+    CHECK(!strcmp(got, "s . not_a_folder\ny count=0 bytes=0 skipped=1"));
+    close(ws);
+    wipe(path, 1);
+}
+
+/* 10,000 files with a count limit of 3: three sent, the rest counted, at most 100 `s` frames. */
+static void test_artifacts_many_files(void) {
+    char path[64];
+    int ws = temp_dir(path);
+    CHECK(mkdirat(ws, "output", 0755) == 0);
+    int out = openat(ws, "output", O_RDONLY | O_DIRECTORY);
+    for (int i = 0; i < 10000; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "f%05d", i);
+        put_file(out, name, "x", 1);
+    }
+    close(out);
+    struct artifact_limits lim = {3, 100, 100};
+    static char got[65536];
+    collect_into(ws, &lim, got, sizeof got);
+    CHECK(!strncmp(got, "a f00000 1 x\na f00001 1 x\na f00002 1 x\ns f00003 count_limit\n", 60));
+    size_t skips = 0;
+    for (const char *p = got; (p = strstr(p, "\ns ")); p++) skips++;
+    CHECK(skips == ARTIFACTS_MAX_SKIP_FRAMES);
+    CHECK(strstr(got, "\ny count=3 bytes=3 skipped=9997"));
+    close(ws);
+    wipe(path, 1);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -600,6 +753,10 @@ static const struct {
     {"remove_device: the node and its emptied folder; a missing one is nothing to do", test_remove_device},
     {"rlimits: CPU rounded up to seconds, hard limit a second later, no core", test_rlimits},
     {"drop_privileges: one uid and gid, no groups, no capability, no new privileges", test_drop_privileges},
+    {"artifacts: files sent sorted, symlinks, FIFOs and sockets skipped unopened", test_artifacts_collected},
+    {"artifacts: per-file, total and count limits skip with a reason; count 0 sends nothing", test_artifacts_limits},
+    {"artifacts: no output folder, or a symlink in its place", test_artifacts_output_not_a_folder},
+    {"artifacts: 10,000 files past the count limit: counted, at most 100 skip frames", test_artifacts_many_files},
     {"seccomp: no namespaces, mounts, chroot, bpf, perf, device nodes or negative nice; fork still works", test_seccomp},
 };
 

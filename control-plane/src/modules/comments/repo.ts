@@ -25,14 +25,24 @@ const readable = (projectId: string, callerId: string | null) => sql.fragment`
   EXISTS (SELECT 1 FROM projects p WHERE p.id = ${projectId} AND p.deleted_at IS NULL
           AND (p.visibility IN ('public', 'unlisted') OR p.user_id = ${callerId}))`;
 
-export function createCommentRepo(db: Db) {
+export interface CommentLimits {
+  /** Comments (top-level and replies, deleted ones included) one project holds. */
+  maxPerProject: number;
+  /** Replies, at any depth, under one top-level comment. */
+  maxRepliesPerThread: number;
+  /** Replies one page of the list carries in all (oldest first); past it the page is cut. */
+  maxListedReplies: number;
+}
+
+export function createCommentRepo(db: Db, limits: CommentLimits) {
   return {
     async projectReadable(projectId: string, callerId: string | null): Promise<boolean> {
       return db.exists(sql.unsafe`SELECT 1 WHERE ${readable(projectId, callerId)}`);
     },
 
     /**
-     * One page of top-level comments, oldest first, with all their replies. A deleted comment
+     * One page of top-level comments, oldest first, with their replies (at most
+     * maxListedReplies in all, `truncated` when there were more). A deleted comment
      * keeps its place (its replies still make sense) but not its text.
      */
     async list(projectId: string, limit: number, offset: number) {
@@ -51,8 +61,11 @@ export function createCommentRepo(db: Db) {
                 UNION ALL
                 SELECT c.id FROM comments c JOIN thread t ON c.parent_id = t.id
               )
-              ${select} WHERE c.id IN (SELECT id FROM thread) ORDER BY c.created_at, c.id`);
-      return { top: [...top], replies: [...replies], total };
+              ${select} WHERE c.id IN (SELECT id FROM thread) ORDER BY c.created_at, c.id
+              LIMIT ${limits.maxListedReplies + 1}`);
+      // Oldest first, so every reply kept has its parent kept (a reply is younger than its parent).
+      const truncated = replies.length > limits.maxListedReplies;
+      return { top: [...top], replies: replies.slice(0, limits.maxListedReplies), total, truncated };
     },
 
     /** Adds a comment (or a reply to a comment of the same project); null when not allowed. */
@@ -61,13 +74,35 @@ export function createCommentRepo(db: Db) {
       callerId: string,
       content: string,
       parentId: string | null,
-    ): Promise<CommentRow | 'no_parent' | null> {
+    ): Promise<CommentRow | 'no_parent' | 'too_many' | 'too_many_replies' | null> {
       return db.transaction(async (tx) => {
-        if (!(await tx.exists(sql.unsafe`SELECT 1 WHERE ${readable(projectId, callerId)}`))) return null;
+        // The project row's lock makes the counts below hold under concurrent posts.
+        const project = await tx.maybeOne(sql.type(z.object({ id: z.string() }))`
+          SELECT p.id FROM projects p WHERE p.id = ${projectId} AND p.deleted_at IS NULL
+            AND (p.visibility IN ('public', 'unlisted') OR p.user_id = ${callerId})
+          FOR UPDATE`);
+        if (!project) return null;
         if (parentId !== null) {
           const parent = await tx.exists(sql.unsafe`
             SELECT 1 FROM comments WHERE id = ${parentId} AND project_id = ${projectId} AND deleted_at IS NULL`);
           if (!parent) return 'no_parent' as const;
+        }
+        const count = await tx.oneFirst(sql.type(z.object({ n: z.number() }))`
+          SELECT count(*)::int AS n FROM comments WHERE project_id = ${projectId}`);
+        if (count >= limits.maxPerProject) return 'too_many' as const;
+        if (parentId !== null) {
+          const replies = await tx.oneFirst(sql.type(z.object({ n: z.number() }))`
+            WITH RECURSIVE up AS (
+              SELECT id, parent_id FROM comments WHERE id = ${parentId}
+              UNION ALL
+              SELECT c.id, c.parent_id FROM comments c JOIN up ON c.id = up.parent_id
+            ), thread AS (
+              SELECT id FROM comments WHERE parent_id = (SELECT id FROM up WHERE parent_id IS NULL)
+              UNION ALL
+              SELECT c.id FROM comments c JOIN thread t ON c.parent_id = t.id
+            )
+            SELECT count(*)::int AS n FROM thread`);
+          if (replies >= limits.maxRepliesPerThread) return 'too_many_replies' as const;
         }
         const id = await tx.oneFirst(sql.type(z.object({ id: z.string() }))`
           INSERT INTO comments (project_id, user_id, parent_id, content)

@@ -1,6 +1,6 @@
 import { errors } from '../../errors.js';
 import type { CommentListQuery } from './model.js';
-import type { CommentRepo, CommentRow } from './repo.js';
+import type { CommentLimits, CommentRepo, CommentRow } from './repo.js';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -29,7 +29,7 @@ function view(c: CommentRow): CommentView {
   };
 }
 
-export function createCommentService(deps: { repo: CommentRepo }) {
+export function createCommentService(deps: { repo: CommentRepo; limits: CommentLimits }) {
   const { repo } = deps;
   const check = (...ids: string[]) => {
     if (!ids.every((id) => uuidPattern.test(id))) throw errors.notFound('Comment');
@@ -42,7 +42,7 @@ export function createCommentService(deps: { repo: CommentRepo }) {
       if (!(await repo.projectReadable(projectId, callerId))) throw errors.notFound('Project');
       const page = q.page ?? 1;
       const limit = q.limit ?? 20;
-      const { top, replies, total } = await repo.list(projectId, limit, (page - 1) * limit);
+      const { top, replies, total, truncated } = await repo.list(projectId, limit, (page - 1) * limit);
       const byId = new Map<string, CommentView>();
       const roots = top.map((c) => {
         const v = view(c);
@@ -54,7 +54,13 @@ export function createCommentService(deps: { repo: CommentRepo }) {
         byId.set(r.id, v);
         if (r.parent_id) byId.get(r.parent_id)?.replies.push(v);
       }
-      return { comments: roots, pagination: { total, page, limit, pages: Math.ceil(total / limit) } };
+      return {
+        comments: roots,
+        // True when the page's threads held more replies than one answer carries (ask a smaller
+        // `limit`: one thread always fits).
+        repliesTruncated: truncated,
+        pagination: { total, page, limit, pages: Math.ceil(total / limit) },
+      };
     },
 
     async create(callerId: string, projectId: string, content: string, parentId: string | undefined) {
@@ -66,6 +72,20 @@ export function createCommentService(deps: { repo: CommentRepo }) {
       if (r === null) throw errors.notFound('Project');
       if (r === 'no_parent')
         throw errors.validation('parentId must be a comment of this project.', { field: 'parentId' });
+      if (r === 'too_many')
+        throw errors.conflict(
+          'too_many_comments',
+          `A project holds at most ${deps.limits.maxPerProject} comments.`,
+          {
+            limit: deps.limits.maxPerProject,
+          },
+        );
+      if (r === 'too_many_replies')
+        throw errors.conflict(
+          'too_many_replies',
+          `A comment's thread holds at most ${deps.limits.maxRepliesPerThread} replies.`,
+          { limit: deps.limits.maxRepliesPerThread },
+        );
       return view(r);
     },
 

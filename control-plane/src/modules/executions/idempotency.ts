@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { AppError, errors } from '../../errors.js';
+import { errors } from '../../errors.js';
 
 /** What a submission under an Idempotency-Key answered: replayed for the same key and body. */
 export interface Remembered {
@@ -39,20 +39,17 @@ export function createIdempotency(redis: Redis, opts: { prefix: string; ttlSecon
         const raw = await redis.get(k);
         const seen = raw ? (JSON.parse(raw) as { hash: string; done?: Remembered }) : null;
         if (seen && seen.hash !== hash) {
-          throw new AppError(
-            422,
+          throw errors.unprocessable(
             'idempotency_key_reused',
             'This Idempotency-Key was used with another request body.',
             { field: 'Idempotency-Key' },
           );
         }
         if (seen?.done) return { replayed: true, value: seen.done };
-        throw new AppError(
-          409,
+        throw errors.inProgress(
           'idempotency_in_progress',
           'A request with this Idempotency-Key is still being processed; retry shortly.',
-          undefined,
-          { retryAfterSeconds: 1 },
+          1,
         );
       }
       let value: T;

@@ -1,10 +1,30 @@
 import { Elysia, t } from 'elysia';
+import { errors } from '../../errors.js';
 import { authenticate } from '../../http/auth-guard.js';
 import type { TokenService } from '../auth/tokens.js';
 import { executeBody, executeQuery, historyQuery } from './model.js';
-import type { ExecutionService } from './service.js';
+import { readAll } from './outputs.js';
+import type { ExecutionService, RangeRequest } from './service.js';
 
 const idParams = t.Object({ executionId: t.String({ maxLength: 64 }) });
+const outputParams = t.Object({
+  executionId: t.String({ maxLength: 64 }),
+  stream: t.Union([t.Literal('stdout'), t.Literal('stderr')]),
+});
+
+/**
+ * One range of `Range: bytes=…` (RFC 9110). Anything else (several ranges, another unit, a
+ * malformed value) is ignored, as the RFC allows, and the whole stream is sent.
+ */
+export function parseRange(header: string | null): RangeRequest | undefined {
+  const m = header && /^bytes=(\d{0,15})-(\d{0,15})$/.exec(header.trim());
+  if (!m) return undefined;
+  const [, a = '', b = ''] = m;
+  if (a === '' && b === '') return undefined;
+  if (a === '') return { suffix: Number(b) };
+  if (b !== '' && Number(b) < Number(a)) return undefined;
+  return b === '' ? { start: Number(a) } : { start: Number(a), end: Number(b) };
+}
 
 export function executionRoutes(executions: ExecutionService, tokens: TokenService) {
   /** `POST /execute` and `/execute/batch`: queue, or with `?wait=true` answer with the result. */
@@ -44,6 +64,40 @@ export function executionRoutes(executions: ExecutionService, tokens: TokenServi
           data: await executions.get(caller.userId, params.executionId.toLowerCase()),
         }),
         { params: idParams },
+      )
+      .get(
+        '/execute/:executionId/output/:stream',
+        async ({ params, caller, request }) => {
+          const want = parseRange(request.headers.get('range'));
+          const id = params.executionId.toLowerCase();
+          const r = await executions.output(caller.userId, id, params.stream, want);
+          const headers: Record<string, string> = {
+            'content-type': 'application/octet-stream',
+            'accept-ranges': 'bytes',
+            'cache-control': 'private, no-store',
+          };
+          if (!r) throw errors.notFound('Output (expired)');
+          if ('unsatisfiable' in r) {
+            return new Response(
+              JSON.stringify({
+                success: false,
+                error: {
+                  code: 'range_not_satisfiable',
+                  message: `The ${params.stream} has ${r.size} bytes.`,
+                },
+              }),
+              {
+                status: 416,
+                headers: { 'content-type': 'application/json', 'content-range': `bytes */${r.size}` },
+              },
+            );
+          }
+          const body = Buffer.isBuffer(r.bytes) ? r.bytes : await readAll(r.bytes);
+          headers['content-length'] = String(body.length);
+          if (r.range) headers['content-range'] = `bytes ${r.range.start}-${r.range.end}/${r.size}`;
+          return new Response(body, { status: r.range ? 206 : 200, headers });
+        },
+        { params: outputParams },
       )
       .post(
         '/execute/:executionId/cancel',

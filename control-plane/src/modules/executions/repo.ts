@@ -1,6 +1,6 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
-import type { JobLimits } from '@muscode/common';
+import { executionStatuses, type JobGrading, type JobLimits, type VerdictName } from '@muscode/common';
 import type { Db } from '../../infra/db.js';
 import type { SourceFile } from './request.js';
 
@@ -10,7 +10,7 @@ const executionRow = z.object({
   region: z.string(),
   language: z.string(),
   language_version: z.string().nullable(),
-  status: z.string(),
+  status: z.enum(executionStatuses),
   stdout: z.instanceof(Buffer).nullable(),
   stderr: z.instanceof(Buffer).nullable(),
   stdout_truncated: z.boolean(),
@@ -22,9 +22,15 @@ const executionRow = z.object({
   memory_used_kb: z.number().nullable(),
   compilation_error: z.string().nullable(),
   message: z.string().nullable(),
+  test_results: z.array(z.record(z.unknown())).nullable(),
   created_at: z.number(),
   started_at: z.number().nullable(),
   completed_at: z.number().nullable(),
+  /** Output past CP_STORAGE_OUTPUT_INLINE_BYTES lives in the object store (the column is empty). */
+  stdout_object_key: z.string().nullable(),
+  stdout_size: z.number().nullable(),
+  stderr_object_key: z.string().nullable(),
+  stderr_size: z.number().nullable(),
 });
 export type ExecutionRow = z.infer<typeof executionRow>;
 
@@ -33,7 +39,7 @@ const executionSummaryRow = z.object({
   project_id: z.string().nullable(),
   language: z.string(),
   language_version: z.string().nullable(),
-  status: z.string(),
+  status: z.enum(executionStatuses),
   exit_code: z.number().nullable(),
   execution_time_ms: z.number().nullable(),
   cpu_time_ms: z.number().nullable(),
@@ -45,11 +51,12 @@ export type ExecutionSummaryRow = z.infer<typeof executionSummaryRow>;
 
 const columns = sql.fragment`
   id, user_id, region, language, language_version, status, stdout, stderr, stdout_truncated, stderr_truncated, exit_code,
-  signal, execution_time_ms, cpu_time_ms, memory_used_kb, compilation_error, message,
-  created_at, started_at, completed_at`;
+  signal, execution_time_ms, cpu_time_ms, memory_used_kb, compilation_error, message, test_results,
+  created_at, started_at, completed_at, stdout_object_key, stdout_size::float8 AS stdout_size,
+  stderr_object_key, stderr_size::float8 AS stderr_size`;
 
 export interface FinalResult {
-  status: string;
+  status: VerdictName;
   exitCode: number | null;
   signal: number;
   wallMs: number;
@@ -60,6 +67,28 @@ export interface FinalResult {
   stdoutTruncated: boolean;
   stderrTruncated: boolean;
   compileOutput: Buffer | null;
+  message: string | null;
+  /** Where a stream too large for the row was stored (its bytes above are then empty). */
+  stdoutObject?: { key: string; size: number } | undefined;
+  stderrObject?: { key: string; size: number } | undefined;
+  /** A graded submission's tests as recorded (recording.ts); null for an ordinary run. */
+  tests?: RecordedTest[] | null | undefined;
+}
+
+/** One test of a graded submission as the row keeps it (`test_results`). */
+export interface RecordedTest {
+  name: string;
+  status: string;
+  exitCode: number | null;
+  signal: number;
+  time: number;
+  cpuTime: number;
+  memory: number;
+  /** Base64 of the test's stdout and stderr (capped). */
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
   message: string | null;
 }
 
@@ -86,6 +115,8 @@ export function createExecutionRepo(db: Db) {
       mainFile: string;
       limits: JobLimits;
       stdin: Buffer;
+      /** The tests of a graded submission. */
+      grading?: JobGrading | null;
       /** Executions the user may have queued or running at once (Infinity: no cap). */
       maxActive?: number;
     }): Promise<{ id: string } | { quotaExceeded: 'daily' | 'monthly' } | { tooManyActive: number }> {
@@ -113,10 +144,11 @@ export function createExecutionRepo(db: Db) {
             AND (CASE WHEN ${newMonth} THEN 0 ELSE executions_month END) < max_executions_monthly
           RETURNING user_id
         ), inserted AS (
-          INSERT INTO executions (user_id, project_id, language, language_version, sandbox_image, region, source, main_file, limits, stdin)
+          INSERT INTO executions (user_id, project_id, language, language_version, sandbox_image, region, source, main_file, limits, stdin, grading)
           SELECT user_id, ${e.projectId ?? null}, ${e.language}, ${e.languageVersion}, ${e.image}, ${e.region},
-                 ${sql.jsonb(e.files.map((f) => ({ path: f.path, content: f.content })))}, ${e.mainFile},
-                 ${sql.jsonb({ ...e.limits })}, ${sql.binary(e.stdin)}
+                 ${sql.jsonb(e.files.map((f) => ({ path: f.path, content: f.content, ...(f.encoding ? { encoding: f.encoding } : {}) })))}, ${e.mainFile},
+                 ${sql.jsonb({ ...e.limits })}, ${sql.binary(e.stdin)},
+                 ${e.grading ? sql.jsonb(e.grading) : null}
           FROM taken
           RETURNING id
         ), audited AS (
@@ -199,6 +231,9 @@ export function createExecutionRepo(db: Db) {
           compile_output = ${r.compileOutput ? sql.binary(r.compileOutput) : null},
           compilation_error = ${r.status === 'compile_error' && r.compileOutput ? r.compileOutput.toString('utf8').replaceAll('\0', '') : null},
           timed_out = ${r.status === 'timeout'}, message = ${r.message},
+          test_results = ${r.tests ? sql.jsonb(r.tests.map((t) => ({ ...t }))) : null},
+          stdout_object_key = ${r.stdoutObject?.key ?? null}, stdout_size = ${r.stdoutObject?.size ?? null},
+          stderr_object_key = ${r.stderrObject?.key ?? null}, stderr_size = ${r.stderrObject?.size ?? null},
           attempt = ${attempt}, completed_at = now()
         WHERE id = ${id} AND status IN ('queued', 'running') AND attempt <= ${attempt}
         RETURNING ${columns}`);

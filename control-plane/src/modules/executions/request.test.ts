@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadLanguageManifest } from '@muscode/common';
 import { AppError } from '../../errors.js';
-import { normalizeFilePath, resolveLimits, resolveSource } from './request.js';
+import { gradingCaps, normalizeFilePath, resolveGrading, resolveLimits, resolveSource } from './request.js';
 
 const manifest = loadLanguageManifest();
 const python = manifest.languages.find((l) => l.id === 'python')!;
@@ -105,6 +105,20 @@ describe('resolveSource', () => {
     });
   });
 
+  it('keeps base64 code as bytes, counting their size against the code limit', () => {
+    const bytes = Buffer.from([0x70, 0xe9, 0xff, 0x00]);
+    expect(
+      resolveSource(manifest, python, { code: bytes.toString('base64'), codeEncoding: 'base64' }),
+    ).toEqual({
+      files: [{ path: 'main.py', content: bytes.toString('base64'), encoding: 'base64' }],
+      mainFile: 'main.py',
+    });
+    const big = Buffer.alloc(manifest.limits.codeBytes.max + 1).toString('base64');
+    expect(fieldOf(() => resolveSource(manifest, python, { code: big, codeEncoding: 'base64' }))).toBe(
+      'code',
+    );
+  });
+
   it('takes several files with a main file', () => {
     const r = resolveSource(manifest, python, {
       files: [
@@ -137,5 +151,76 @@ describe('resolveSource', () => {
         resolveSource(manifest, python, { files: [{ name: 'a.py', content: '' }], mainFile: 'b.py' }),
       ),
     ).toBe('mainFile');
+  });
+});
+
+describe('resolveGrading', () => {
+  const limits = resolveLimits(manifest, {}, python);
+  const grade = (body: Parameters<typeof resolveGrading>[1]) =>
+    resolveGrading(manifest, body, limits, python);
+
+  it('is nothing without tests; checker and stopOnFirstFailure need tests', () => {
+    expect(grade({})).toBeUndefined();
+    expect(fieldOf(() => grade({ checker: { type: 'exact' } }))).toBe('checker');
+    expect(fieldOf(() => grade({ stopOnFirstFailure: true }))).toBe('stopOnFirstFailure');
+  });
+
+  it('names tests, carries stdin and expected output as base64, defaults to trimmed and stopping', () => {
+    const g = grade({
+      tests: [
+        { stdin: 'é\n', expectedOutput: '1' },
+        { name: 'big', stdin: '', expectedOutput: '2', timeout: 1 },
+      ],
+    });
+    expect(g).toEqual({
+      tests: [
+        { name: 'test 1', stdin: Buffer.from('é\n').toString('base64'), expectedOutput: 'MQ==' },
+        { name: 'big', stdin: '', expectedOutput: 'Mg==', timeoutMs: 1000 },
+      ],
+      checker: { type: 'trimmed' },
+      stopOnFirstFailure: true,
+    });
+    expect(
+      grade({
+        tests: [{ stdin: '', expectedOutput: '' }],
+        stopOnFirstFailure: false,
+        checker: { type: 'float', absolute: 0.5 },
+      }),
+    ).toMatchObject({
+      checker: { type: 'float', absolute: 0.5 },
+      stopOnFirstFailure: false,
+    });
+  });
+
+  it('refuses what it cannot run, naming the field', () => {
+    const t = { stdin: '', expectedOutput: '' };
+    expect(fieldOf(() => grade({ tests: [] }))).toBe('tests');
+    expect(fieldOf(() => grade({ tests: Array.from({ length: gradingCaps.maxTests + 1 }, () => t) }))).toBe(
+      'tests',
+    );
+    expect(
+      fieldOf(() =>
+        grade({ tests: [t, { ...t, expectedOutput: 'x'.repeat(gradingCaps.maxTestBytes + 1) }] }),
+      ),
+    ).toBe('tests.1.expectedOutput');
+    expect(fieldOf(() => grade({ tests: [{ ...t, timeout: 0 }] }))).toBe('tests.0.timeout');
+    expect(
+      fieldOf(() =>
+        grade({
+          tests: [
+            { ...t, name: 'a' },
+            { ...t, name: 'a' },
+          ],
+        }),
+      ),
+    ).toBe('tests.1.name');
+    expect(fieldOf(() => grade({ tests: [t], stdin: 'x' }))).toBe('stdin');
+    expect(fieldOf(() => grade({ tests: [t], interactive: true }))).toBe('interactive');
+    const regex = { type: 'regex' } as unknown as { type: 'exact' };
+    expect(fieldOf(() => grade({ tests: [t], checker: regex }))).toBe('checker');
+    const third = 'x'.repeat(Math.floor(gradingCaps.maxTotalBytes / 3) + 1);
+    expect(fieldOf(() => grade({ tests: [1, 2, 3].map(() => ({ stdin: third, expectedOutput: '' })) }))).toBe(
+      'tests',
+    );
   });
 });

@@ -1,5 +1,7 @@
 import {
+  checkerSchema,
   languageLimits,
+  type JobGrading,
   type JobLimits,
   type Language,
   type LanguageManifest,
@@ -10,8 +12,14 @@ import type { ExecuteBody } from './model.js';
 
 export interface SourceFile {
   path: string;
+  /** Text, or with `encoding: "base64"` base64 of the file's bytes. */
   content: string;
+  encoding?: 'base64';
 }
+
+/** The size of a file's bytes. */
+export const sourceBytes = (f: SourceFile) =>
+  f.encoding === 'base64' ? Buffer.byteLength(f.content, 'base64') : Buffer.byteLength(f.content);
 
 /** Checks a limit from the request against its range; absent means the default. */
 function pick(range: LimitRange, value: number | undefined, field: string, unit: string): number {
@@ -92,14 +100,18 @@ export function normalizeFilePath(dir: string | undefined, name: string, field: 
 export function resolveSource(
   m: LanguageManifest,
   lang: Language,
-  body: Pick<ExecuteBody, 'code' | 'files' | 'mainFile'>,
+  body: Pick<ExecuteBody, 'code' | 'codeEncoding' | 'files' | 'mainFile'>,
 ): { files: SourceFile[]; mainFile: string } {
   if ((body.code === undefined) === (body.files === undefined)) {
     throw errors.validation('Send either code or files, not both or neither.', { field: 'code' });
   }
   const files: SourceFile[] =
     body.code !== undefined
-      ? [{ path: lang.mainFile, content: body.code }]
+      ? [
+          body.codeEncoding === 'base64'
+            ? { path: lang.mainFile, content: body.code, encoding: 'base64' as const }
+            : { path: lang.mainFile, content: body.code },
+        ]
       : (body.files ?? []).map((f, i) => ({
           path: normalizeFilePath(f.path, f.name, `files.${i}.name`),
           content: f.content,
@@ -112,7 +124,7 @@ export function resolveSource(
     if (paths.has(f.path)) throw errors.validation(`File "${f.path}" is given twice.`, { field: 'files' });
     paths.add(f.path);
   }
-  const total = files.reduce((n, f) => n + Buffer.byteLength(f.content), 0);
+  const total = files.reduce((n, f) => n + sourceBytes(f), 0);
   if (total > m.limits.codeBytes.max) {
     throw errors.validation(`The code must be at most ${m.limits.codeBytes.max} bytes.`, {
       field: body.code !== undefined ? 'code' : 'files',
@@ -128,4 +140,102 @@ export function resolveSource(
     throw errors.validation(`mainFile "${mainFile}" is not among the files.`, { field: 'mainFile' });
   }
   return { files, mainFile };
+}
+
+/** Caps of a graded submission's tests (README, "Grading"). */
+export const gradingCaps = {
+  /** Tests per submission. */
+  maxTests: 100,
+  /** Bytes of one test's stdin, and of one test's expected output. */
+  maxTestBytes: 512 * 1024,
+  /** Bytes of all tests' stdin and expected output together (the body's own cap is 2 MiB). */
+  maxTotalBytes: 1024 * 1024,
+};
+
+/**
+ * The grading of a request (`tests`, `checker`, `stopOnFirstFailure`), validated; undefined
+ * for an ordinary run. `checker` and `stopOnFirstFailure` without `tests` are a 400 (they would
+ * do nothing), and so are `stdin` and `interactive` with them (each test has its own stdin).
+ */
+export function resolveGrading(
+  m: LanguageManifest,
+  body: Pick<ExecuteBody, 'tests' | 'checker' | 'stopOnFirstFailure' | 'stdin' | 'interactive'>,
+  limits: JobLimits,
+  lang?: Pick<Language, 'limits'>,
+): JobGrading | undefined {
+  if (body.tests === undefined) {
+    for (const field of ['checker', 'stopOnFirstFailure'] as const) {
+      if (body[field] !== undefined) {
+        throw errors.validation(`${field} applies to tests; send tests with it.`, { field });
+      }
+    }
+    return undefined;
+  }
+  // The REST schema checks it too; the gRPC edge's spec comes here unchecked.
+  if (body.checker !== undefined && !checkerSchema.safeParse(body.checker).success) {
+    throw errors.validation('checker.type must be exact, trimmed, tokens or float (tolerances at least 0).', {
+      field: 'checker',
+    });
+  }
+  const { maxTests, maxTestBytes, maxTotalBytes } = gradingCaps;
+  if (body.tests.length === 0) throw errors.validation('tests must not be empty.', { field: 'tests' });
+  if (body.tests.length > maxTests) {
+    throw errors.validation(`At most ${maxTests} tests are allowed.`, { field: 'tests', max: maxTests });
+  }
+  if (body.interactive) {
+    throw errors.validation('A graded submission cannot be interactive.', { field: 'interactive' });
+  }
+  if (body.stdin !== undefined && body.stdin !== '') {
+    throw errors.validation('Give each test its own stdin instead of stdin.', { field: 'stdin' });
+  }
+  const l = lang ? languageLimits(m, lang) : m.limits;
+  const names = new Set<string>();
+  let total = 0;
+  const tests = body.tests.map((test, i) => {
+    const name = test.name ?? `test ${i + 1}`;
+    if (names.has(name)) {
+      throw errors.validation(`Test name "${name}" is given twice.`, { field: `tests.${i}.name` });
+    }
+    names.add(name);
+    const stdin = Buffer.from(test.stdin, 'utf8');
+    const expected = Buffer.from(test.expectedOutput, 'utf8');
+    for (const [field, bytes] of [
+      ['stdin', stdin],
+      ['expectedOutput', expected],
+    ] as const) {
+      if (bytes.length > maxTestBytes) {
+        throw errors.validation(`tests.${i}.${field} must be at most ${maxTestBytes} bytes.`, {
+          field: `tests.${i}.${field}`,
+          max: maxTestBytes,
+        });
+      }
+    }
+    total += stdin.length + expected.length;
+    if (total > maxTotalBytes) {
+      throw errors.validation(`The tests must be at most ${maxTotalBytes} bytes in all.`, {
+        field: 'tests',
+        max: maxTotalBytes,
+      });
+    }
+    const timeoutMs =
+      test.timeout === undefined
+        ? undefined
+        : Math.round(pick(l.timeoutSeconds, test.timeout, `tests.${i}.timeout`, 'seconds') * 1000);
+    return {
+      name,
+      stdin: stdin.toString('base64'),
+      expectedOutput: expected.toString('base64'),
+      ...(timeoutMs === undefined || timeoutMs === limits.timeoutMs ? {} : { timeoutMs }),
+    };
+  });
+  return {
+    tests,
+    checker: body.checker ?? { type: 'trimmed' },
+    stopOnFirstFailure: body.stopOnFirstFailure ?? true,
+  };
+}
+
+/** The longest a graded submission's runs may take in all (its tests one after another). */
+export function gradingRunBudgetMs(grading: JobGrading, limits: JobLimits): number {
+  return grading.tests.reduce((n, t) => n + (t.timeoutMs ?? limits.timeoutMs), 0);
 }

@@ -1,7 +1,8 @@
 import {
   findLanguage,
+  isFinalStatus,
   resolveVersion,
-  type ExecutionEvent,
+  followExecution,
   type LiveVersions,
   type Job,
   type LanguageManifest,
@@ -12,13 +13,17 @@ import type { Streams } from '../../infra/streams.js';
 import type { Admission } from '../admission/service.js';
 import type { FairQueue } from '../../infra/fair-queue.js';
 import type { AuditRepo } from '../audit/repo.js';
-import { finalStatuses, type ExecuteBody, type HistoryQuery } from './model.js';
+import type { ArtifactLimits, ArtifactService } from '../artifacts/service.js';
+import type { ExecuteBody, HistoryQuery } from './model.js';
+import { cutRange, type OutputStream, type Outputs } from './outputs.js';
+import type { ByteRange } from '../../infra/object-store/index.js';
 import type { Idempotency } from './idempotency.js';
 import type { ExecutionRepo } from './repo.js';
-import { resolveLimits, resolveSource } from './request.js';
+import { gradingRunBudgetMs, resolveGrading, resolveLimits, resolveSource } from './request.js';
 import { executionSummaryView, executionView, type ExecutionView } from './view.js';
 
-const finalStatusSet = new Set<string>(finalStatuses);
+/** A `Range: bytes=…` of one range: `start-[end]`, or the last `suffix` bytes. */
+export type RangeRequest = { start: number; end?: number } | { suffix: number };
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -31,6 +36,9 @@ function secondsUntilNextMonthUtc(now = new Date()): number {
   const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
   return Math.max(1, Math.ceil((next - now.getTime()) / 1000));
 }
+
+/** Quiet time of an execution's stream after which `wait` reads its row (made final without a result event?). */
+const quietReadMs = 5000;
 
 export function createExecutionService(deps: {
   repo: ExecutionRepo;
@@ -53,6 +61,12 @@ export function createExecutionService(deps: {
   idempotency?: Idempotency;
   /** The fair queue: a queued execution's place in it, and taking a cancelled one out. */
   queue?: Pick<FairQueue, 'position' | 'unqueue'>;
+  /** Every job collects /workspace/output within these limits (absent: no artifacts). */
+  artifactLimits?: ArtifactLimits;
+  /** The artifacts of a result, for its view. */
+  artifacts?: Pick<ArtifactService, 'list'>;
+  /** Outputs kept in the object store, loaded back whole for the view. */
+  outputs?: Pick<Outputs, 'load' | 'read'>;
 }) {
   const { repo, streams, manifest } = deps;
   const noLiveVersions = async (): Promise<LiveVersions> => new Map();
@@ -70,9 +84,13 @@ export function createExecutionService(deps: {
     const resolved = resolveVersion(language, body.version, await live());
     if (!resolved.ok) throw errors.unsupportedVersion(language.id, resolved.requested, resolved.versions);
     const { entry: lang, version } = resolved.choice;
-    const limits = resolveLimits(manifest, body, lang);
+    const limits = {
+      ...resolveLimits(manifest, body, lang),
+      ...(deps.artifactLimits ? { artifacts: deps.artifactLimits } : {}),
+    };
     const { files, mainFile } = resolveSource(manifest, lang, body);
-    const stdin = Buffer.from(body.stdin ?? '', 'utf8');
+    const grading = resolveGrading(manifest, body, limits, lang);
+    const stdin = Buffer.from(body.stdin ?? '', body.stdinEncoding === 'base64' ? 'base64' : 'utf8');
     if (stdin.length > manifest.limits.stdinBytes.max) {
       throw errors.validation(`stdin must be at most ${manifest.limits.stdinBytes.max} bytes.`, {
         field: 'stdin',
@@ -99,6 +117,7 @@ export function createExecutionService(deps: {
       mainFile,
       limits,
       stdin,
+      grading: grading ?? null,
       maxActive: deps.admission?.maxActivePerUser ?? Infinity,
     });
     if ('tooManyActive' in inserted) {
@@ -122,6 +141,7 @@ export function createExecutionService(deps: {
       stdin: stdin.toString('base64'),
       interactive: body.interactive ?? false,
       limits,
+      ...(grading ? { grading } : {}),
       enqueuedAt: Date.now(),
     };
     try {
@@ -156,10 +176,12 @@ export function createExecutionService(deps: {
         status: 'queued' as const,
         language: lang.id,
         version,
-        estimatedTime: Math.ceil(limits.timeoutMs / 1000),
+        estimatedTime: Math.ceil((grading ? gradingRunBudgetMs(grading, limits) : limits.timeoutMs) / 1000),
         ...(queuePosition === undefined ? {} : { queuePosition }),
       },
-      budgetMs: limits.timeoutMs + (lang.compile ? limits.compileTimeoutMs : 0),
+      budgetMs:
+        (grading ? gradingRunBudgetMs(grading, limits) : limits.timeoutMs) +
+        (lang.compile ? limits.compileTimeoutMs : 0),
     };
   }
 
@@ -173,37 +195,58 @@ export function createExecutionService(deps: {
     executionId: string,
   ): Promise<ExecutionView & { queuePosition?: number }> {
     if (!uuidPattern.test(executionId)) throw errors.notFound('Execution');
-    const row = await repo.findOwned(executionId, userId);
-    if (!row) throw errors.notFound('Execution');
-    const view = executionView(row);
+    const found = await repo.findOwned(executionId, userId);
+    if (!found) throw errors.notFound('Execution');
+    const [loaded, artifacts] = await Promise.all([
+      deps.outputs ? deps.outputs.load(found) : { row: found, expired: [] },
+      isFinalStatus(found.status) && deps.artifacts ? deps.artifacts.list(found.id) : null,
+    ]);
+    const row = loaded.row;
+    const view = executionView(row, { artifacts, outputExpired: loaded.expired });
     if (row.status !== 'queued' || !deps.queue) return view;
     const queuePosition = await deps.queue.position(row.region, userId, row.id).catch(() => undefined);
     return queuePosition === undefined ? view : { ...view, queuePosition };
   }
 
   /**
-   * Follows the execution's event stream until its `result` event (or the deadline, or the
-   * client going away). Reads from the stream's start, so a result that came before we began
-   * to read is not missed. Returns the result event (null when none came).
+   * Follows the execution's event stream until its result (or the deadline, or the client going
+   * away) and answers the final view (null when none came in time). Reads from the stream's
+   * start, so a result that came before we began to read is not missed; a result event without
+   * its view, or an execution made final without one, is read from the row.
    */
-  function waitForResult(
+  function waitForFinal(
+    userId: string,
     executionId: string,
     deadline: number,
     signal?: AbortSignal,
-  ): Promise<Extract<ExecutionEvent, { type: 'result' }> | null> {
-    return new Promise((resolve) => {
+  ): Promise<ExecutionView | null> {
+    return new Promise((resolve, reject) => {
       let done = false;
-      const finish = (result: Extract<ExecutionEvent, { type: 'result' }> | null) => {
+      const finish = (view: ExecutionView | null, err?: unknown) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         follow.stop();
-        resolve(result);
+        if (err !== undefined) reject(err instanceof Error ? err : new Error(String(err)));
+        else resolve(view);
       };
       const onAbort = () => finish(null);
-      const follow = streams.followEvents(executionId, '0', (events) => {
-        for (const { event } of events) if (event.type === 'result') return finish(event);
+      const follow = followExecution<ExecutionView>({
+        executionId,
+        quietMs: quietReadMs,
+        subscribe: (onEvent) => {
+          const f = streams.followEvents(executionId, '0', (events) => {
+            for (const { event } of events) onEvent(event);
+          });
+          return () => f.stop();
+        },
+        onEvent: () => undefined,
+        // The caller's own execution: it was just submitted.
+        readRow: () => get(userId, executionId),
+        // The result event carries the row as written (unless its output was too large for it).
+        onResult: (view) => finish(view as ExecutionView),
+        onEnd: (err) => finish(null, err),
       });
       const timer = setTimeout(() => finish(null), Math.max(0, deadline - Date.now()));
       if (signal?.aborted) finish(null);
@@ -233,34 +276,50 @@ export function createExecutionService(deps: {
         );
       }
       waiters++;
-      let result: Extract<ExecutionEvent, { type: 'result' }> | null;
+      let final: ExecutionView | null;
       let answer: { executionId: string };
       try {
         const queued = await queue(userId, body, opts.projectId ?? null);
         answer = queued.answer;
         const deadline = Date.now() + queued.budgetMs + (deps.waitMarginMs ?? 15000);
-        result = await waitForResult(answer.executionId, deadline, opts.signal);
+        final = await waitForFinal(userId, answer.executionId, deadline, opts.signal);
       } finally {
         waiters--;
       }
-      // The result event carries the row as written (unless its output was too large for it):
-      // the caller's own execution, so no ownership check is left to make.
-      if (result?.view?.executionId === answer.executionId) return result.view as ExecutionView;
-      let view = await get(userId, answer.executionId);
-      // The row is written before the result event; should a writer ever order them the other
-      // way, give the row a moment rather than answer a stale state.
-      for (let i = 0; result && !finalStatusSet.has(view.status) && i < 20; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        view = await get(userId, answer.executionId);
-      }
-      return view;
+      // Past the deadline (or the client gone): the execution as it stands.
+      return final ?? (await get(userId, answer.executionId));
     },
 
     get,
 
+    /**
+     * One output stream of the caller's execution as raw bytes, whole or one byte range
+     * (`GET /execute/{id}/output/{stream}` with `Range`). `unsatisfiable` for a range that
+     * starts past the end; null when its stored object has expired.
+     */
+    async output(userId: string, executionId: string, stream: OutputStream, want?: RangeRequest) {
+      if (!uuidPattern.test(executionId)) throw errors.notFound('Execution');
+      const row = await repo.findOwned(executionId, userId);
+      if (!row) throw errors.notFound('Execution');
+      const size = row[`${stream}_size`] ?? row[stream]?.length ?? 0;
+      let range: ByteRange | undefined;
+      if (want && 'suffix' in want) {
+        if (want.suffix === 0) return { unsatisfiable: true as const, size };
+        range = { start: Math.max(0, size - want.suffix) };
+      } else if (want) {
+        if (want.start >= size) return { unsatisfiable: true as const, size };
+        range = want;
+      }
+      if (deps.outputs) return deps.outputs.read(row, stream, range);
+      return cutRange(row[stream] ?? Buffer.alloc(0), range);
+    },
+
     /** The caller's execution once it is final, or as it stands at `deadline` (epoch ms). */
     async awaitFinal(userId: string, executionId: string, deadline: number) {
-      await waitForResult(executionId, deadline);
+      // Owned? (get throws not found otherwise), before anything is followed.
+      const now = await get(userId, executionId);
+      if (isFinalStatus(now.status)) return now;
+      await waitForFinal(userId, executionId, deadline);
       return get(userId, executionId);
     },
 
@@ -300,8 +359,8 @@ export function createExecutionService(deps: {
      */
     async cancel(userId: string, executionId: string) {
       const current = await get(userId, executionId);
-      if (finalStatusSet.has(current.status)) {
-        throw errors.conflict(
+      if (isFinalStatus(current.status)) {
+        throw errors.failedPrecondition(
           'execution_finished',
           `The execution has already finished (${current.status}).`,
           {

@@ -23,4 +23,8 @@ describe('signalName', () => {
     expect(signalName(0)).toBeNull();
     expect(signalName(null)).toBeNull();
   });
+
+  it('names 6 SIGABRT, not its alias SIGIOT', () => {
+    expect(signalName(6)).toBe('SIGABRT');
+  });
 });

@@ -1,7 +1,10 @@
 import { constants } from 'node:os';
-import type { ExecutionRow, ExecutionSummaryRow } from './repo.js';
+import type { ExecutionRow, ExecutionSummaryRow, RecordedTest } from './repo.js';
+import type { ArtifactsView } from '../artifacts/service.js';
 
-const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]));
+// The first name of each number: SIGABRT for 6, not its alias SIGIOT (listed after it).
+const signalNames = new Map<number, string>();
+for (const [name, n] of Object.entries(constants.signals)) if (!signalNames.has(n)) signalNames.set(n, name);
 
 /** `SIGKILL` for 9: the name of the signal that ended the program, null if none. */
 export function signalName(signal: number | null): string | null {
@@ -20,10 +23,68 @@ export function encodeBytes(bytes: Buffer | null): { data: string; encoding: 'ut
   }
 }
 
+/** One test of a graded submission as the API shows it (`tests[]`, and WebSocket `test`). */
+export function testView(t: RecordedTest) {
+  const out = encodeBytes(Buffer.from(t.stdout, 'base64'));
+  const err = encodeBytes(Buffer.from(t.stderr, 'base64'));
+  return {
+    name: t.name,
+    status: t.status,
+    /** Wall and CPU time of this test's run, in seconds. */
+    time: t.time / 1000,
+    cpuTime: t.cpuTime / 1000,
+    /** Peak memory of this test's run, in MB. */
+    memory: Math.round((t.memory / 1024) * 100) / 100,
+    exitCode: t.exitCode,
+    signal: t.signal || null,
+    signalName: signalName(t.signal),
+    output: out.data,
+    outputEncoding: out.encoding,
+    error: err.data,
+    errorEncoding: err.encoding,
+    outputTruncated: t.stdoutTruncated,
+    errorTruncated: t.stderrTruncated,
+    message: t.message,
+  };
+}
+
+export type TestView = ReturnType<typeof testView>;
+
+/** How a graded submission went: tests passed of all, and the first test that did not pass. */
+export interface GradingSummary {
+  passed: number;
+  total: number;
+  firstFailure: { index: number; name: string; status: string } | null;
+}
+
+/** `tests` and `summary` of a graded submission's answer; nothing for an ordinary run. */
+function gradingView(tests: RecordedTest[] | null): { tests?: TestView[]; summary?: GradingSummary } {
+  if (!tests) return {};
+  const first = tests.findIndex((t) => t.status !== 'accepted');
+  return {
+    tests: tests.map(testView),
+    summary: {
+      passed: tests.filter((t) => t.status === 'accepted').length,
+      total: tests.length,
+      firstFailure:
+        first < 0 ? null : { index: first, name: tests[first]!.name, status: tests[first]!.status },
+    },
+  };
+}
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** The API's view of an execution: the spec's fields, plus what a careful client needs. */
-export function executionView(row: ExecutionRow) {
+/** What the row alone does not hold: its artifacts, and streams whose stored output expired. */
+export interface ViewExtras {
+  artifacts?: ArtifactsView | null;
+  outputExpired?: ('stdout' | 'stderr')[];
+}
+
+/**
+ * The API's view of an execution: the spec's fields, plus what a careful client needs. The
+ * row's output must be whole (a large one loaded from the object store, modules/executions/outputs.ts).
+ */
+export function executionView(row: ExecutionRow, extras: ViewExtras = {}) {
   const out = encodeBytes(row.stdout);
   const err = encodeBytes(row.stderr);
   return {
@@ -52,6 +113,10 @@ export function executionView(row: ExecutionRow) {
     createdAt: iso(row.created_at),
     startedAt: iso(row.started_at),
     completedAt: iso(row.completed_at),
+    ...gradingView(row.test_results as RecordedTest[] | null),
+    /** Files the program left in /workspace/output (null: none were collected). */
+    artifacts: extras.artifacts ?? null,
+    ...(extras.outputExpired?.length ? { outputExpired: extras.outputExpired } : {}),
   };
 }
 

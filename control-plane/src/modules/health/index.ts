@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { sql } from 'slonik';
 import { optionalCaller } from '../../http/auth-guard.js';
 import type { Db } from '../../infra/db.js';
+import type { ObjectStore } from '../../infra/object-store/index.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { RunnerRegistry } from '../runners/registry.js';
 
@@ -24,21 +25,28 @@ async function check(probe: () => Promise<unknown>, timeoutMs = 1000): Promise<'
 }
 
 /**
- * `GET /health`: real checks of the database, Redis and the runner fleet; 503 unless all up.
+ * `GET /health`: real checks of the database, Redis, the object store and the runner fleet; 503 unless all up.
  * Anyone gets `up` or `degraded`; administrators (an admin access token) also get each service
  * and the live runners with their load, which are not for the public.
  */
-export function healthRoutes(db: Db, redis: Redis, runners: RunnerRegistry, tokens: TokenService) {
+export function healthRoutes(
+  db: Db,
+  redis: Redis,
+  runners: RunnerRegistry,
+  tokens: TokenService,
+  objects: ObjectStore,
+) {
   return new Elysia().get('/health', async ({ set, headers }) => {
     const caller = await optionalCaller(headers, tokens).catch(() => null);
-    const [database, redisState] = await Promise.all([
+    const [database, redisState, storage] = await Promise.all([
       check(() => db.oneFirst(sql.unsafe`SELECT 1`)),
       check(() => redis.ping()),
+      check(() => objects.ping(), 2000),
     ]);
     const live = redisState === 'up' ? await runners.live().catch(() => []) : [];
     // An agent whose Docker Engine does not answer beats with the reason and takes no jobs.
     const runnersState = live.some((r) => !r.unhealthy) ? 'up' : 'down';
-    const healthy = database === 'up' && redisState === 'up' && runnersState === 'up';
+    const healthy = database === 'up' && redisState === 'up' && storage === 'up' && runnersState === 'up';
     set.status = healthy ? 200 : 503;
     const timestamp = new Date().toISOString();
     if (caller?.role !== 'admin') return { status: healthy ? 'up' : 'degraded', timestamp };
@@ -48,6 +56,8 @@ export function healthRoutes(db: Db, redis: Redis, runners: RunnerRegistry, toke
       services: {
         database,
         redis: redisState,
+        // The object store's kind (s3 or fs) and whether its bucket or directory answers.
+        storage: { kind: objects.kind, status: storage },
         // Up while at least one live agent's Docker Engine answers.
         docker: runnersState,
         runners: runnersState,

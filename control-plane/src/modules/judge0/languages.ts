@@ -2,6 +2,21 @@
  * The stable table of Judge0 `language_id`s. Where Judge0 CE has the language, the id is
  * Judge0's own and runs MUSCode's nearest version series (MUSCode runs its own versions, not
  * Judge0's); MUSCode-only languages have ids from 1001. Ids are never reused or renumbered.
+ *
+ * Checked against (ids and the language each names):
+ * - judge0/judge0 v1.13.1 (ffd7a48cc6da86d6ac155ef10dbd67d02736070b), db/languages/active.rb:
+ *   ids 43–89 (45 NASM … 88 Groovy, 89 Multi-file program).
+ * - judge0/judge0-python (de675821b9f0018e237a6c9ad698f452c8bb3140), src/judge0/data.py: the
+ *   ids of Judge0 CE 1.14.0 (the public ce.judge0.com), which adds 90–113 (91 Java JDK 17,
+ *   92 Python 3.11, 93 Node 18, 94 TypeScript 5.0, 95 Go 1.18, 97 Node 20, 98 PHP 8.3, 99 R 4.4,
+ *   100 Python 3.12, 101 TypeScript 5.6, 102 Node 22, 103/105 GCC 14, 104/110 Clang 18/19 C,
+ *   106/107 Go 1.22/1.23, 108 Rust 1.85, 109 Python 3.13, 111 Kotlin 2.1, 112 Scala 3,
+ *   113 Python 3.14).
+ * Not mapped, because MUSCode has no such language or a different one under the name:
+ * 43 Plain Text, 44 Executable, 47 FreeBASIC (MUSCode's BASIC is Yabasic), 70 Python 2,
+ * 84 VB.NET, 87 F#, 89 Multi-file, 90 Dart, 96 JavaFX, 112 Scala 3 (MUSCode has Scala 2 only).
+ * Compilers differ where MUSCode has one compiler for the language: the Clang ids (75, 76, 104,
+ * 110) compile with GCC, D (56) with GDC, Prolog (69, GNU Prolog in Judge0) is SWI-Prolog.
  */
 export interface Judge0Language {
   id: number;
@@ -14,14 +29,19 @@ export interface Judge0Language {
 const row = (id: number, language: string, series: string): Judge0Language => ({ id, language, series });
 
 export const judge0Languages: readonly Judge0Language[] = [
+  row(45, 'assembly', '2.16'),
   row(46, 'bash', '5.2'),
   row(48, 'c', '12'),
   row(49, 'c', '12'),
   row(50, 'c', '12'),
+  row(75, 'c', '12'),
   row(103, 'c', '14'),
+  row(104, 'c', '14'),
+  row(110, 'c', '14'),
   row(52, 'cpp', '12'),
   row(53, 'cpp', '12'),
   row(54, 'cpp', '12'),
+  row(76, 'cpp', '12'),
   row(105, 'cpp', '14'),
   row(86, 'clojure', '1.11'),
   row(51, 'csharp', '6.12'),
@@ -33,6 +53,8 @@ export const judge0Languages: readonly Judge0Language[] = [
   row(59, 'fortran', '12'),
   row(60, 'go', '1.19'),
   row(95, 'go', '1.19'),
+  row(106, 'go', '1.24'),
+  row(107, 'go', '1.24'),
   row(88, 'groovy', '2.4'),
   row(61, 'haskell', '9.0'),
   row(62, 'java', '17'),
@@ -40,7 +62,9 @@ export const judge0Languages: readonly Judge0Language[] = [
   row(63, 'javascript', '18'),
   row(93, 'javascript', '18'),
   row(97, 'javascript', '20'),
+  row(102, 'javascript', '20'),
   row(78, 'kotlin', '1.3'),
+  row(111, 'kotlin', '1.3'),
   row(64, 'lua', '5.4'),
   row(79, 'objective-c', '12'),
   row(65, 'ocaml', '4.13'),
@@ -53,6 +77,8 @@ export const judge0Languages: readonly Judge0Language[] = [
   row(71, 'python', '3.11'),
   row(92, 'python', '3.11'),
   row(100, 'python', '3.13'),
+  row(109, 'python', '3.13'),
+  row(113, 'python', '3.13'),
   row(80, 'r', '4.2'),
   row(99, 'r', '4.5'),
   row(72, 'ruby', '3.1'),

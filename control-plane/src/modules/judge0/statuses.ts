@@ -1,4 +1,7 @@
-/** Judge0 CE's statuses, ids and descriptions exactly as Judge0 has them. */
+/**
+ * Judge0 CE's statuses, ids and descriptions exactly as Judge0 has them (judge0 v1.13.1,
+ * ffd7a48cc6da86d6ac155ef10dbd67d02736070b, app/enumerations/status.rb).
+ */
 export const judge0Statuses = [
   { id: 1, description: 'In Queue' },
   { id: 2, description: 'Processing' },
@@ -20,20 +23,34 @@ export type Judge0Status = (typeof judge0Statuses)[number];
 
 const status = (id: number): Judge0Status => judge0Statuses[id - 1]!;
 
+/** Ruby's `String#rstrip` on bytes: trailing NUL, tab, LF, VT, FF, CR and space go. */
+function rstrip(b: Buffer): Buffer {
+  let end = b.length;
+  while (end > 0 && [0, 9, 10, 11, 12, 13, 32].includes(b[end - 1]!)) end--;
+  return b.subarray(0, end);
+}
+
+/** Judge0's `strip`: each line right-stripped, then the whole right-stripped. */
+function judge0Strip(b: Buffer): Buffer {
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i <= b.length; i++) {
+    if (i === b.length || b[i] === 10) {
+      lines.push(rstrip(b.subarray(start, i)));
+      start = i + 1;
+    }
+  }
+  return rstrip(Buffer.concat(lines.flatMap((l, i) => (i === 0 ? [l] : [Buffer.from([10]), l]))));
+}
+
 /**
- * Judge0's comparison: the outputs with surrounding whitespace trimmed, line by line, and
- * leading and trailing blank lines dropped.
+ * Judge0's comparison (IsolateJob#strip in judge0 v1.13.1, app/jobs/isolate_job.rb): trailing
+ * whitespace of each line and of the whole output is ignored, leading whitespace is not. An
+ * empty stdout is Judge0's nil, which equals no expected output at all, not even an empty one.
  */
 export function outputsMatch(actual: Buffer, expected: Buffer): boolean {
-  const lines = (b: Buffer) =>
-    b
-      .toString('latin1')
-      .trim()
-      .split('\n')
-      .map((l) => l.trim());
-  const a = lines(actual);
-  const e = lines(expected);
-  return a.length === e.length && a.every((l, i) => l === e[i]);
+  if (actual.length === 0) return false;
+  return judge0Strip(actual).equals(judge0Strip(expected));
 }
 
 /** The Judge0 status of a MUSCode execution outcome. */

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { AppError } from '../../errors.js';
 import type { ExecuteBody } from '../executions/model.js';
 import { judge0Language } from './languages.js';
@@ -17,6 +18,7 @@ export interface ParsedSubmission {
   languageId: number;
   expectedOutput: Buffer | null;
   callbackUrl: string | null;
+  commandLineArguments: string | null;
 }
 
 const numberFields = [
@@ -96,8 +98,14 @@ export function parseSubmission(raw: unknown, base64: boolean): ParsedSubmission
   const body: ExecuteBody = {
     language: lang.language,
     version: lang.series,
-    code: source.toString('utf8'),
-    ...(stdin ? { stdin: stdin.toString('utf8') } : {}),
+    // As bytes when they are not UTF-8 (base64-encoded source may be anything).
+    ...(isUtf8(source)
+      ? { code: source.toString('utf8') }
+      : { code: source.toString('base64'), codeEncoding: 'base64' as const }),
+    // As bytes: base64-encoded stdin may be anything, UTF-8 or not.
+    ...(stdin && stdin.length > 0
+      ? { stdin: stdin.toString('base64'), stdinEncoding: 'base64' as const }
+      : {}),
     ...(num.cpu_time_limit !== undefined ? { cpuTime: num.cpu_time_limit } : {}),
     ...(num.wall_time_limit !== undefined ? { timeout: num.wall_time_limit } : {}),
     ...(num.memory_limit !== undefined ? { memoryLimit: Math.ceil(num.memory_limit / 1024) } : {}),
@@ -112,7 +120,34 @@ export function parseSubmission(raw: unknown, base64: boolean): ParsedSubmission
     languageId: id,
     expectedOutput: text(r, 'expected_output', base64),
     callbackUrl: callback || null,
+    commandLineArguments: argsRaw || null,
   };
+}
+
+/** MUSCode's limit fields as Judge0's, with the factor from MUSCode's unit to Judge0's. */
+const limitFields: Record<string, [string, number]> = {
+  cpuTime: ['cpu_time_limit', 1],
+  timeout: ['wall_time_limit', 1],
+  memoryLimit: ['memory_limit', 1024],
+  fileSize: ['max_file_size', 1 / 1024],
+  processes: ['max_processes_and_or_threads', 1],
+};
+
+/**
+ * A limit out of MUSCode's range as Judge0 (Rails' numericality) words it:
+ * `{"wall_time_limit": ["must be less than or equal to 150"]}`. Null for other errors.
+ */
+export function limitInvalid(err: unknown, body: ExecuteBody): Judge0Invalid | null {
+  if (!(err instanceof AppError) || err.status !== 400) return null;
+  const d = err.details as { field?: string; min?: number; max?: number } | undefined;
+  const judge0 = d?.field ? limitFields[d.field] : undefined;
+  const value = d?.field ? (body as Record<string, unknown>)[d.field] : undefined;
+  if (!judge0 || typeof value !== 'number' || d?.min === undefined || d.max === undefined) return null;
+  const [field, factor] = judge0;
+  const bound = (n: number) => Number((n * factor).toFixed(6));
+  return value > d.max
+    ? new Judge0Invalid(field, `must be less than or equal to ${bound(d.max)}`)
+    : new Judge0Invalid(field, `must be greater than or equal to ${bound(d.min)}`);
 }
 
 /** A MUSCode validation error (a limit out of range, a bad version) in Judge0's 422 shape. */

@@ -27,24 +27,41 @@ function pistonError(err: unknown, set: Set): unknown {
  */
 export function pistonRoutes(deps: { piston: PistonService; apiKeys: ApiKeyService; tokens: TokenService }) {
   const runtimes = async () => deps.piston.runtimes();
-  const execute = async (ctx: {
+  type Ctx = {
     params?: Record<string, string | undefined>;
     headers: Record<string, string | undefined>;
     body: unknown;
     set: Set;
     request: Request;
-  }) => {
-    try {
-      const credential = ctx.params?.['key'] ?? ctx.headers['authorization'];
-      const userId = await userOfCredential(credential, 'execute', deps);
-      return await deps.piston.execute(userId, ctx.body, ctx.request.signal);
-    } catch (err) {
-      return pistonError(err, ctx.set);
-    }
   };
+  /** A handler of the caller's request (key in the path, else `Authorization`), errors in Piston's shape. */
+  const withUser =
+    (fn: (userId: string, ctx: Ctx) => Promise<unknown>) =>
+    async (ctx: Ctx): Promise<unknown> => {
+      try {
+        const credential = ctx.params?.['key'] ?? ctx.headers['authorization'];
+        return await fn(await userOfCredential(credential, 'execute', deps), ctx);
+      } catch (err) {
+        return pistonError(err, ctx.set);
+      }
+    };
+  const execute = withUser((userId, ctx) => deps.piston.execute(userId, ctx.body, ctx.request.signal));
+  // What the gateway's interactive WebSocket (/api/v2/connect) runs on: start, read, kill.
+  const start = withUser(async (userId, ctx) => {
+    ctx.set.status = 201;
+    return deps.piston.startInteractive(userId, ctx.body);
+  });
+  const read = withUser((userId, ctx) => deps.piston.view(userId, ctx.params?.['id'] ?? ''));
+  const kill = withUser((userId, ctx) => deps.piston.cancel(userId, ctx.params?.['id'] ?? ''));
   return new Elysia({ prefix: '/piston' })
     .get('/api/v2/runtimes', runtimes)
     .post('/api/v2/execute', execute)
+    .post('/api/v2/interactive', start)
+    .get('/api/v2/interactive/:id', read)
+    .post('/api/v2/interactive/:id/kill', kill)
     .get('/:key/api/v2/runtimes', runtimes)
-    .post('/:key/api/v2/execute', execute);
+    .post('/:key/api/v2/execute', execute)
+    .post('/:key/api/v2/interactive', start)
+    .get('/:key/api/v2/interactive/:id', read)
+    .post('/:key/api/v2/interactive/:id/kill', kill);
 }

@@ -31,6 +31,11 @@ function decode(content: string, encoding: unknown, i: number): string {
   }
 }
 
+/** A MUSCode validation error (a bad version, a limit out of range) as Piston's 400. */
+function asPistonInvalid(err: unknown): unknown {
+  return err instanceof AppError && err.status === 400 ? bad(err.message) : err;
+}
+
 /** A Piston v2 execute body as a MUSCode execute request. */
 export function parseExecute(raw: unknown): ExecuteBody {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('body must be a JSON object');
@@ -89,7 +94,12 @@ function stageStatus(v: ExecutionView): string | null {
       return 'XX';
     case 'runtime_error':
       return v.signal ? 'SG' : 'RE';
-    default:
+    // Named one by one, so a new verdict is a type error here until it has its Piston code.
+    case 'queued':
+    case 'running':
+    case 'completed':
+    case 'compile_error':
+    case 'memory_limit':
       return v.signal ? 'SG' : null;
   }
 }
@@ -138,8 +148,18 @@ export function createPistonService(deps: {
   manifest: LanguageManifest;
   liveVersions: () => Promise<LiveVersions>;
 }) {
+  /** The request as MUSCode's, and whether its language compiles (Piston's compile stage). */
+  function resolve(raw: unknown): { body: ExecuteBody; compiled: boolean } {
+    const body = parseExecute(raw);
+    const lang = deps.manifest.languages.find(
+      (l) => l.id === body.language || l.aliases.includes(body.language),
+    );
+    if (!lang) throw bad(`${body.language}-${body.version ?? '*'} runtime is unknown`);
+    return { body, compiled: Boolean(lang.compile) };
+  }
+
   return {
-    async runtimes() {
+    runtimes: async () => {
       const live = await deps.liveVersions();
       return listRuntimes(deps.manifest, live)
         .filter((r) => r.available)
@@ -147,19 +167,37 @@ export function createPistonService(deps: {
     },
 
     async execute(userId: string, raw: unknown, signal?: AbortSignal) {
-      const body = parseExecute(raw);
-      const lang = deps.manifest.languages.find(
-        (l) => l.id === body.language || l.aliases.includes(body.language),
-      );
-      if (!lang) throw bad(`${body.language}-${body.version ?? '*'} runtime is unknown`);
+      const { body, compiled } = resolve(raw);
       try {
         const view = await deps.executions.submitAndWait(userId, body, { signal });
-        return executeView(view, Boolean(lang.compile));
+        return executeView(view, compiled);
       } catch (err) {
-        if (err instanceof AppError && err.status === 400) throw bad(err.message);
-        throw err;
+        throw asPistonInvalid(err);
       }
     },
+
+    /**
+     * Starts the interactive execution of a WebSocket `init` message (the gateway's
+     * /api/v2/connect): stdin stays open for `data` messages. Answers what the gateway needs
+     * for Piston's `runtime` and `stage` messages.
+     */
+    async startInteractive(userId: string, raw: unknown) {
+      const { body, compiled } = resolve(raw);
+      try {
+        const { executionId } = await deps.executions.submit(userId, { ...body, interactive: true });
+        const view = await deps.executions.get(userId, executionId);
+        return { executionId, language: view.language, version: view.version, compiled };
+      } catch (err) {
+        throw asPistonInvalid(err);
+      }
+    },
+
+    /** The caller's execution as MUSCode's view (what the gateway follows). */
+    view: (userId: string, executionId: string) => deps.executions.get(userId, executionId.toLowerCase()),
+
+    /** Piston's `signal` message: the program is killed (MUSCode's cancel). */
+    cancel: (userId: string, executionId: string) =>
+      deps.executions.cancel(userId, executionId.toLowerCase()),
   };
 }
 

@@ -1,4 +1,5 @@
 import { t } from 'elysia';
+import { gradingFields } from '../executions/model.js';
 
 export const visibilities = ['private', 'public', 'unlisted'] as const;
 export type Visibility = (typeof visibilities)[number];
@@ -67,6 +68,7 @@ export const runBody = t.Object(
     timeout: t.Optional(t.Number()),
     memoryLimit: t.Optional(t.Number()),
     wait: t.Optional(t.Boolean()),
+    ...gradingFields,
   },
   { additionalProperties: false },
 );

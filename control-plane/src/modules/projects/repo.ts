@@ -100,6 +100,27 @@ export async function filesOf(q: CommonQueryMethods, projectId: string): Promise
   return [...rows];
 }
 
+/**
+ * A project's files for its answer: content only while the running total of sizes (in the
+ * answer's order) stays within `inlineBytes`; the rest come with null content and `omitted`
+ * (read on GET .../files/{fileId}). The database never sends the omitted contents.
+ */
+export async function listedFiles(
+  q: CommonQueryMethods,
+  projectId: string,
+  inlineBytes: number,
+): Promise<(FileRow & { omitted: boolean })[]> {
+  const rows = await q.any(sql.type(fileRow.extend({ omitted: z.boolean() }))`
+    WITH f AS (
+      SELECT *, sum(size_bytes) OVER (ORDER BY path, name, id) AS running FROM files WHERE project_id = ${projectId}
+    )
+    SELECT id, name, path, CASE WHEN running <= ${inlineBytes} THEN content END AS content,
+           size_bytes::float8 AS size_bytes, language, is_main, created_at, updated_at,
+           running > ${inlineBytes} AS omitted
+    FROM f ORDER BY path, name, id`);
+  return [...rows];
+}
+
 export function createProjectRepo(db: Db) {
   return {
     async insert(userId: string, p: ProjectFields): Promise<ProjectRow> {
@@ -124,6 +145,13 @@ export function createProjectRepo(db: Db) {
     },
 
     files: (projectId: string) => filesOf(db, projectId),
+
+    listedFiles: (projectId: string, inlineBytes: number) => listedFiles(db, projectId, inlineBytes),
+
+    /** The bytes of a project's files, before any of them is read. */
+    filesBytes: (projectId: string) =>
+      db.oneFirst(sql.type(z.object({ n: z.coerce.number() }))`
+        SELECT coalesce(sum(size_bytes), 0)::float8 AS n FROM files WHERE project_id = ${projectId}`),
 
     listOwned: (userId: string, f: ListFilter) => page(db, sql.fragment`p.user_id = ${userId}`, f),
 
@@ -165,11 +193,32 @@ export function createProjectRepo(db: Db) {
         const gone = await tx.maybeOne(sql.type(z.object({ id: z.string() }))`
           UPDATE projects SET deleted_at = now()
           WHERE id = ${id} AND user_id = ${userId} AND deleted_at IS NULL RETURNING id`);
-        if (!gone) return false;
-        const bytes = await tx.oneFirst(sql.type(z.object({ n: z.coerce.number() }))`
-          SELECT coalesce(sum(size_bytes), 0)::float8 AS n FROM files WHERE project_id = ${id}`);
-        await changeStorage(tx, userId, -Number(bytes));
-        return true;
+        // Its bytes stay charged until purgeDeleted removes its files.
+        return gone !== null;
+      });
+    },
+
+    /**
+     * Removes up to `limit` projects deleted more than `retentionMs` ago (files, comments and
+     * stars cascade) and gives their files' bytes back to their owners. Returns how many went.
+     */
+    async purgeDeleted(retentionMs: number, limit: number): Promise<number> {
+      return db.transaction(async (tx) => {
+        const gone = await tx.any(sql.type(z.object({ user_id: z.string(), bytes: z.coerce.number() }))`
+          WITH doomed AS (
+            SELECT id, user_id FROM projects
+            WHERE deleted_at IS NOT NULL AND deleted_at < now() - make_interval(secs => ${retentionMs / 1000})
+            ORDER BY deleted_at LIMIT ${limit} FOR UPDATE SKIP LOCKED
+          ), sized AS (
+            SELECT d.id, d.user_id,
+                   (SELECT coalesce(sum(f.size_bytes), 0) FROM files f WHERE f.project_id = d.id)::float8 AS bytes
+            FROM doomed d
+          ), deleted AS (
+            DELETE FROM projects p USING sized s WHERE p.id = s.id RETURNING p.id
+          )
+          SELECT s.user_id, s.bytes FROM sized s JOIN deleted d ON d.id = s.id`);
+        for (const g of gone) if (g.bytes > 0) await changeStorage(tx, g.user_id, -g.bytes);
+        return gone.length;
       });
     },
 

@@ -34,6 +34,11 @@ export function createProjectService(deps: {
   audit: AuditRepo;
   /** The exact versions live agents report, by image (to check a project's version). */
   liveVersions?: () => Promise<LiveVersions>;
+  /** Bytes of file content one project answer carries (GET /projects/{id}); past it, files
+   * are listed without content. Bytes of files one run sends (like a POST /execute body). */
+  limits: { inlineContentBytes: number; runMaxBytes: number };
+  /** Called after a project is deleted (its stored objects go). */
+  onDeleted?: (projectId: string) => Promise<unknown>;
 }) {
   const { repo, audit } = deps;
 
@@ -118,9 +123,27 @@ export function createProjectService(deps: {
       checkId(projectId);
       const row = await repo.findReadable(projectId, callerId);
       if (!row) throw errors.notFound('Project');
-      const files = await repo.files(projectId);
+      const files = await repo.listedFiles(projectId, deps.limits.inlineContentBytes);
       const starred = callerId ? await repo.hasStarred(projectId, callerId) : false;
-      return { ...projectView(row), isOwner: row.user_id === callerId, starred, files: files.map(fileView) };
+      return {
+        ...projectView(row),
+        isOwner: row.user_id === callerId,
+        starred,
+        files: files.map((f) => ({
+          ...fileView(f),
+          content: f.omitted ? null : (f.content ?? ''),
+          contentOmitted: f.omitted,
+        })),
+      };
+    },
+
+    /** A readable project's name and every file with its content (the zip export). */
+    async export(callerId: string | null, projectId: string) {
+      checkId(projectId);
+      const row = await repo.findReadable(projectId, callerId);
+      if (!row) throw errors.notFound('Project');
+      const files = await repo.files(projectId);
+      return { name: row.name, files: files.map((f) => ({ ...f, content: f.content ?? '' })) };
     },
 
     async replace(userId: string, projectId: string, body: ProjectBody) {
@@ -160,6 +183,7 @@ export function createProjectService(deps: {
     async remove(userId: string, projectId: string) {
       checkId(projectId);
       if (!(await repo.softDelete(projectId, userId))) throw errors.notFound('Project');
+      await deps.onDeleted?.(projectId);
       await audit.record({
         userId,
         action: 'project_delete',
@@ -198,6 +222,14 @@ export function createProjectService(deps: {
       checkId(projectId);
       const project = await repo.findReadable(projectId, callerId);
       if (!project) throw errors.notFound('Project');
+      const bytes = await repo.filesBytes(projectId);
+      if (bytes > deps.limits.runMaxBytes) {
+        throw errors.unprocessable(
+          'project_too_large',
+          `A run sends at most ${deps.limits.runMaxBytes} bytes of files; this project holds ${bytes}.`,
+          { limit: deps.limits.runMaxBytes, size: bytes },
+        );
+      }
       const files = await repo.files(projectId);
       if (files.length === 0) throw errors.validation('The project has no files to run.', { field: 'files' });
       const lang = findLanguage(deps.manifest, project.language);
@@ -217,6 +249,9 @@ export function createProjectService(deps: {
         stdin: body.stdin,
         timeout: body.timeout,
         memoryLimit: body.memoryLimit,
+        tests: body.tests,
+        checker: body.checker,
+        stopOnFirstFailure: body.stopOnFirstFailure,
       };
       return body.wait
         ? deps.executions.submitAndWait(callerId, execBody, { projectId, ...(signal ? { signal } : {}) })

@@ -27,6 +27,8 @@ export function statsRoutes(repo: StatsRepo, tokens: TokenService) {
           executionsToday: s.executions_today,
           maxExecutionsDaily: s.max_executions_daily,
           maxStorageMb: s.max_storage_mb,
+          /** Bytes charged to maxStorageMb: live projects' files plus deleted ones' until purged. */
+          storageChargedBytes: s.storage_charged_bytes,
         },
       },
     };

@@ -1,6 +1,6 @@
 import { sql } from 'slonik';
 import { z } from 'zod';
-import type { JobLimits } from '@muscode/common';
+import type { JobGrading, JobLimits } from '@muscode/common';
 import type { Db } from '../../infra/db.js';
 
 const stuckRow = z.object({
@@ -12,27 +12,37 @@ const stuckRow = z.object({
   region: z.string(),
   status: z.string(),
   attempt: z.number(),
-  source: z.array(z.object({ path: z.string(), content: z.string() })),
+  source: z.array(
+    z.object({ path: z.string(), content: z.string(), encoding: z.enum(['utf8', 'base64']).optional() }),
+  ),
   main_file: z.string(),
   limits: z.record(z.string(), z.unknown()),
+  grading: z.record(z.string(), z.unknown()).nullable(),
   stdin: z.instanceof(Buffer).nullable(),
   age_ms: z.number(),
 });
-export type StuckRow = Omit<z.infer<typeof stuckRow>, 'limits'> & { limits: JobLimits };
+export type StuckRow = Omit<z.infer<typeof stuckRow>, 'limits' | 'grading'> & {
+  limits: JobLimits;
+  grading: JobGrading | null;
+};
 
 export function createSweeperRepo(db: Db) {
   return {
     /** Executions queued or running for longer than `olderThanMs`, oldest first. */
     async findStuck(olderThanMs: number, limit: number): Promise<readonly StuckRow[]> {
       const rows = await db.any(sql.type(stuckRow)`
-        SELECT id, user_id, language, language_version, sandbox_image, region, status, attempt, source, main_file, limits, stdin,
+        SELECT id, user_id, language, language_version, sandbox_image, region, status, attempt, source, main_file, limits, grading, stdin,
                (extract(epoch FROM now() - created_at) * 1000)::float8 AS age_ms
         FROM executions
         WHERE status IN ('queued', 'running')
           AND created_at < now() - make_interval(secs => ${olderThanMs / 1000})
         ORDER BY created_at
         LIMIT ${limit}`);
-      return rows.map((r) => ({ ...r, limits: r.limits as JobLimits }));
+      return rows.map((r) => ({
+        ...r,
+        limits: r.limits as JobLimits,
+        grading: r.grading as JobGrading | null,
+      }));
     },
 
     /**

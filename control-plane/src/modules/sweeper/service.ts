@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { redisKeys, type Job, type Logger } from '@muscode/common';
-import { jobIdsScript, type Streams } from '../../infra/streams.js';
+import { redisKeys, redisScript, type Job, type Logger, type RedisScriptName } from '@muscode/common';
+import type { Streams } from '../../infra/streams.js';
 import type { SweeperRepo, StuckRow } from './repo.js';
 
 export interface SweeperOptions {
@@ -24,18 +24,6 @@ export interface SweepReport {
 }
 
 /**
- * extend-lock: KEYS[1] lock · ARGV[1] owner · ARGV[2] ttl ms.
- * Returns 1 if this owner holds the lock (now extended), 0 otherwise.
- */
-const extendLock = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-return 0
-`;
-
-/**
  * Finds executions whose job vanished from Redis (data loss, a flushed stream: not in the
  * job stream, so neither waiting nor pending) and re-queues them from the source kept in the
  * database, or fails them clearly once their attempts are spent. Executions queued or running
@@ -55,12 +43,17 @@ export function createSweeper(deps: {
   const log = deps.log.child({ component: 'sweeper' });
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  // Run once per sweep at most: EVAL, not a defined command.
+  const run = (name: RedisScriptName, ...args: (string | number)[]) => {
+    const s = redisScript(name);
+    return redis.eval(s.lua, s.numberOfKeys, ...args);
+  };
 
   async function lead(): Promise<boolean> {
     const ttl = opts.intervalMs * 3;
     const got = await redis.set(keys.sweeperLock(), opts.instanceId, 'PX', ttl, 'NX');
     if (got === 'OK') return true;
-    return Number(await redis.eval(extendLock, 1, keys.sweeperLock(), opts.instanceId, ttl)) === 1;
+    return Number(await run('extend-lock', keys.sweeperLock(), opts.instanceId, ttl)) === 1;
   }
 
   /**
@@ -73,7 +66,7 @@ export function createSweeper(deps: {
     const ids = new Set<string>(await redis.hkeys(keys.waiting(region)));
     let start = '-';
     for (;;) {
-      const [last, read, page] = (await redis.eval(jobIdsScript, 1, keys.jobs(region), start, 1000)) as [
+      const [last, read, page] = (await run('job-ids', keys.jobs(region), start, 1000)) as [
         string,
         number,
         string[],
@@ -96,6 +89,7 @@ export function createSweeper(deps: {
       stdin: (row.stdin ?? Buffer.alloc(0)).toString('base64'),
       interactive: false,
       limits: row.limits,
+      ...(row.grading ? { grading: row.grading } : {}),
       enqueuedAt: Date.now(),
       attemptBase,
     };
@@ -180,8 +174,7 @@ export function createSweeper(deps: {
       stopped = true;
       clearTimeout(timer);
       // Hand the lock over at once rather than after its TTL.
-      const release = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-      await redis.eval(release, 1, keys.sweeperLock(), opts.instanceId).catch(() => undefined);
+      await run('release-lock', keys.sweeperLock(), opts.instanceId).catch(() => undefined);
     },
   };
 }

@@ -1,5 +1,5 @@
-import { Code, ConnectError, type HandlerContext } from '@connectrpc/connect';
-import { errors } from '../../errors.js';
+import type { HandlerContext } from '@connectrpc/connect';
+import { AppError, errors } from '../../errors.js';
 import { apiKeyPrefix, type ApiKeyService } from '../../modules/api-keys/service.js';
 import type { ApiKeyScope } from '../../modules/api-keys/model.js';
 import type { TokenService } from '../../modules/auth/tokens.js';
@@ -36,7 +36,7 @@ export function createRpcAuth(deps: {
     if (token.startsWith(apiKeyPrefix)) {
       const key = await deps.apiKeys.authenticate(token);
       if (!key.scopes.includes(scope)) {
-        throw new ConnectError(`this API key lacks the "${scope}" scope`, Code.PermissionDenied);
+        throw errors.forbidden(`this API key lacks the "${scope}" scope`);
       }
       return limit({ userId: key.userId, apiKeyId: key.keyId });
     }
@@ -46,3 +46,21 @@ export function createRpcAuth(deps: {
 }
 
 export type RpcAuth = ReturnType<typeof createRpcAuth>;
+
+/**
+ * Whether a bearer token is a live API key or a valid access token, without any rate-limit
+ * charge or scope check: the server asks it before reading a request's body, so a caller with
+ * bad credentials costs no read of its message. Failures of the check itself (the database
+ * down) answer true: the handler's own authentication then gives the right error.
+ */
+export function createCredentialCheck(deps: { tokens: TokenService; apiKeys: ApiKeyService }) {
+  return async (token: string): Promise<boolean> => {
+    try {
+      if (token.startsWith(apiKeyPrefix)) await deps.apiKeys.authenticate(token);
+      else await deps.tokens.verifyAccess(token);
+      return true;
+    } catch (err) {
+      return !(err instanceof AppError && err.reason === 'unauthenticated');
+    }
+  };
+}

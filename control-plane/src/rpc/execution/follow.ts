@@ -1,6 +1,5 @@
-import { blockingConnection } from '../../infra/redis.js';
 import { create } from '@bufbuild/protobuf';
-import type { Redis } from 'ioredis';
+import { followExecution as followToResult, statusToProto, type ExecutionEvent } from '@muscode/common';
 import {
   ExecuteResponseSchema,
   OutputStream,
@@ -8,12 +7,9 @@ import {
   type ExecuteResponse,
 } from '@muscode/proto/execution/v1';
 import type { Streams } from '../../infra/streams.js';
-import { finalStatuses } from '../../modules/executions/model.js';
 import type { ExecutionService } from '../../modules/executions/service.js';
 import type { ExecutionView } from '../../modules/executions/view.js';
-import { toStatus, viewToExecution } from '../execution-convert.js';
-
-const finalStatusSet: ReadonlySet<string> = new Set(finalStatuses);
+import { viewToExecution } from '../execution-convert.js';
 
 const outputStreams = {
   stdout: OutputStream.STDOUT,
@@ -21,14 +17,38 @@ const outputStreams = {
   compile: OutputStream.COMPILE,
 } as const;
 
+/** Quiet time after which the row is read (made final without a result event, e.g. by the sweeper?). */
+const quietMs = 5000;
+
+function toResponse(executionId: string, event: ExecutionEvent): ExecuteResponse | null {
+  if (event.type === 'status') {
+    return create(ExecuteResponseSchema, {
+      event: { case: 'status', value: { executionId, status: statusToProto(event.status) } },
+    });
+  }
+  if (event.type === 'output') {
+    return create(ExecuteResponseSchema, {
+      event: {
+        case: 'output',
+        value: {
+          stream: outputStreams[event.stream],
+          data: Buffer.from(event.data, 'base64'),
+          seq: event.seq,
+        },
+      },
+    });
+  }
+  return null;
+}
+
 /**
  * The events of an execution, from its queued status to its result, read from its Redis
- * stream. Used by Execute and Interact, whose responses have the same shape.
+ * stream (common's followExecution: a result without its view, or none at all, is read from
+ * the row). Used by Execute and Interact, whose responses have the same shape.
  */
 export async function* followExecution(deps: {
   executions: ExecutionService;
   streams: Streams;
-  redis: Redis;
   userId: string;
   executionId: string;
   signal: AbortSignal;
@@ -37,50 +57,57 @@ export async function* followExecution(deps: {
   yield create(ExecuteResponseSchema, {
     event: { case: 'status', value: { executionId, status: Status.QUEUED } },
   });
-  // XREAD BLOCK holds its connection, so each follower gets one of its own.
-  const conn = blockingConnection(deps.redis);
+  const queue: ExecuteResponse[] = [];
+  let ended: { err?: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const push = () => {
+    wake?.();
+    wake = undefined;
+  };
+  const follow = followToResult<ExecutionView>({
+    executionId,
+    quietMs,
+    // Every follower of this control-plane shares one reading connection; from the start.
+    subscribe: (onEvent) => {
+      const f = deps.streams.followEvents(executionId, '0', (events) => {
+        for (const { event } of events) onEvent(event);
+      });
+      return () => f.stop();
+    },
+    onEvent(event) {
+      const res = toResponse(executionId, event);
+      if (res) queue.push(res);
+      push();
+    },
+    // The caller's own execution (checked when it was submitted or looked up).
+    readRow: () => deps.executions.get(deps.userId, executionId),
+    onResult(view) {
+      queue.push(
+        create(ExecuteResponseSchema, {
+          event: { case: 'result', value: viewToExecution(view as ExecutionView) },
+        }),
+      );
+      push();
+    },
+    onEnd(err) {
+      ended = { err };
+      push();
+    },
+  });
+  const onAbort = () => push();
+  deps.signal.addEventListener('abort', onAbort);
   try {
-    let after = '0';
-    while (!deps.signal.aborted) {
-      const events = await deps.streams.readEvents(conn, executionId, after, 5000);
-      if (events.length === 0) {
-        // Quiet for a while: made final without a result event (e.g. by the sweeper)?
-        const v = await deps.executions.get(deps.userId, executionId);
-        if (finalStatusSet.has(v.status)) {
-          yield create(ExecuteResponseSchema, { event: { case: 'result', value: viewToExecution(v) } });
-          return;
-        }
+    for (;;) {
+      while (queue.length > 0) yield queue.shift()!;
+      if (ended) {
+        if (ended.err !== undefined) throw ended.err;
+        return;
       }
-      for (const { id, event } of events) {
-        after = id;
-        if (event.type === 'status') {
-          yield create(ExecuteResponseSchema, {
-            event: { case: 'status', value: { executionId, status: toStatus(event.status) } },
-          });
-        } else if (event.type === 'output') {
-          yield create(ExecuteResponseSchema, {
-            event: {
-              case: 'output',
-              value: {
-                stream: outputStreams[event.stream],
-                data: Buffer.from(event.data, 'base64'),
-                seq: event.seq,
-              },
-            },
-          });
-        } else {
-          // The result event carries the row as written (the caller's own execution, checked
-          // when it was submitted or looked up); without it, look the execution up.
-          const v =
-            event.view?.executionId === executionId
-              ? (event.view as ExecutionView)
-              : await deps.executions.get(deps.userId, executionId);
-          yield create(ExecuteResponseSchema, { event: { case: 'result', value: viewToExecution(v) } });
-          return;
-        }
-      }
+      if (deps.signal.aborted) return;
+      await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {
-    conn.disconnect();
+    deps.signal.removeEventListener('abort', onAbort);
+    follow.stop();
   }
 }

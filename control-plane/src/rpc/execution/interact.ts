@@ -10,14 +10,17 @@ import {
 import type { Streams } from '../../infra/streams.js';
 import type { ExecutionService } from '../../modules/executions/service.js';
 import { guarded } from '../errors.js';
+import { errors } from '../../errors.js';
 import { specToBody } from '../execution-convert.js';
 import type { RpcAuth } from './auth.js';
 import { followExecution } from './follow.js';
 
 /**
  * Interactive execution over one bidirectional stream: the first request is the spec, later
- * ones go to the program's control stream (stdin, stdin_close, cancel). The end of the
- * request stream closes stdin; a call abandoned before the result cancels the execution.
+ * ones go to the program's control stream (stdin, stdin_close, cancel). Stdin spends the
+ * execution's stdin budget (its stdin limit, less the spec's stdin), as over the WebSocket: past
+ * it the call ends RESOURCE_EXHAUSTED and the execution is cancelled. The end of the request
+ * stream closes stdin; a call abandoned before the result cancels the execution.
  */
 export function interact(deps: {
   auth: RpcAuth;
@@ -34,7 +37,7 @@ export function interact(deps: {
     const { caller, executionId } = await guarded(deps.log, async () => {
       const first = await input.next();
       if (first.done || first.value.message.case !== 'spec') {
-        throw new ConnectError('the first message of Interact must carry the spec', Code.InvalidArgument);
+        throw errors.validation('the first message of Interact must carry the spec');
       }
       const caller = await deps.auth(ctx, 'execute');
       const body = { ...specToBody(first.value.message.value), interactive: true };
@@ -45,14 +48,27 @@ export function interact(deps: {
     const control = (m: ControlMessage) => deps.streams.sendControl(executionId, m);
 
     let finished = false;
+    // Set when the input breaks a rule: the call ends with it (and the execution is cancelled).
+    let refusal: ConnectError | undefined;
+    const stop = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, stop.signal]);
+    const stdin = async (m: Extract<ControlMessage, { type: 'stdin' | 'stdin_close' }>) => {
+      if ((await deps.streams.sendStdin(executionId, m)) === 'over_budget') {
+        refusal = new ConnectError(
+          'This stdin would pass the execution\u2019s stdin limit.',
+          Code.ResourceExhausted,
+        );
+        stop.abort();
+      }
+      // Finished (or, past its budget's life, not interactive): nothing reads stdin any more.
+    };
     const pump = (async () => {
-      for (;;) {
+      while (!refusal) {
         const next = await input.next();
-        if (next.done) return control({ type: 'stdin_close' });
+        if (next.done) return stdin({ type: 'stdin_close' });
         const m = next.value.message;
-        if (m.case === 'stdin')
-          await control({ type: 'stdin', data: Buffer.from(m.value).toString('base64') });
-        else if (m.case === 'stdinClose') await control({ type: 'stdin_close' });
+        if (m.case === 'stdin') await stdin({ type: 'stdin', data: Buffer.from(m.value).toString('base64') });
+        else if (m.case === 'stdinClose') await stdin({ type: 'stdin_close' });
         else if (m.case === 'cancel') await control({ type: 'cancel' });
       }
     })();
@@ -69,11 +85,13 @@ export function interact(deps: {
         ...deps,
         userId: caller.userId,
         executionId,
-        signal: ctx.signal,
+        signal,
       })) {
+        if (refusal) break;
         if (res.event.case === 'result') finished = true;
         yield create(InteractResponseSchema, { event: res.event });
       }
+      if (refusal) throw refusal;
     } finally {
       if (!finished) await control({ type: 'cancel' }).catch(() => undefined);
     }

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file muscode/execution/v1/execution.proto.
  */
 export const file_muscode_execution_v1_execution: GenFile = /*@__PURE__*/
-  fileDesc("CiRtdXNjb2RlL2V4ZWN1dGlvbi92MS9leGVjdXRpb24ucHJvdG8SFG11c2NvZGUuZXhlY3V0aW9uLnYxIiUKBEZpbGUSDAoEbmFtZRgBIAEoCRIPCgdjb250ZW50GAIgASgJIjQKBkxpbWl0cxIXCg90aW1lb3V0X3NlY29uZHMYASABKA0SEQoJbWVtb3J5X21iGAIgASgNItABCg1FeGVjdXRpb25TcGVjEhAKCGxhbmd1YWdlGAEgASgJEgwKBGNvZGUYAiABKAkSKQoFZmlsZXMYAyADKAsyGi5tdXNjb2RlLmV4ZWN1dGlvbi52MS5GaWxlEhEKCW1haW5fZmlsZRgEIAEoCRINCgVzdGRpbhgFIAEoDBIsCgZsaW1pdHMYBiABKAsyHC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5MaW1pdHMSEwoLaW50ZXJhY3RpdmUYByABKAgSDwoHdmVyc2lvbhgIIAEoCSJCCg1TdWJtaXRSZXF1ZXN0EjEKBHNwZWMYASABKAsyIy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRpb25TcGVjIlQKDlN1Ym1pdFJlc3BvbnNlEhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIsCgZzdGF0dXMYAiABKA4yHC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGF0dXMiIgoKR2V0UmVxdWVzdBIUCgxleGVjdXRpb25faWQYASABKAkiQQoLR2V0UmVzcG9uc2USMgoJZXhlY3V0aW9uGAEgASgLMh8ubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uIkMKDkV4ZWN1dGVSZXF1ZXN0EjEKBHNwZWMYASABKAsyIy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRpb25TcGVjIrcBCg9FeGVjdXRlUmVzcG9uc2USMwoGc3RhdHVzGAEgASgLMiEubXVzY29kZS5leGVjdXRpb24udjEuU3RhdHVzRXZlbnRIABIzCgZvdXRwdXQYAiABKAsyIS5tdXNjb2RlLmV4ZWN1dGlvbi52MS5PdXRwdXRFdmVudEgAEjEKBnJlc3VsdBgDIAEoCzIfLm11c2NvZGUuZXhlY3V0aW9uLnYxLkV4ZWN1dGlvbkgAQgcKBWV2ZW50IlEKC1N0YXR1c0V2ZW50EhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIsCgZzdGF0dXMYAiABKA4yHC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGF0dXMiXAoLT3V0cHV0RXZlbnQSMgoGc3RyZWFtGAEgASgOMiIubXVzY29kZS5leGVjdXRpb24udjEuT3V0cHV0U3RyZWFtEgwKBGRhdGEYAiABKAwSCwoDc2VxGAMgASgNIt4CCglFeGVjdXRpb24SFAoMZXhlY3V0aW9uX2lkGAEgASgJEhAKCGxhbmd1YWdlGAIgASgJEiwKBnN0YXR1cxgDIAEoDjIcLm11c2NvZGUuZXhlY3V0aW9uLnYxLlN0YXR1cxIOCgZzdGRvdXQYBCABKAwSDgoGc3RkZXJyGAUgASgMEhYKCWV4aXRfY29kZRgGIAEoBUgAiAEBEg4KBnNpZ25hbBgHIAEoBRIPCgd3YWxsX21zGAggASgNEg4KBmNwdV9tcxgJIAEoDRIWCg5wZWFrX21lbW9yeV9rYhgKIAEoDRIWCg5jb21waWxlX291dHB1dBgLIAEoDBIYChBzdGRvdXRfdHJ1bmNhdGVkGAwgASgIEhgKEHN0ZGVycl90cnVuY2F0ZWQYDSABKAgSDwoHbWVzc2FnZRgOIAEoCRIPCgd2ZXJzaW9uGA8gASgJQgwKCl9leGl0X2NvZGUiJQoNQ2FuY2VsUmVxdWVzdBIUCgxleGVjdXRpb25faWQYASABKAkiRAoOQ2FuY2VsUmVzcG9uc2USMgoJZXhlY3V0aW9uGAEgASgLMh8ubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uIhYKFExpc3RMYW5ndWFnZXNSZXF1ZXN0IkoKFUxpc3RMYW5ndWFnZXNSZXNwb25zZRIxCglsYW5ndWFnZXMYASADKAsyHi5tdXNjb2RlLmV4ZWN1dGlvbi52MS5MYW5ndWFnZSLLAQoITGFuZ3VhZ2USCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgJEg8KB2FsaWFzZXMYBCADKAkSEgoKZXh0ZW5zaW9ucxgFIAMoCRIRCgltYWluX2ZpbGUYBiABKAkSEAoIY29tcGlsZWQYByABKAgSEQoJYXZhaWxhYmxlGAggASgIEjcKCHZlcnNpb25zGAkgAygLMiUubXVzY29kZS5leGVjdXRpb24udjEuTGFuZ3VhZ2VWZXJzaW9uIkUKD0xhbmd1YWdlVmVyc2lvbhIPCgd2ZXJzaW9uGAEgASgJEg4KBnNlcmllcxgCIAEoCRIRCglhdmFpbGFibGUYAyABKAgi0QEKD0ludGVyYWN0UmVxdWVzdBIzCgRzcGVjGAEgASgLMiMubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uU3BlY0gAEg8KBXN0ZGluGAIgASgMSAASNwoLc3RkaW5fY2xvc2UYAyABKAsyIC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGRpbkNsb3NlSAASNAoGY2FuY2VsGAQgASgLMiIubXVzY29kZS5leGVjdXRpb24udjEuQ2FuY2VsU2lnbmFsSABCCQoHbWVzc2FnZSIMCgpTdGRpbkNsb3NlIg4KDENhbmNlbFNpZ25hbCK4AQoQSW50ZXJhY3RSZXNwb25zZRIzCgZzdGF0dXMYASABKAsyIS5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGF0dXNFdmVudEgAEjMKBm91dHB1dBgCIAEoCzIhLm11c2NvZGUuZXhlY3V0aW9uLnYxLk91dHB1dEV2ZW50SAASMQoGcmVzdWx0GAMgASgLMh8ubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uSABCBwoFZXZlbnQqtAIKBlN0YXR1cxIWChJTVEFUVVNfVU5TUEVDSUZJRUQQABIRCg1TVEFUVVNfUVVFVUVEEAESEgoOU1RBVFVTX1JVTk5JTkcQAhIUChBTVEFUVVNfQ09NUExFVEVEEAMSGAoUU1RBVFVTX1JVTlRJTUVfRVJST1IQBBISCg5TVEFUVVNfVElNRU9VVBAFEhQKEFNUQVRVU19DUFVfTElNSVQQBhIXChNTVEFUVVNfTUVNT1JZX0xJTUlUEAcSFwoTU1RBVFVTX09VVFBVVF9MSU1JVBAIEhgKFFNUQVRVU19DT01QSUxFX0VSUk9SEAkSFAoQU1RBVFVTX0NBTkNFTExFRBAKEhkKFVNUQVRVU19JTlRFUk5BTF9FUlJPUhALEhQKEFNUQVRVU19SRVNUQVJURUQQDCp8CgxPdXRwdXRTdHJlYW0SHQoZT1VUUFVUX1NUUkVBTV9VTlNQRUNJRklFRBAAEhgKFE9VVFBVVF9TVFJFQU1fU1RET1VUEAESGAoUT1VUUFVUX1NUUkVBTV9TVERFUlIQAhIZChVPVVRQVVRfU1RSRUFNX0NPTVBJTEUQAzK3BAoQRXhlY3V0aW9uU2VydmljZRJVCgZTdWJtaXQSIy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdWJtaXRSZXF1ZXN0GiQubXVzY29kZS5leGVjdXRpb24udjEuU3VibWl0UmVzcG9uc2UiABJMCgNHZXQSIC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5HZXRSZXF1ZXN0GiEubXVzY29kZS5leGVjdXRpb24udjEuR2V0UmVzcG9uc2UiABJaCgdFeGVjdXRlEiQubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0ZVJlcXVlc3QaJS5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRlUmVzcG9uc2UiADABElUKBkNhbmNlbBIjLm11c2NvZGUuZXhlY3V0aW9uLnYxLkNhbmNlbFJlcXVlc3QaJC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5DYW5jZWxSZXNwb25zZSIAEmoKDUxpc3RMYW5ndWFnZXMSKi5tdXNjb2RlLmV4ZWN1dGlvbi52MS5MaXN0TGFuZ3VhZ2VzUmVxdWVzdBorLm11c2NvZGUuZXhlY3V0aW9uLnYxLkxpc3RMYW5ndWFnZXNSZXNwb25zZSIAEl8KCEludGVyYWN0EiUubXVzY29kZS5leGVjdXRpb24udjEuSW50ZXJhY3RSZXF1ZXN0GiYubXVzY29kZS5leGVjdXRpb24udjEuSW50ZXJhY3RSZXNwb25zZSIAKAEwAWIGcHJvdG8z");
+  fileDesc("CiRtdXNjb2RlL2V4ZWN1dGlvbi92MS9leGVjdXRpb24ucHJvdG8SFG11c2NvZGUuZXhlY3V0aW9uLnYxIiUKBEZpbGUSDAoEbmFtZRgBIAEoCRIPCgdjb250ZW50GAIgASgJIjQKBkxpbWl0cxIXCg90aW1lb3V0X3NlY29uZHMYASABKA0SEQoJbWVtb3J5X21iGAIgASgNIu0CCg1FeGVjdXRpb25TcGVjEhAKCGxhbmd1YWdlGAEgASgJEgwKBGNvZGUYAiABKAkSKQoFZmlsZXMYAyADKAsyGi5tdXNjb2RlLmV4ZWN1dGlvbi52MS5GaWxlEhEKCW1haW5fZmlsZRgEIAEoCRINCgVzdGRpbhgFIAEoDBIsCgZsaW1pdHMYBiABKAsyHC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5MaW1pdHMSEwoLaW50ZXJhY3RpdmUYByABKAgSDwoHdmVyc2lvbhgIIAEoCRItCgV0ZXN0cxgJIAMoCzIeLm11c2NvZGUuZXhlY3V0aW9uLnYxLlRlc3RDYXNlEi4KB2NoZWNrZXIYCiABKAsyHS5tdXNjb2RlLmV4ZWN1dGlvbi52MS5DaGVja2VyEiIKFXN0b3Bfb25fZmlyc3RfZmFpbHVyZRgLIAEoCEgAiAEBQhgKFl9zdG9wX29uX2ZpcnN0X2ZhaWx1cmUiWQoIVGVzdENhc2USDAoEbmFtZRgBIAEoCRINCgVzdGRpbhgCIAEoCRIXCg9leHBlY3RlZF9vdXRwdXQYAyABKAkSFwoPdGltZW91dF9zZWNvbmRzGAQgASgBIl8KB0NoZWNrZXISDAoEdHlwZRgBIAEoCRIVCghhYnNvbHV0ZRgCIAEoAUgAiAEBEhUKCHJlbGF0aXZlGAMgASgBSAGIAQFCCwoJX2Fic29sdXRlQgsKCV9yZWxhdGl2ZSJCCg1TdWJtaXRSZXF1ZXN0EjEKBHNwZWMYASABKAsyIy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRpb25TcGVjIlQKDlN1Ym1pdFJlc3BvbnNlEhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIsCgZzdGF0dXMYAiABKA4yHC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGF0dXMiIgoKR2V0UmVxdWVzdBIUCgxleGVjdXRpb25faWQYASABKAkiQQoLR2V0UmVzcG9uc2USMgoJZXhlY3V0aW9uGAEgASgLMh8ubXVzY29kZS5leGVjdXRpb24udjEuRXhlY3V0aW9uIkMKDkV4ZWN1dGVSZXF1ZXN0EjEKBHNwZWMYASABKAsyIy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRpb25TcGVjIrcBCg9FeGVjdXRlUmVzcG9uc2USMwoGc3RhdHVzGAEgASgLMiEubXVzY29kZS5leGVjdXRpb24udjEuU3RhdHVzRXZlbnRIABIzCgZvdXRwdXQYAiABKAsyIS5tdXNjb2RlLmV4ZWN1dGlvbi52MS5PdXRwdXRFdmVudEgAEjEKBnJlc3VsdBgDIAEoCzIfLm11c2NvZGUuZXhlY3V0aW9uLnYxLkV4ZWN1dGlvbkgAQgcKBWV2ZW50IlEKC1N0YXR1c0V2ZW50EhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIsCgZzdGF0dXMYAiABKA4yHC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdGF0dXMiXAoLT3V0cHV0RXZlbnQSMgoGc3RyZWFtGAEgASgOMiIubXVzY29kZS5leGVjdXRpb24udjEuT3V0cHV0U3RyZWFtEgwKBGRhdGEYAiABKAwSCwoDc2VxGAMgASgNIsQDCglFeGVjdXRpb24SFAoMZXhlY3V0aW9uX2lkGAEgASgJEhAKCGxhbmd1YWdlGAIgASgJEiwKBnN0YXR1cxgDIAEoDjIcLm11c2NvZGUuZXhlY3V0aW9uLnYxLlN0YXR1cxIOCgZzdGRvdXQYBCABKAwSDgoGc3RkZXJyGAUgASgMEhYKCWV4aXRfY29kZRgGIAEoBUgAiAEBEg4KBnNpZ25hbBgHIAEoBRIPCgd3YWxsX21zGAggASgNEg4KBmNwdV9tcxgJIAEoDRIWCg5wZWFrX21lbW9yeV9rYhgKIAEoDRIWCg5jb21waWxlX291dHB1dBgLIAEoDBIYChBzdGRvdXRfdHJ1bmNhdGVkGAwgASgIEhgKEHN0ZGVycl90cnVuY2F0ZWQYDSABKAgSDwoHbWVzc2FnZRgOIAEoCRIPCgd2ZXJzaW9uGA8gASgJEjAKBXRlc3RzGBAgAygLMiEubXVzY29kZS5leGVjdXRpb24udjEuVGVzdE91dGNvbWUSMgoHc3VtbWFyeRgRIAEoCzIhLm11c2NvZGUuZXhlY3V0aW9uLnYxLlRlc3RTdW1tYXJ5QgwKCl9leGl0X2NvZGUi/wEKC1Rlc3RPdXRjb21lEgwKBG5hbWUYASABKAkSDgoGc3RhdHVzGAIgASgJEhYKCWV4aXRfY29kZRgDIAEoBUgAiAEBEg4KBnNpZ25hbBgEIAEoBRIPCgd3YWxsX21zGAUgASgNEg4KBmNwdV9tcxgGIAEoDRIWCg5wZWFrX21lbW9yeV9rYhgHIAEoDRIOCgZzdGRvdXQYCCABKAwSDgoGc3RkZXJyGAkgASgMEhgKEHN0ZG91dF90cnVuY2F0ZWQYCiABKAgSGAoQc3RkZXJyX3RydW5jYXRlZBgLIAEoCBIPCgdtZXNzYWdlGAwgASgJQgwKCl9leGl0X2NvZGUiZgoLVGVzdFN1bW1hcnkSDgoGcGFzc2VkGAEgASgNEg0KBXRvdGFsGAIgASgNEiAKE2ZpcnN0X2ZhaWx1cmVfaW5kZXgYAyABKA1IAIgBAUIWChRfZmlyc3RfZmFpbHVyZV9pbmRleCIlCg1DYW5jZWxSZXF1ZXN0EhQKDGV4ZWN1dGlvbl9pZBgBIAEoCSJECg5DYW5jZWxSZXNwb25zZRIyCglleGVjdXRpb24YASABKAsyHy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRpb24iFgoUTGlzdExhbmd1YWdlc1JlcXVlc3QiSgoVTGlzdExhbmd1YWdlc1Jlc3BvbnNlEjEKCWxhbmd1YWdlcxgBIAMoCzIeLm11c2NvZGUuZXhlY3V0aW9uLnYxLkxhbmd1YWdlIssBCghMYW5ndWFnZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSDwoHYWxpYXNlcxgEIAMoCRISCgpleHRlbnNpb25zGAUgAygJEhEKCW1haW5fZmlsZRgGIAEoCRIQCghjb21waWxlZBgHIAEoCBIRCglhdmFpbGFibGUYCCABKAgSNwoIdmVyc2lvbnMYCSADKAsyJS5tdXNjb2RlLmV4ZWN1dGlvbi52MS5MYW5ndWFnZVZlcnNpb24iRQoPTGFuZ3VhZ2VWZXJzaW9uEg8KB3ZlcnNpb24YASABKAkSDgoGc2VyaWVzGAIgASgJEhEKCWF2YWlsYWJsZRgDIAEoCCLRAQoPSW50ZXJhY3RSZXF1ZXN0EjMKBHNwZWMYASABKAsyIy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRpb25TcGVjSAASDwoFc3RkaW4YAiABKAxIABI3CgtzdGRpbl9jbG9zZRgDIAEoCzIgLm11c2NvZGUuZXhlY3V0aW9uLnYxLlN0ZGluQ2xvc2VIABI0CgZjYW5jZWwYBCABKAsyIi5tdXNjb2RlLmV4ZWN1dGlvbi52MS5DYW5jZWxTaWduYWxIAEIJCgdtZXNzYWdlIgwKClN0ZGluQ2xvc2UiDgoMQ2FuY2VsU2lnbmFsIrgBChBJbnRlcmFjdFJlc3BvbnNlEjMKBnN0YXR1cxgBIAEoCzIhLm11c2NvZGUuZXhlY3V0aW9uLnYxLlN0YXR1c0V2ZW50SAASMwoGb3V0cHV0GAIgASgLMiEubXVzY29kZS5leGVjdXRpb24udjEuT3V0cHV0RXZlbnRIABIxCgZyZXN1bHQYAyABKAsyHy5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRpb25IAEIHCgVldmVudCq0AgoGU3RhdHVzEhYKElNUQVRVU19VTlNQRUNJRklFRBAAEhEKDVNUQVRVU19RVUVVRUQQARISCg5TVEFUVVNfUlVOTklORxACEhQKEFNUQVRVU19DT01QTEVURUQQAxIYChRTVEFUVVNfUlVOVElNRV9FUlJPUhAEEhIKDlNUQVRVU19USU1FT1VUEAUSFAoQU1RBVFVTX0NQVV9MSU1JVBAGEhcKE1NUQVRVU19NRU1PUllfTElNSVQQBxIXChNTVEFUVVNfT1VUUFVUX0xJTUlUEAgSGAoUU1RBVFVTX0NPTVBJTEVfRVJST1IQCRIUChBTVEFUVVNfQ0FOQ0VMTEVEEAoSGQoVU1RBVFVTX0lOVEVSTkFMX0VSUk9SEAsSFAoQU1RBVFVTX1JFU1RBUlRFRBAMKnwKDE91dHB1dFN0cmVhbRIdChlPVVRQVVRfU1RSRUFNX1VOU1BFQ0lGSUVEEAASGAoUT1VUUFVUX1NUUkVBTV9TVERPVVQQARIYChRPVVRQVVRfU1RSRUFNX1NUREVSUhACEhkKFU9VVFBVVF9TVFJFQU1fQ09NUElMRRADMrcEChBFeGVjdXRpb25TZXJ2aWNlElUKBlN1Ym1pdBIjLm11c2NvZGUuZXhlY3V0aW9uLnYxLlN1Ym1pdFJlcXVlc3QaJC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5TdWJtaXRSZXNwb25zZSIAEkwKA0dldBIgLm11c2NvZGUuZXhlY3V0aW9uLnYxLkdldFJlcXVlc3QaIS5tdXNjb2RlLmV4ZWN1dGlvbi52MS5HZXRSZXNwb25zZSIAEloKB0V4ZWN1dGUSJC5tdXNjb2RlLmV4ZWN1dGlvbi52MS5FeGVjdXRlUmVxdWVzdBolLm11c2NvZGUuZXhlY3V0aW9uLnYxLkV4ZWN1dGVSZXNwb25zZSIAMAESVQoGQ2FuY2VsEiMubXVzY29kZS5leGVjdXRpb24udjEuQ2FuY2VsUmVxdWVzdBokLm11c2NvZGUuZXhlY3V0aW9uLnYxLkNhbmNlbFJlc3BvbnNlIgASagoNTGlzdExhbmd1YWdlcxIqLm11c2NvZGUuZXhlY3V0aW9uLnYxLkxpc3RMYW5ndWFnZXNSZXF1ZXN0GisubXVzY29kZS5leGVjdXRpb24udjEuTGlzdExhbmd1YWdlc1Jlc3BvbnNlIgASXwoISW50ZXJhY3QSJS5tdXNjb2RlLmV4ZWN1dGlvbi52MS5JbnRlcmFjdFJlcXVlc3QaJi5tdXNjb2RlLmV4ZWN1dGlvbi52MS5JbnRlcmFjdFJlc3BvbnNlIgAoATABYgZwcm90bzM");
 
 /**
  * File is a source file of an execution.
@@ -116,6 +116,28 @@ export type ExecutionSpec = Message<"muscode.execution.v1.ExecutionSpec"> & {
    * @generated from field: string version = 8;
    */
   version: string;
+
+  /**
+   * Grading (README, "Grading"): run the program once per test and check its output; empty for
+   * an ordinary run. Validated as POST /execute's `tests` (INVALID_ARGUMENT naming the field).
+   *
+   * @generated from field: repeated muscode.execution.v1.TestCase tests = 9;
+   */
+  tests: TestCase[];
+
+  /**
+   * How outputs are compared; unset: trimmed.
+   *
+   * @generated from field: muscode.execution.v1.Checker checker = 10;
+   */
+  checker?: Checker | undefined;
+
+  /**
+   * Stop after the first test that does not pass; unset: true.
+   *
+   * @generated from field: optional bool stop_on_first_failure = 11;
+   */
+  stopOnFirstFailure?: boolean | undefined;
 };
 
 /**
@@ -124,6 +146,77 @@ export type ExecutionSpec = Message<"muscode.execution.v1.ExecutionSpec"> & {
  */
 export const ExecutionSpecSchema: GenMessage<ExecutionSpec> = /*@__PURE__*/
   messageDesc(file_muscode_execution_v1_execution, 2);
+
+/**
+ * TestCase is one test of a graded execution.
+ *
+ * @generated from message muscode.execution.v1.TestCase
+ */
+export type TestCase = Message<"muscode.execution.v1.TestCase"> & {
+  /**
+   * Empty: "test <n>".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string stdin = 2;
+   */
+  stdin: string;
+
+  /**
+   * @generated from field: string expected_output = 3;
+   */
+  expectedOutput: string;
+
+  /**
+   * This test's wall and CPU time; 0: the execution's timeout.
+   *
+   * @generated from field: double timeout_seconds = 4;
+   */
+  timeoutSeconds: number;
+};
+
+/**
+ * Describes the message muscode.execution.v1.TestCase.
+ * Use `create(TestCaseSchema)` to create a new message.
+ */
+export const TestCaseSchema: GenMessage<TestCase> = /*@__PURE__*/
+  messageDesc(file_muscode_execution_v1_execution, 3);
+
+/**
+ * Checker says how a test's output is compared with its expected output.
+ *
+ * @generated from message muscode.execution.v1.Checker
+ */
+export type Checker = Message<"muscode.execution.v1.Checker"> & {
+  /**
+   * exact, trimmed, tokens or float.
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * Tolerances of the float checker.
+   *
+   * @generated from field: optional double absolute = 2;
+   */
+  absolute?: number | undefined;
+
+  /**
+   * @generated from field: optional double relative = 3;
+   */
+  relative?: number | undefined;
+};
+
+/**
+ * Describes the message muscode.execution.v1.Checker.
+ * Use `create(CheckerSchema)` to create a new message.
+ */
+export const CheckerSchema: GenMessage<Checker> = /*@__PURE__*/
+  messageDesc(file_muscode_execution_v1_execution, 4);
 
 /**
  * SubmitRequest queues an execution.
@@ -142,7 +235,7 @@ export type SubmitRequest = Message<"muscode.execution.v1.SubmitRequest"> & {
  * Use `create(SubmitRequestSchema)` to create a new message.
  */
 export const SubmitRequestSchema: GenMessage<SubmitRequest> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 3);
+  messageDesc(file_muscode_execution_v1_execution, 5);
 
 /**
  * SubmitResponse names the queued execution.
@@ -166,7 +259,7 @@ export type SubmitResponse = Message<"muscode.execution.v1.SubmitResponse"> & {
  * Use `create(SubmitResponseSchema)` to create a new message.
  */
 export const SubmitResponseSchema: GenMessage<SubmitResponse> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 4);
+  messageDesc(file_muscode_execution_v1_execution, 6);
 
 /**
  * GetRequest names an execution.
@@ -185,7 +278,7 @@ export type GetRequest = Message<"muscode.execution.v1.GetRequest"> & {
  * Use `create(GetRequestSchema)` to create a new message.
  */
 export const GetRequestSchema: GenMessage<GetRequest> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 5);
+  messageDesc(file_muscode_execution_v1_execution, 7);
 
 /**
  * GetResponse is an execution's state.
@@ -204,7 +297,7 @@ export type GetResponse = Message<"muscode.execution.v1.GetResponse"> & {
  * Use `create(GetResponseSchema)` to create a new message.
  */
 export const GetResponseSchema: GenMessage<GetResponse> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 6);
+  messageDesc(file_muscode_execution_v1_execution, 8);
 
 /**
  * ExecuteRequest queues an execution and follows it.
@@ -223,7 +316,7 @@ export type ExecuteRequest = Message<"muscode.execution.v1.ExecuteRequest"> & {
  * Use `create(ExecuteRequestSchema)` to create a new message.
  */
 export const ExecuteRequestSchema: GenMessage<ExecuteRequest> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 7);
+  messageDesc(file_muscode_execution_v1_execution, 9);
 
 /**
  * ExecuteResponse is one event of a followed execution.
@@ -260,7 +353,7 @@ export type ExecuteResponse = Message<"muscode.execution.v1.ExecuteResponse"> & 
  * Use `create(ExecuteResponseSchema)` to create a new message.
  */
 export const ExecuteResponseSchema: GenMessage<ExecuteResponse> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 8);
+  messageDesc(file_muscode_execution_v1_execution, 10);
 
 /**
  * StatusEvent reports a change of status.
@@ -284,7 +377,7 @@ export type StatusEvent = Message<"muscode.execution.v1.StatusEvent"> & {
  * Use `create(StatusEventSchema)` to create a new message.
  */
 export const StatusEventSchema: GenMessage<StatusEvent> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 9);
+  messageDesc(file_muscode_execution_v1_execution, 11);
 
 /**
  * OutputEvent is a chunk of live output.
@@ -313,7 +406,7 @@ export type OutputEvent = Message<"muscode.execution.v1.OutputEvent"> & {
  * Use `create(OutputEventSchema)` to create a new message.
  */
 export const OutputEventSchema: GenMessage<OutputEvent> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 10);
+  messageDesc(file_muscode_execution_v1_execution, 12);
 
 /**
  * Execution is the state and, once final, the result of an execution.
@@ -397,6 +490,18 @@ export type Execution = Message<"muscode.execution.v1.Execution"> & {
    * @generated from field: string version = 15;
    */
   version: string;
+
+  /**
+   * A graded execution's tests in request order, and how they went (empty / unset otherwise).
+   *
+   * @generated from field: repeated muscode.execution.v1.TestOutcome tests = 16;
+   */
+  tests: TestOutcome[];
+
+  /**
+   * @generated from field: muscode.execution.v1.TestSummary summary = 17;
+   */
+  summary?: TestSummary | undefined;
 };
 
 /**
@@ -404,7 +509,115 @@ export type Execution = Message<"muscode.execution.v1.Execution"> & {
  * Use `create(ExecutionSchema)` to create a new message.
  */
 export const ExecutionSchema: GenMessage<Execution> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 11);
+  messageDesc(file_muscode_execution_v1_execution, 13);
+
+/**
+ * TestOutcome is one test of a graded execution, as GET /execute/{id}'s `tests[]`.
+ *
+ * @generated from message muscode.execution.v1.TestOutcome
+ */
+export type TestOutcome = Message<"muscode.execution.v1.TestOutcome"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * accepted, wrong_answer, runtime_error, timeout, cpu_limit, memory_limit, output_limit,
+   * cancelled, internal_error, skipped.
+   *
+   * @generated from field: string status = 2;
+   */
+  status: string;
+
+  /**
+   * @generated from field: optional int32 exit_code = 3;
+   */
+  exitCode?: number | undefined;
+
+  /**
+   * @generated from field: int32 signal = 4;
+   */
+  signal: number;
+
+  /**
+   * @generated from field: uint32 wall_ms = 5;
+   */
+  wallMs: number;
+
+  /**
+   * @generated from field: uint32 cpu_ms = 6;
+   */
+  cpuMs: number;
+
+  /**
+   * @generated from field: uint32 peak_memory_kb = 7;
+   */
+  peakMemoryKb: number;
+
+  /**
+   * @generated from field: bytes stdout = 8;
+   */
+  stdout: Uint8Array;
+
+  /**
+   * @generated from field: bytes stderr = 9;
+   */
+  stderr: Uint8Array;
+
+  /**
+   * @generated from field: bool stdout_truncated = 10;
+   */
+  stdoutTruncated: boolean;
+
+  /**
+   * @generated from field: bool stderr_truncated = 11;
+   */
+  stderrTruncated: boolean;
+
+  /**
+   * @generated from field: string message = 12;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message muscode.execution.v1.TestOutcome.
+ * Use `create(TestOutcomeSchema)` to create a new message.
+ */
+export const TestOutcomeSchema: GenMessage<TestOutcome> = /*@__PURE__*/
+  messageDesc(file_muscode_execution_v1_execution, 14);
+
+/**
+ * TestSummary counts a graded execution's tests.
+ *
+ * @generated from message muscode.execution.v1.TestSummary
+ */
+export type TestSummary = Message<"muscode.execution.v1.TestSummary"> & {
+  /**
+   * @generated from field: uint32 passed = 1;
+   */
+  passed: number;
+
+  /**
+   * @generated from field: uint32 total = 2;
+   */
+  total: number;
+
+  /**
+   * The first test that did not pass; unset when all passed.
+   *
+   * @generated from field: optional uint32 first_failure_index = 3;
+   */
+  firstFailureIndex?: number | undefined;
+};
+
+/**
+ * Describes the message muscode.execution.v1.TestSummary.
+ * Use `create(TestSummarySchema)` to create a new message.
+ */
+export const TestSummarySchema: GenMessage<TestSummary> = /*@__PURE__*/
+  messageDesc(file_muscode_execution_v1_execution, 15);
 
 /**
  * CancelRequest names the execution to stop.
@@ -423,7 +636,7 @@ export type CancelRequest = Message<"muscode.execution.v1.CancelRequest"> & {
  * Use `create(CancelRequestSchema)` to create a new message.
  */
 export const CancelRequestSchema: GenMessage<CancelRequest> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 12);
+  messageDesc(file_muscode_execution_v1_execution, 16);
 
 /**
  * CancelResponse is the execution's state after the cancel was sent.
@@ -442,7 +655,7 @@ export type CancelResponse = Message<"muscode.execution.v1.CancelResponse"> & {
  * Use `create(CancelResponseSchema)` to create a new message.
  */
 export const CancelResponseSchema: GenMessage<CancelResponse> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 13);
+  messageDesc(file_muscode_execution_v1_execution, 17);
 
 /**
  * ListLanguagesRequest has no fields.
@@ -457,7 +670,7 @@ export type ListLanguagesRequest = Message<"muscode.execution.v1.ListLanguagesRe
  * Use `create(ListLanguagesRequestSchema)` to create a new message.
  */
 export const ListLanguagesRequestSchema: GenMessage<ListLanguagesRequest> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 14);
+  messageDesc(file_muscode_execution_v1_execution, 18);
 
 /**
  * ListLanguagesResponse lists the languages of the manifest.
@@ -476,7 +689,7 @@ export type ListLanguagesResponse = Message<"muscode.execution.v1.ListLanguagesR
  * Use `create(ListLanguagesResponseSchema)` to create a new message.
  */
 export const ListLanguagesResponseSchema: GenMessage<ListLanguagesResponse> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 15);
+  messageDesc(file_muscode_execution_v1_execution, 19);
 
 /**
  * Language is a language that can be run.
@@ -542,7 +755,7 @@ export type Language = Message<"muscode.execution.v1.Language"> & {
  * Use `create(LanguageSchema)` to create a new message.
  */
 export const LanguageSchema: GenMessage<Language> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 16);
+  messageDesc(file_muscode_execution_v1_execution, 20);
 
 /**
  * LanguageVersion is one version of a language.
@@ -577,7 +790,7 @@ export type LanguageVersion = Message<"muscode.execution.v1.LanguageVersion"> & 
  * Use `create(LanguageVersionSchema)` to create a new message.
  */
 export const LanguageVersionSchema: GenMessage<LanguageVersion> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 17);
+  messageDesc(file_muscode_execution_v1_execution, 21);
 
 /**
  * InteractRequest is one message of an interactive session.
@@ -628,7 +841,7 @@ export type InteractRequest = Message<"muscode.execution.v1.InteractRequest"> & 
  * Use `create(InteractRequestSchema)` to create a new message.
  */
 export const InteractRequestSchema: GenMessage<InteractRequest> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 18);
+  messageDesc(file_muscode_execution_v1_execution, 22);
 
 /**
  * StdinClose closes the program's stdin.
@@ -643,7 +856,7 @@ export type StdinClose = Message<"muscode.execution.v1.StdinClose"> & {
  * Use `create(StdinCloseSchema)` to create a new message.
  */
 export const StdinCloseSchema: GenMessage<StdinClose> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 19);
+  messageDesc(file_muscode_execution_v1_execution, 23);
 
 /**
  * CancelSignal stops the program.
@@ -658,7 +871,7 @@ export type CancelSignal = Message<"muscode.execution.v1.CancelSignal"> & {
  * Use `create(CancelSignalSchema)` to create a new message.
  */
 export const CancelSignalSchema: GenMessage<CancelSignal> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 20);
+  messageDesc(file_muscode_execution_v1_execution, 24);
 
 /**
  * InteractResponse is one event of an interactive execution.
@@ -695,7 +908,7 @@ export type InteractResponse = Message<"muscode.execution.v1.InteractResponse"> 
  * Use `create(InteractResponseSchema)` to create a new message.
  */
 export const InteractResponseSchema: GenMessage<InteractResponse> = /*@__PURE__*/
-  messageDesc(file_muscode_execution_v1_execution, 21);
+  messageDesc(file_muscode_execution_v1_execution, 25);
 
 /**
  * Status is the lifecycle state of an execution; every final status is also its verdict.

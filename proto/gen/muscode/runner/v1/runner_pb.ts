@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file muscode/runner/v1/runner.proto.
  */
 export const file_muscode_runner_v1_runner: GenFile = /*@__PURE__*/
-  fileDesc("Ch5tdXNjb2RlL3J1bm5lci92MS9ydW5uZXIucHJvdG8SEW11c2NvZGUucnVubmVyLnYxIqgCCg1SZXBvcnRSZXF1ZXN0EhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgNEhEKCXJ1bm5lcl9pZBgDIAEoCRILCgNzZXEYBCABKA0SLQoHc3RhcnRlZBgKIAEoCzIaLm11c2NvZGUucnVubmVyLnYxLlN0YXJ0ZWRIABIrCgZvdXRwdXQYCyABKAsyGS5tdXNjb2RlLnJ1bm5lci52MS5PdXRwdXRIABI6Cg5jb21waWxlX3Jlc3VsdBgMIAEoCzIgLm11c2NvZGUucnVubmVyLnYxLkNvbXBpbGVSZXN1bHRIABIvCghmaW5pc2hlZBgNIAEoCzIbLm11c2NvZGUucnVubmVyLnYxLkZpbmlzaGVkSABCBwoFZXZlbnQiGwoHU3RhcnRlZBIQCghxdWV1ZV9tcxgBIAEoDSJBCgZPdXRwdXQSKQoGc3RyZWFtGAEgASgOMhkubXVzY29kZS5ydW5uZXIudjEuU3RyZWFtEgwKBGRhdGEYAiABKAwiVAoNQ29tcGlsZVJlc3VsdBIRCglleGl0X2NvZGUYASABKAUSDwoHd2FsbF9tcxgCIAEoDRIOCgZjcHVfbXMYAyABKA0SDwoHc3VjY2VzcxgEIAEoCCLUAgoIRmluaXNoZWQSKwoHdmVyZGljdBgBIAEoDjIaLm11c2NvZGUucnVubmVyLnYxLlZlcmRpY3QSFgoJZXhpdF9jb2RlGAIgASgFSACIAQESDgoGc2lnbmFsGAMgASgFEg8KB3dhbGxfbXMYBCABKA0SDgoGY3B1X21zGAUgASgNEhYKDnBlYWtfbWVtb3J5X2tiGAYgASgNEg4KBnN0ZG91dBgHIAEoDBIOCgZzdGRlcnIYCCABKAwSFgoOY29tcGlsZV9vdXRwdXQYCSABKAwSGAoQc3Rkb3V0X3RydW5jYXRlZBgKIAEoCBIYChBzdGRlcnJfdHJ1bmNhdGVkGAsgASgIEg8KB21lc3NhZ2UYDCABKAkSFwoPY29tcGlsZV93YWxsX21zGA0gASgNEhYKDmNvbXBpbGVfY3B1X21zGA4gASgNQgwKCl9leGl0X2NvZGUiIgoOUmVwb3J0UmVzcG9uc2USEAoIbGFzdF9zZXEYASABKA0ivQIKEEhlYXJ0YmVhdFJlcXVlc3QSEQoJcnVubmVyX2lkGAEgASgJEg4KBnJlZ2lvbhgCIAEoCRIQCghob3N0bmFtZRgDIAEoCRIQCghjYXBhY2l0eRgEIAEoDRIPCgdydW5uaW5nGAUgASgNEjMKCWxhbmd1YWdlcxgGIAMoCzIgLm11c2NvZGUucnVubmVyLnYxLkxhbmd1YWdlSW1hZ2USDwoHaG9zdF9pZBgHIAEoCRIQCghkcmFpbmluZxgIIAEoCBIrCgVwb29scxgJIAMoCzIcLm11c2NvZGUucnVubmVyLnYxLlBvb2xTdGF0ZRIRCgl1bmhlYWx0aHkYCiABKAkSCwoDcGlkGAsgASgNEhUKDXByb2Nlc3Nfc3RhcnQYDCABKAQSFQoNcGlkX25hbWVzcGFjZRgNIAEoCSI3CglQb29sU3RhdGUSDAoEbmFtZRgBIAEoCRIMCgR3YXJtGAIgASgNEg4KBnRhcmdldBgDIAEoDSJECg1MYW5ndWFnZUltYWdlEhMKC2xhbmd1YWdlX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSDQoFaW1hZ2UYAyABKAkiKAoRSGVhcnRiZWF0UmVzcG9uc2USEwoLaW50ZXJ2YWxfbXMYASABKA0qWgoGU3RyZWFtEhYKElNUUkVBTV9VTlNQRUNJRklFRBAAEhEKDVNUUkVBTV9TVERPVVQQARIRCg1TVFJFQU1fU1RERVJSEAISEgoOU1RSRUFNX0NPTVBJTEUQAyqCAgoHVmVyZGljdBIXChNWRVJESUNUX1VOU1BFQ0lGSUVEEAASFQoRVkVSRElDVF9DT01QTEVURUQQARIZChVWRVJESUNUX1JVTlRJTUVfRVJST1IQAhITCg9WRVJESUNUX1RJTUVPVVQQAxIVChFWRVJESUNUX0NQVV9MSU1JVBAEEhgKFFZFUkRJQ1RfTUVNT1JZX0xJTUlUEAUSGAoUVkVSRElDVF9PVVRQVVRfTElNSVQQBhIZChVWRVJESUNUX0NPTVBJTEVfRVJST1IQBxIVChFWRVJESUNUX0NBTkNFTExFRBAIEhoKFlZFUkRJQ1RfSU5URVJOQUxfRVJST1IQCTK8AQoNUnVubmVyU2VydmljZRJRCgZSZXBvcnQSIC5tdXNjb2RlLnJ1bm5lci52MS5SZXBvcnRSZXF1ZXN0GiEubXVzY29kZS5ydW5uZXIudjEuUmVwb3J0UmVzcG9uc2UiACgBElgKCUhlYXJ0YmVhdBIjLm11c2NvZGUucnVubmVyLnYxLkhlYXJ0YmVhdFJlcXVlc3QaJC5tdXNjb2RlLnJ1bm5lci52MS5IZWFydGJlYXRSZXNwb25zZSIAYgZwcm90bzM");
+  fileDesc("Ch5tdXNjb2RlL3J1bm5lci92MS9ydW5uZXIucHJvdG8SEW11c2NvZGUucnVubmVyLnYxItQDCg1SZXBvcnRSZXF1ZXN0EhQKDGV4ZWN1dGlvbl9pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgNEhEKCXJ1bm5lcl9pZBgDIAEoCRILCgNzZXEYBCABKA0SLQoHc3RhcnRlZBgKIAEoCzIaLm11c2NvZGUucnVubmVyLnYxLlN0YXJ0ZWRIABIrCgZvdXRwdXQYCyABKAsyGS5tdXNjb2RlLnJ1bm5lci52MS5PdXRwdXRIABI6Cg5jb21waWxlX3Jlc3VsdBgMIAEoCzIgLm11c2NvZGUucnVubmVyLnYxLkNvbXBpbGVSZXN1bHRIABIvCghmaW5pc2hlZBgNIAEoCzIbLm11c2NvZGUucnVubmVyLnYxLkZpbmlzaGVkSAASNAoLdGVzdF9yZXN1bHQYDiABKAsyHS5tdXNjb2RlLnJ1bm5lci52MS5UZXN0UmVzdWx0SAASOgoOYXJ0aWZhY3RfY2h1bmsYFCABKAsyIC5tdXNjb2RlLnJ1bm5lci52MS5BcnRpZmFjdENodW5rSAASOAoNYXJ0aWZhY3RzX2VuZBgVIAEoCzIfLm11c2NvZGUucnVubmVyLnYxLkFydGlmYWN0c0VuZEgAQgcKBWV2ZW50IlkKDUFydGlmYWN0Q2h1bmsSDAoEbmFtZRgBIAEoCRIMCgRzaXplGAIgASgEEg4KBnNoYTI1NhgDIAEoCRIOCgZvZmZzZXQYBCABKAQSDAoEZGF0YRgFIAEoDCJpCgxBcnRpZmFjdHNFbmQSDQoFY291bnQYASABKA0SMwoHc2tpcHBlZBgCIAMoCzIiLm11c2NvZGUucnVubmVyLnYxLlNraXBwZWRBcnRpZmFjdBIVCg1za2lwcGVkX2NvdW50GAMgASgNIi8KD1NraXBwZWRBcnRpZmFjdBIMCgRuYW1lGAEgASgJEg4KBnJlYXNvbhgCIAEoCSKNAgoKVGVzdFJlc3VsdBINCgVpbmRleBgBIAEoDRIMCgRuYW1lGAIgASgJEg4KBnN0YXR1cxgDIAEoCRIWCglleGl0X2NvZGUYBCABKAVIAIgBARIOCgZzaWduYWwYBSABKAUSDwoHd2FsbF9tcxgGIAEoDRIOCgZjcHVfbXMYByABKA0SFgoOcGVha19tZW1vcnlfa2IYCCABKA0SDgoGc3Rkb3V0GAkgASgMEg4KBnN0ZGVychgKIAEoDBIPCgdtZXNzYWdlGAsgASgJEhgKEHN0ZG91dF90cnVuY2F0ZWQYDCABKAgSGAoQc3RkZXJyX3RydW5jYXRlZBgNIAEoCEIMCgpfZXhpdF9jb2RlIhsKB1N0YXJ0ZWQSEAoIcXVldWVfbXMYASABKA0iQQoGT3V0cHV0EikKBnN0cmVhbRgBIAEoDjIZLm11c2NvZGUucnVubmVyLnYxLlN0cmVhbRIMCgRkYXRhGAIgASgMIlQKDUNvbXBpbGVSZXN1bHQSEQoJZXhpdF9jb2RlGAEgASgFEg8KB3dhbGxfbXMYAiABKA0SDgoGY3B1X21zGAMgASgNEg8KB3N1Y2Nlc3MYBCABKAgiggMKCEZpbmlzaGVkEisKB3ZlcmRpY3QYASABKA4yGi5tdXNjb2RlLnJ1bm5lci52MS5WZXJkaWN0EhYKCWV4aXRfY29kZRgCIAEoBUgAiAEBEg4KBnNpZ25hbBgDIAEoBRIPCgd3YWxsX21zGAQgASgNEg4KBmNwdV9tcxgFIAEoDRIWCg5wZWFrX21lbW9yeV9rYhgGIAEoDRIOCgZzdGRvdXQYByABKAwSDgoGc3RkZXJyGAggASgMEhYKDmNvbXBpbGVfb3V0cHV0GAkgASgMEhgKEHN0ZG91dF90cnVuY2F0ZWQYCiABKAgSGAoQc3RkZXJyX3RydW5jYXRlZBgLIAEoCBIPCgdtZXNzYWdlGAwgASgJEhcKD2NvbXBpbGVfd2FsbF9tcxgNIAEoDRIWCg5jb21waWxlX2NwdV9tcxgOIAEoDRIsCgV0ZXN0cxgPIAMoCzIdLm11c2NvZGUucnVubmVyLnYxLlRlc3RSZXN1bHRCDAoKX2V4aXRfY29kZSIiCg5SZXBvcnRSZXNwb25zZRIQCghsYXN0X3NlcRgBIAEoDSK9AgoQSGVhcnRiZWF0UmVxdWVzdBIRCglydW5uZXJfaWQYASABKAkSDgoGcmVnaW9uGAIgASgJEhAKCGhvc3RuYW1lGAMgASgJEhAKCGNhcGFjaXR5GAQgASgNEg8KB3J1bm5pbmcYBSABKA0SMwoJbGFuZ3VhZ2VzGAYgAygLMiAubXVzY29kZS5ydW5uZXIudjEuTGFuZ3VhZ2VJbWFnZRIPCgdob3N0X2lkGAcgASgJEhAKCGRyYWluaW5nGAggASgIEisKBXBvb2xzGAkgAygLMhwubXVzY29kZS5ydW5uZXIudjEuUG9vbFN0YXRlEhEKCXVuaGVhbHRoeRgKIAEoCRILCgNwaWQYCyABKA0SFQoNcHJvY2Vzc19zdGFydBgMIAEoBBIVCg1waWRfbmFtZXNwYWNlGA0gASgJIjcKCVBvb2xTdGF0ZRIMCgRuYW1lGAEgASgJEgwKBHdhcm0YAiABKA0SDgoGdGFyZ2V0GAMgASgNIkQKDUxhbmd1YWdlSW1hZ2USEwoLbGFuZ3VhZ2VfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoCRINCgVpbWFnZRgDIAEoCSIoChFIZWFydGJlYXRSZXNwb25zZRITCgtpbnRlcnZhbF9tcxgBIAEoDSpaCgZTdHJlYW0SFgoSU1RSRUFNX1VOU1BFQ0lGSUVEEAASEQoNU1RSRUFNX1NURE9VVBABEhEKDVNUUkVBTV9TVERFUlIQAhISCg5TVFJFQU1fQ09NUElMRRADKoICCgdWZXJkaWN0EhcKE1ZFUkRJQ1RfVU5TUEVDSUZJRUQQABIVChFWRVJESUNUX0NPTVBMRVRFRBABEhkKFVZFUkRJQ1RfUlVOVElNRV9FUlJPUhACEhMKD1ZFUkRJQ1RfVElNRU9VVBADEhUKEVZFUkRJQ1RfQ1BVX0xJTUlUEAQSGAoUVkVSRElDVF9NRU1PUllfTElNSVQQBRIYChRWRVJESUNUX09VVFBVVF9MSU1JVBAGEhkKFVZFUkRJQ1RfQ09NUElMRV9FUlJPUhAHEhUKEVZFUkRJQ1RfQ0FOQ0VMTEVEEAgSGgoWVkVSRElDVF9JTlRFUk5BTF9FUlJPUhAJMrwBCg1SdW5uZXJTZXJ2aWNlElEKBlJlcG9ydBIgLm11c2NvZGUucnVubmVyLnYxLlJlcG9ydFJlcXVlc3QaIS5tdXNjb2RlLnJ1bm5lci52MS5SZXBvcnRSZXNwb25zZSIAKAESWAoJSGVhcnRiZWF0EiMubXVzY29kZS5ydW5uZXIudjEuSGVhcnRiZWF0UmVxdWVzdBokLm11c2NvZGUucnVubmVyLnYxLkhlYXJ0YmVhdFJlc3BvbnNlIgBiBnByb3RvMw");
 
 /**
  * ReportRequest is one event of an execution attempt.
@@ -74,6 +74,27 @@ export type ReportRequest = Message<"muscode.runner.v1.ReportRequest"> & {
      */
     value: Finished;
     case: "finished";
+  } | {
+    /**
+     * @generated from field: muscode.runner.v1.TestResult test_result = 14;
+     */
+    value: TestResult;
+    case: "testResult";
+  } | {
+    /**
+     * Files the program left under /workspace/output, sent before `finished` (numbered apart
+     * from the events above, which other work may extend).
+     *
+     * @generated from field: muscode.runner.v1.ArtifactChunk artifact_chunk = 20;
+     */
+    value: ArtifactChunk;
+    case: "artifactChunk";
+  } | {
+    /**
+     * @generated from field: muscode.runner.v1.ArtifactsEnd artifacts_end = 21;
+     */
+    value: ArtifactsEnd;
+    case: "artifactsEnd";
   } | { case: undefined; value?: undefined };
 };
 
@@ -83,6 +104,207 @@ export type ReportRequest = Message<"muscode.runner.v1.ReportRequest"> & {
  */
 export const ReportRequestSchema: GenMessage<ReportRequest> = /*@__PURE__*/
   messageDesc(file_muscode_runner_v1_runner, 0);
+
+/**
+ * ArtifactChunk is a piece of one artifact: a file's chunks come in order, one file after the
+ * other, and every chunk names its file, so the control-plane needs no state beyond the file
+ * being assembled. A file of 0 bytes is one chunk with no data.
+ *
+ * @generated from message muscode.runner.v1.ArtifactChunk
+ */
+export type ArtifactChunk = Message<"muscode.runner.v1.ArtifactChunk"> & {
+  /**
+   * Relative to /workspace/output, segments joined by `/`.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The whole file's size in bytes and hex sha256, as the agent received it from the launcher.
+   *
+   * @generated from field: uint64 size = 2;
+   */
+  size: bigint;
+
+  /**
+   * @generated from field: string sha256 = 3;
+   */
+  sha256: string;
+
+  /**
+   * Where `data` starts in the file.
+   *
+   * @generated from field: uint64 offset = 4;
+   */
+  offset: bigint;
+
+  /**
+   * @generated from field: bytes data = 5;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message muscode.runner.v1.ArtifactChunk.
+ * Use `create(ArtifactChunkSchema)` to create a new message.
+ */
+export const ArtifactChunkSchema: GenMessage<ArtifactChunk> = /*@__PURE__*/
+  messageDesc(file_muscode_runner_v1_runner, 1);
+
+/**
+ * ArtifactsEnd follows the last artifact chunk and says what was left out.
+ *
+ * @generated from message muscode.runner.v1.ArtifactsEnd
+ */
+export type ArtifactsEnd = Message<"muscode.runner.v1.ArtifactsEnd"> & {
+  /**
+   * Files sent (each as chunks before this event).
+   *
+   * @generated from field: uint32 count = 1;
+   */
+  count: number;
+
+  /**
+   * Entries left out, at most the launcher's 100, with the reason (too_large, count_limit, …).
+   *
+   * @generated from field: repeated muscode.runner.v1.SkippedArtifact skipped = 2;
+   */
+  skipped: SkippedArtifact[];
+
+  /**
+   * Every entry left out, also those past the listed ones.
+   *
+   * @generated from field: uint32 skipped_count = 3;
+   */
+  skippedCount: number;
+};
+
+/**
+ * Describes the message muscode.runner.v1.ArtifactsEnd.
+ * Use `create(ArtifactsEndSchema)` to create a new message.
+ */
+export const ArtifactsEndSchema: GenMessage<ArtifactsEnd> = /*@__PURE__*/
+  messageDesc(file_muscode_runner_v1_runner, 2);
+
+/**
+ * SkippedArtifact is an entry of /workspace/output that was not sent, and why.
+ *
+ * @generated from message muscode.runner.v1.SkippedArtifact
+ */
+export type SkippedArtifact = Message<"muscode.runner.v1.SkippedArtifact"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message muscode.runner.v1.SkippedArtifact.
+ * Use `create(SkippedArtifactSchema)` to create a new message.
+ */
+export const SkippedArtifactSchema: GenMessage<SkippedArtifact> = /*@__PURE__*/
+  messageDesc(file_muscode_runner_v1_runner, 3);
+
+/**
+ * TestResult is one test of a graded submission, sent as soon as it has run (and again in
+ * Finished.tests). Its output has gone before it as Output events, like an ordinary run's.
+ *
+ * @generated from message muscode.runner.v1.TestResult
+ */
+export type TestResult = Message<"muscode.runner.v1.TestResult"> & {
+  /**
+   * Position of the test in the request, from 0.
+   *
+   * @generated from field: uint32 index = 1;
+   */
+  index: number;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * accepted, wrong_answer, runtime_error, timeout, cpu_limit, memory_limit, output_limit,
+   * cancelled, internal_error, or skipped (not run after a failure).
+   *
+   * @generated from field: string status = 3;
+   */
+  status: string;
+
+  /**
+   * Exit code of the program, absent when it was killed by a signal or did not run.
+   *
+   * @generated from field: optional int32 exit_code = 4;
+   */
+  exitCode?: number | undefined;
+
+  /**
+   * @generated from field: int32 signal = 5;
+   */
+  signal: number;
+
+  /**
+   * @generated from field: uint32 wall_ms = 6;
+   */
+  wallMs: number;
+
+  /**
+   * @generated from field: uint32 cpu_ms = 7;
+   */
+  cpuMs: number;
+
+  /**
+   * The run's peak resident memory in KiB (the launcher's rusage of this test's run).
+   *
+   * @generated from field: uint32 peak_memory_kb = 8;
+   */
+  peakMemoryKb: number;
+
+  /**
+   * The test's stdout and stderr, up to the output cap.
+   *
+   * @generated from field: bytes stdout = 9;
+   */
+  stdout: Uint8Array;
+
+  /**
+   * @generated from field: bytes stderr = 10;
+   */
+  stderr: Uint8Array;
+
+  /**
+   * For the user: the limit that ended the run, if one did.
+   *
+   * @generated from field: string message = 11;
+   */
+  message: string;
+
+  /**
+   * The program wrote more than was kept of it (the output cap, or the per-test report cap).
+   *
+   * @generated from field: bool stdout_truncated = 12;
+   */
+  stdoutTruncated: boolean;
+
+  /**
+   * @generated from field: bool stderr_truncated = 13;
+   */
+  stderrTruncated: boolean;
+};
+
+/**
+ * Describes the message muscode.runner.v1.TestResult.
+ * Use `create(TestResultSchema)` to create a new message.
+ */
+export const TestResultSchema: GenMessage<TestResult> = /*@__PURE__*/
+  messageDesc(file_muscode_runner_v1_runner, 4);
 
 /**
  * Started is sent when the sandbox has the files and the program is about to run.
@@ -103,7 +325,7 @@ export type Started = Message<"muscode.runner.v1.Started"> & {
  * Use `create(StartedSchema)` to create a new message.
  */
 export const StartedSchema: GenMessage<Started> = /*@__PURE__*/
-  messageDesc(file_muscode_runner_v1_runner, 1);
+  messageDesc(file_muscode_runner_v1_runner, 5);
 
 /**
  * Output is a chunk of raw program output (bytes, not necessarily UTF-8).
@@ -127,7 +349,7 @@ export type Output = Message<"muscode.runner.v1.Output"> & {
  * Use `create(OutputSchema)` to create a new message.
  */
 export const OutputSchema: GenMessage<Output> = /*@__PURE__*/
-  messageDesc(file_muscode_runner_v1_runner, 2);
+  messageDesc(file_muscode_runner_v1_runner, 6);
 
 /**
  * CompileResult ends the compile stage of a compiled language.
@@ -161,7 +383,7 @@ export type CompileResult = Message<"muscode.runner.v1.CompileResult"> & {
  * Use `create(CompileResultSchema)` to create a new message.
  */
 export const CompileResultSchema: GenMessage<CompileResult> = /*@__PURE__*/
-  messageDesc(file_muscode_runner_v1_runner, 3);
+  messageDesc(file_muscode_runner_v1_runner, 7);
 
 /**
  * Finished is the last event of an attempt and carries the complete result.
@@ -251,6 +473,13 @@ export type Finished = Message<"muscode.runner.v1.Finished"> & {
    * @generated from field: uint32 compile_cpu_ms = 14;
    */
   compileCpuMs: number;
+
+  /**
+   * The tests of a graded submission, in request order (empty for an ordinary run).
+   *
+   * @generated from field: repeated muscode.runner.v1.TestResult tests = 15;
+   */
+  tests: TestResult[];
 };
 
 /**
@@ -258,7 +487,7 @@ export type Finished = Message<"muscode.runner.v1.Finished"> & {
  * Use `create(FinishedSchema)` to create a new message.
  */
 export const FinishedSchema: GenMessage<Finished> = /*@__PURE__*/
-  messageDesc(file_muscode_runner_v1_runner, 4);
+  messageDesc(file_muscode_runner_v1_runner, 8);
 
 /**
  * ReportResponse acknowledges a whole report stream.
@@ -279,7 +508,7 @@ export type ReportResponse = Message<"muscode.runner.v1.ReportResponse"> & {
  * Use `create(ReportResponseSchema)` to create a new message.
  */
 export const ReportResponseSchema: GenMessage<ReportResponse> = /*@__PURE__*/
-  messageDesc(file_muscode_runner_v1_runner, 5);
+  messageDesc(file_muscode_runner_v1_runner, 9);
 
 /**
  * HeartbeatRequest describes an agent.
@@ -382,7 +611,7 @@ export type HeartbeatRequest = Message<"muscode.runner.v1.HeartbeatRequest"> & {
  * Use `create(HeartbeatRequestSchema)` to create a new message.
  */
 export const HeartbeatRequestSchema: GenMessage<HeartbeatRequest> = /*@__PURE__*/
-  messageDesc(file_muscode_runner_v1_runner, 6);
+  messageDesc(file_muscode_runner_v1_runner, 10);
 
 /**
  * PoolState is the size of one warm pool of an agent.
@@ -417,7 +646,7 @@ export type PoolState = Message<"muscode.runner.v1.PoolState"> & {
  * Use `create(PoolStateSchema)` to create a new message.
  */
 export const PoolStateSchema: GenMessage<PoolState> = /*@__PURE__*/
-  messageDesc(file_muscode_runner_v1_runner, 7);
+  messageDesc(file_muscode_runner_v1_runner, 11);
 
 /**
  * LanguageImage is a language version an agent can run: one per language and image it has.
@@ -450,7 +679,7 @@ export type LanguageImage = Message<"muscode.runner.v1.LanguageImage"> & {
  * Use `create(LanguageImageSchema)` to create a new message.
  */
 export const LanguageImageSchema: GenMessage<LanguageImage> = /*@__PURE__*/
-  messageDesc(file_muscode_runner_v1_runner, 8);
+  messageDesc(file_muscode_runner_v1_runner, 12);
 
 /**
  * HeartbeatResponse tells the agent how often to beat.
@@ -469,7 +698,7 @@ export type HeartbeatResponse = Message<"muscode.runner.v1.HeartbeatResponse"> &
  * Use `create(HeartbeatResponseSchema)` to create a new message.
  */
 export const HeartbeatResponseSchema: GenMessage<HeartbeatResponse> = /*@__PURE__*/
-  messageDesc(file_muscode_runner_v1_runner, 9);
+  messageDesc(file_muscode_runner_v1_runner, 13);
 
 /**
  * Stream names an output stream of the sandboxed program.

@@ -1,0 +1,85 @@
+// Output checkers of grading (README, "Grading"): whether a test's actual output matches its
+// expected output. Pure functions, so the agent and the Judge0 route can share them.
+
+import { z } from 'zod';
+
+export const checkerSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('exact') }),
+  z.object({ type: z.literal('trimmed') }),
+  z.object({ type: z.literal('tokens') }),
+  z.object({
+    type: z.literal('float'),
+    absolute: z.number().nonnegative().optional(),
+    relative: z.number().nonnegative().optional(),
+  }),
+]);
+
+export type Checker = z.infer<typeof checkerSchema>;
+
+/**
+ * What one test of a graded submission came to: `accepted` / `wrong_answer` for a program that
+ * exited 0 (its stdout checked), else the run's own verdict (timeout, runtime_error, …), or
+ * `skipped` for a test not run after a failure (stopOnFirstFailure).
+ */
+export const testStatuses = [
+  'accepted',
+  'wrong_answer',
+  'runtime_error',
+  'timeout',
+  'cpu_limit',
+  'memory_limit',
+  'output_limit',
+  'cancelled',
+  'internal_error',
+  'skipped',
+] as const;
+export type TestStatus = (typeof testStatuses)[number];
+
+// A float checker without tolerances still allows rounding in the last printed digits.
+const defaultTolerance = 1e-6;
+
+// Trailing whitespace of every line and the trailing newlines go; leading whitespace is kept
+// (indentation can be part of the answer).
+function trimLines(text: string): string {
+  return text
+    .replace(/\r\n/g, '\n')
+    .split('\n')
+    .map((line) => line.replace(/[ \t\r\f\v]+$/, ''))
+    .join('\n')
+    .replace(/\n+$/, '');
+}
+
+function tokens(text: string): string[] {
+  return text.split(/\s+/).filter((t) => t.length > 0);
+}
+
+// Numbers compare within the tolerance (either one suffices); any other token compares exactly.
+function sameToken(expected: string, actual: string, absolute: number, relative: number): boolean {
+  if (expected === actual) return true;
+  const e = Number(expected);
+  const a = Number(actual);
+  if (!isFinite(e) || !isFinite(a) || expected.trim() === '' || actual.trim() === '') return false;
+  const diff = Math.abs(e - a);
+  return diff <= absolute || diff <= relative * Math.abs(e);
+}
+
+export function checkOutput(checker: Checker, expected: string, actual: string): boolean {
+  switch (checker.type) {
+    case 'exact':
+      return expected === actual;
+    case 'trimmed':
+      return trimLines(expected) === trimLines(actual);
+    case 'tokens': {
+      const e = tokens(expected);
+      const a = tokens(actual);
+      return e.length === a.length && e.every((t, i) => t === a[i]);
+    }
+    case 'float': {
+      const e = tokens(expected);
+      const a = tokens(actual);
+      const absolute = checker.absolute ?? (checker.relative === undefined ? defaultTolerance : 0);
+      const relative = checker.relative ?? (checker.absolute === undefined ? defaultTolerance : 0);
+      return e.length === a.length && e.every((t, i) => sameToken(t, a[i] ?? '', absolute, relative));
+    }
+  }
+}
