@@ -43,7 +43,7 @@ if [ "$running" != "true $hash" ]; then
     -e RGW_PORT="$MUSCODE_S3_PORT" -e RGW_ACCESS_KEY="$MUSCODE_S3_ACCESS_KEY" -e RGW_SECRET_KEY="$MUSCODE_S3_SECRET_KEY" \
     -v "$MUSCODE_S3_DIR/data:/var/lib/ceph/radosgw" "$image" >/dev/null
 fi
-for _ in $(seq 1 60); do
+for _ in $(seq 1 480); do # up to 2 min: a first start makes the dbstore and its user
   curl -fsS -o /dev/null "http://127.0.0.1:$MUSCODE_S3_PORT/" 2>/dev/null && break
   sleep 0.25
 done
