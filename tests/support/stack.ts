@@ -88,7 +88,13 @@ export interface Proc {
  * output is kept in memory and in `.state/test-logs/<name>-<pid>.log` for post-mortems.
  */
 export function startProcess(name: string, entry: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  // MUSCODE_CPU_PROF_DIR (for the bench): each process writes a V8 CPU profile there on exit,
+  // <name>-<time>.cpuprofile, to open in Chrome's DevTools or speedscope.
+  const profDir = process.env['MUSCODE_CPU_PROF_DIR'];
+  const profile = profDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
+    : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry], {
     cwd: root,
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
