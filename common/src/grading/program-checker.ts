@@ -52,6 +52,7 @@ export function checkerRunsBudgetMs(
   const lang = checkerLanguage(m, checker);
   if (!lang) return 0;
   const limits = checkerJobLimits(m, lang);
-  const perTest = checkerRunLimits.sandboxMs + limits.timeoutMs + (lang.compile ? limits.compileTimeoutMs : 0);
+  const perTest =
+    checkerRunLimits.sandboxMs + limits.timeoutMs + (lang.compile ? limits.compileTimeoutMs : 0);
   return grading.tests.length * perTest;
 }

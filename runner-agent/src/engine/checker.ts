@@ -132,10 +132,21 @@ export function createProgramChecker(
         fatal: true,
       };
     }
-    const cj = checkerJob({ job, checker, lang, limits: checkerJobLimits(deps.manifest, lang), test, actual });
+    const cj = checkerJob({
+      job,
+      checker,
+      lang,
+      limits: checkerJobLimits(deps.manifest, lang),
+      test,
+      actual,
+    });
     const prepared = await prepare(deps, cj, clog);
     if (!prepared.ok) {
-      return { status: 'internal_error', message: `The checker could not run: ${prepared.message}`, fatal: true };
+      return {
+        status: 'internal_error',
+        message: `The checker could not run: ${prepared.message}`,
+        fatal: true,
+      };
     }
     const { lease } = prepared;
     let result: ExecuteResult;

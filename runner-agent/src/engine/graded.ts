@@ -1,5 +1,12 @@
 import { create } from '@bufbuild/protobuf';
-import { checkOutput, type Job, type JobGrading, type Language, type OutputChecker, type TestStatus } from '@muscode/common';
+import {
+  checkOutput,
+  type Job,
+  type JobGrading,
+  type Language,
+  type OutputChecker,
+  type TestStatus,
+} from '@muscode/common';
 import { TestResultSchema, type TestResult } from '@muscode/proto/runner/v1';
 import type { CgroupMemory } from '../sandbox/cgroup.js';
 import type { CheckOutcome, TestCheck } from './checker.js';
@@ -131,7 +138,8 @@ export async function judgeTest(opts: {
   check: TestCheck | undefined;
 }): Promise<CheckOutcome | { status: TestStatus; message: string; fatal?: undefined }> {
   const { outcome, checker, test, stdout } = opts;
-  if (outcome.verdict !== 'completed') return { status: runStatus(outcome.verdict), message: outcome.message };
+  if (outcome.verdict !== 'completed')
+    return { status: runStatus(outcome.verdict), message: outcome.message };
   if (checker.type === 'program') {
     return opts.check
       ? opts.check(test, stdout)
