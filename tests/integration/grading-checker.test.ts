@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { metadata, stockExecutionClient, type Msg } from '../support/grpc.js';
 import { api, execute, newUser } from '../support/api.js';
+import { WsClient, wsExecute } from '../support/ws.js';
 
 // Accepts an answer within 1e-3 of the expected one; says which test it judged.
 const toleranceChecker = [
@@ -194,6 +195,30 @@ describe('grading with a checker program', () => {
       }),
     ).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
     c.close();
+  });
+});
+
+describe('a checker program over the WebSocket', () => {
+  it("judges each test; the checker's output is not the program's", async () => {
+    const user = await newUser();
+    const ws = await WsClient.connect(user.token);
+    const id = await wsExecute(ws, {
+      language: 'python',
+      code: 'print(input())',
+      tests: [{ stdin: 'a\n', expectedOutput: 'a\n' }],
+      checker: {
+        type: 'program',
+        language: 'python',
+        code: "import sys\nprint('same' if open('actual.txt').read() == open('expected.txt').read() else 'differs')\n",
+      },
+    });
+    const result = await ws.result(id);
+    expect(result['tests'].map((t: Test) => [t.status, t.message])).toEqual([['accepted', 'same']]);
+    const mine = ws.messages.filter((m) => m.executionId === id);
+    const outputs = mine.filter((m) => m.type === 'output');
+    expect(outputs.map((m) => m['data']).join('')).toBe('a\n');
+    expect(mine.find((m) => m.type === 'test')?.['test']).toEqual(result['tests'][0]);
+    ws.close();
   });
 });
 
