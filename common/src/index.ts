@@ -97,7 +97,16 @@ export {
 export {
   checkOutput,
   checkerSchema,
+  programCheckerSchema,
   testStatuses,
   type Checker,
+  type OutputChecker,
+  type ProgramChecker,
   type TestStatus,
 } from './grading/checkers.js';
+export {
+  checkerJobLimits,
+  checkerLanguage,
+  checkerRunLimits,
+  checkerRunsBudgetMs,
+} from './grading/program-checker.js';

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import {
+  checkerRunsBudgetMs,
   createLogger,
   createStreamFollower,
   loadLanguageManifest,
@@ -8,6 +9,7 @@ import {
   pidNamespace,
   processStart,
   serveMetrics,
+  type Job,
 } from '@muscode/common';
 import { loadConfig } from './config.js';
 import { createHostReaper } from './consumer/host-reaper.js';
@@ -150,13 +152,19 @@ const engine: EngineDeps = {
   runtimeHealthy: () => health.recheck(),
   log,
 };
-// An attempt's budget: its limits, the sandbox start, and the report's reconnect window.
+// An attempt's budget: its limits (a graded job's tests and checker runs), the sandbox start,
+// and the report's reconnect window.
 const reportRetryMs = 120_000;
+const runBudgetMs = (job: Job) =>
+  job.grading
+    ? job.grading.tests.reduce((n, t) => n + (t.timeoutMs ?? job.limits.timeoutMs), 0) +
+      checkerRunsBudgetMs(manifest, job.grading)
+    : job.limits.timeoutMs;
 const consumer = createJobConsumer({
   reclaimIdleMs,
   canTake: () => health.healthy(),
   budgetMs: (job) =>
-    job.limits.timeoutMs +
+    runBudgetMs(job) +
     job.limits.compileTimeoutMs +
     config.startGraceMs +
     config.wipeTimeoutMs +

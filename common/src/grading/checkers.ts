@@ -1,9 +1,11 @@
 // Output checkers of grading (README, "Grading"): whether a test's actual output matches its
-// expected output. Pure functions, so the agent and the Judge0 route can share them.
+// expected output. Pure functions, so the agent and the Judge0 route can share them; a
+// `program` checker is the user's own program, run by the agent in a sandbox of its own
+// (runner-agent/src/engine/checker.ts).
 
 import { z } from 'zod';
 
-export const checkerSchema = z.discriminatedUnion('type', [
+const builtInCheckers = [
   z.object({ type: z.literal('exact') }),
   z.object({ type: z.literal('trimmed') }),
   z.object({ type: z.literal('tokens') }),
@@ -12,9 +14,27 @@ export const checkerSchema = z.discriminatedUnion('type', [
     absolute: z.number().nonnegative().optional(),
     relative: z.number().nonnegative().optional(),
   }),
-]);
+] as const;
+
+/**
+ * A checker program: `code` in `language` (its main file), run once per test with
+ * `input.txt`, `expected.txt` and `actual.txt` in its working directory. In a job, `language`
+ * is the manifest's id and `image` / `version` the version the control-plane resolved.
+ */
+export const programCheckerSchema = z.object({
+  type: z.literal('program'),
+  language: z.string().min(1),
+  version: z.string().optional(),
+  image: z.string().optional(),
+  code: z.string().min(1),
+});
+
+export const checkerSchema = z.discriminatedUnion('type', [...builtInCheckers, programCheckerSchema]);
 
 export type Checker = z.infer<typeof checkerSchema>;
+export type ProgramChecker = z.infer<typeof programCheckerSchema>;
+/** The checkers applied in the agent's own process (every one but `program`). */
+export type OutputChecker = Exclude<Checker, ProgramChecker>;
 
 /**
  * What one test of a graded submission came to: `accepted` / `wrong_answer` for a program that
@@ -63,7 +83,7 @@ function sameToken(expected: string, actual: string, absolute: number, relative:
   return diff <= absolute || diff <= relative * Math.abs(e);
 }
 
-export function checkOutput(checker: Checker, expected: string, actual: string): boolean {
+export function checkOutput(checker: OutputChecker, expected: string, actual: string): boolean {
   switch (checker.type) {
     case 'exact':
       return expected === actual;

@@ -39,7 +39,14 @@ export function specToBody(spec: ExecutionSpec | undefined): ExecuteBody {
       ...(t.timeoutSeconds ? { timeout: t.timeoutSeconds } : {}),
     }));
   }
-  if (s.checker) {
+  if (s.checker?.type === 'program') {
+    body.checker = {
+      type: 'program',
+      language: s.checker.language,
+      ...(s.checker.version ? { version: s.checker.version } : {}),
+      code: s.checker.code,
+    };
+  } else if (s.checker) {
     body.checker = {
       type: s.checker.type,
       ...(s.checker.absolute === undefined ? {} : { absolute: s.checker.absolute }),

@@ -72,9 +72,13 @@ export const clientMessage = z.discriminatedUnion('type', [
         .optional(),
       checker: z
         .object({
-          type: z.enum(['exact', 'trimmed', 'tokens', 'float']),
+          type: z.enum(['exact', 'trimmed', 'tokens', 'float', 'program']),
           absolute: z.number().min(0).optional(),
           relative: z.number().min(0).optional(),
+          /** A checker program's language, version and code (the API checks them). */
+          language: z.string().optional(),
+          version: z.string().optional(),
+          code: z.string().optional(),
         })
         .strict()
         .optional(),

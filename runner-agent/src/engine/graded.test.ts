@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testReportBytes, testResultMessage, testStatus, type GradedTest } from './graded.js';
+import { judgeTest, testReportBytes, testResultMessage, testStatus, type GradedTest } from './graded.js';
 
 describe('testStatus', () => {
   const trimmed = { checker: { type: 'trimmed' as const } };
@@ -67,5 +67,51 @@ describe('testResultMessage', () => {
     const skipped = testResultMessage({ ...base, status: 'skipped', run: undefined });
     expect(skipped.exitCode).toBeUndefined();
     expect(skipped.wallMs).toBe(0);
+  });
+});
+
+describe('judgeTest', () => {
+  const program = { type: 'program' as const, language: 'python', code: 'x' };
+  const test = { name: 't', stdin: '', expectedOutput: Buffer.from('4\n').toString('base64') };
+
+  it('asks a checker program only about a program that exited 0, and takes its answer', async () => {
+    const asked: string[] = [];
+    const check = async (_t: typeof test, actual: Buffer) => {
+      asked.push(actual.toString());
+      return { status: 'wrong_answer' as const, message: 'no' };
+    };
+    const stdout = Buffer.from('5\n');
+    expect(
+      await judgeTest({
+        outcome: { verdict: 'completed', message: '' },
+        checker: program,
+        test,
+        stdout,
+        check,
+      }),
+    ).toEqual({ status: 'wrong_answer', message: 'no' });
+    expect(
+      await judgeTest({
+        outcome: { verdict: 'timeout', message: 'The program exceeded its time limit (1 s).' },
+        checker: program,
+        test,
+        stdout,
+        check,
+      }),
+    ).toEqual({ status: 'timeout', message: 'The program exceeded its time limit (1 s).' });
+    expect(asked).toEqual(['5\n']);
+  });
+
+  it('applies a built-in checker itself', async () => {
+    const outcome = { verdict: 'completed' as const, message: '' };
+    const checker = { type: 'trimmed' as const };
+    expect(await judgeTest({ outcome, checker, test, stdout: Buffer.from('4'), check: undefined })).toEqual({
+      status: 'accepted',
+      message: '',
+    });
+    expect(await judgeTest({ outcome, checker, test, stdout: Buffer.from('5'), check: undefined })).toEqual({
+      status: 'wrong_answer',
+      message: 'The output is not the expected output.',
+    });
   });
 });

@@ -1,7 +1,15 @@
 import { create } from '@bufbuild/protobuf';
-import { checkOutput, type Job, type JobGrading, type Language, type TestStatus } from '@muscode/common';
+import {
+  checkOutput,
+  type Job,
+  type JobGrading,
+  type Language,
+  type OutputChecker,
+  type TestStatus,
+} from '@muscode/common';
 import { TestResultSchema, type TestResult } from '@muscode/proto/runner/v1';
 import type { CgroupMemory } from '../sandbox/cgroup.js';
+import type { CheckOutcome, TestCheck } from './checker.js';
 import { expandCommand, launcherLimits } from './container-spec.js';
 import { peakMemoryKb, type CollectHooks, type ExecuteResult } from './collect.js';
 import type { ExecutionControl } from './run.js';
@@ -22,7 +30,8 @@ import { decideVerdict, unexpectedEnd, type VerdictName } from './verdict.js';
  * files, the compile step and the limits go in once with a `T` frame, then each test is an `N`
  * frame (its wall and CPU time) followed by its stdin; its run's `x` ends it. The checker is
  * applied here, as each test ends, so stopOnFirstFailure can stop at a wrong answer and the
- * expected outputs go no further than the job.
+ * expected outputs go no further than the job; a `program` checker runs then too, in a sandbox
+ * of its own (checker.ts), never in the submission's.
  */
 
 /** Bytes of each test's stdout and of its stderr kept in its report (the checker sees all). */
@@ -96,18 +105,48 @@ export function testResultMessage(t: GradedTest): TestResult {
 
 const decode = (b: Buffer) => b.toString('utf8');
 
+/** The status of a test whose program did not exit 0: its run's own verdict. */
+export function runStatus(verdict: Exclude<VerdictName, 'completed'>): TestStatus {
+  // A compile_error cannot happen in a test's run.
+  return verdict === 'compile_error' ? 'internal_error' : verdict;
+}
+
 /** The test's status from its run's verdict and, for a program that exited 0, the checker. */
 export function testStatus(
   verdict: VerdictName,
-  grading: Pick<JobGrading, 'checker'>,
+  grading: { checker: OutputChecker },
   expected: Buffer,
   stdout: Buffer,
 ): TestStatus {
   if (verdict === 'completed') {
     return checkOutput(grading.checker, decode(expected), decode(stdout)) ? 'accepted' : 'wrong_answer';
   }
-  // A compile_error cannot happen in a test's run; anything else is the run's own verdict.
-  return verdict === 'compile_error' ? 'internal_error' : verdict;
+  return runStatus(verdict);
+}
+
+const wrongOutput = 'The output is not the expected output.';
+
+/**
+ * A test's status and message: the run's verdict, or for a program that exited 0 the
+ * checker's answer (a `program` checker's through `check`).
+ */
+export async function judgeTest(opts: {
+  outcome: { verdict: VerdictName; message: string };
+  checker: JobGrading['checker'];
+  test: JobGrading['tests'][number];
+  stdout: Buffer;
+  check: TestCheck | undefined;
+}): Promise<CheckOutcome | { status: TestStatus; message: string; fatal?: undefined }> {
+  const { outcome, checker, test, stdout } = opts;
+  if (outcome.verdict !== 'completed')
+    return { status: runStatus(outcome.verdict), message: outcome.message };
+  if (checker.type === 'program') {
+    return opts.check
+      ? opts.check(test, stdout)
+      : { status: 'internal_error', message: 'The checker could not run.', fatal: true };
+  }
+  const status = testStatus(outcome.verdict, { checker }, Buffer.from(test.expectedOutput, 'base64'), stdout);
+  return { status, message: status === 'wrong_answer' ? wrongOutput : '' };
 }
 
 /**
@@ -124,6 +163,8 @@ export async function executeGradedOnSession(opts: {
   cgroup: CgroupMemory | undefined;
   hooks?: GradedHooks;
   onControl?: (c: ExecutionControl) => void;
+  /** Runs a `program` checker on a test's output. */
+  check?: TestCheck;
 }): Promise<GradedResult> {
   const { session, job, lang, hooks } = opts;
   const { sandbox } = session;
@@ -329,7 +370,8 @@ export async function executeGradedOnSession(opts: {
             limits: { ...limits, timeoutMs, cpuTimeMs: cpuMs },
           });
     const stdout = current.stdout.bytes();
-    const status = testStatus(o.verdict, grading, Buffer.from(test.expectedOutput, 'base64'), stdout);
+    const judged = await judgeTest({ outcome: o, checker: grading.checker, test, stdout, check: opts.check });
+    const { status } = judged;
     const result: GradedTest = {
       index: i,
       name: test.name,
@@ -339,7 +381,7 @@ export async function executeGradedOnSession(opts: {
       stderr: current.stderr.bytes(),
       stdoutTruncated: (run?.outputLimit ?? false) || current.stdout.over(),
       stderrTruncated: (run?.outputLimit ?? false) || current.stderr.over(),
-      message: status === 'wrong_answer' ? 'The output is not the expected output.' : o.message,
+      message: judged.message,
     };
     current = undefined;
     tests.push(result);
@@ -347,6 +389,14 @@ export async function executeGradedOnSession(opts: {
     if (run) lastRun = run;
     if (status === 'cancelled') {
       verdict = 'cancelled';
+      skip(i + 1);
+      break;
+    }
+    if (judged.fatal) {
+      // The checker cannot judge any test (it did not compile, or cannot run here).
+      verdict = 'internal_error';
+      message = judged.message;
+      detail = 'the checker program could not judge the test';
       skip(i + 1);
       break;
     }

@@ -2,6 +2,7 @@ import { redisKeys, type Job, type Logger, type StreamFollower } from '@muscode/
 import { attemptEvents, type AttemptEvents } from '../report/attempt-events.js';
 import type { ControlPlane } from '../report/control-plane.js';
 import type { CgroupMemory } from '../sandbox/cgroup.js';
+import { createProgramChecker } from './checker.js';
 import { discardAfterError, handBack } from './cleanup.js';
 import type { ExecuteResult } from './collect.js';
 import { followJobControl } from './control.js';
@@ -107,8 +108,10 @@ async function run(
   const { grading } = job;
   try {
     // A graded submission (README, "Grading") runs its tests through graded.ts.
+    const check =
+      grading?.checker.type === 'program' ? createProgramChecker(deps, job, grading.checker, log) : undefined;
     return grading
-      ? await executeGradedOnSession({ ...opts, job: { ...job, grading } })
+      ? await executeGradedOnSession({ ...opts, job: { ...job, grading }, ...(check ? { check } : {}) })
       : await executeOnSession({ ...opts, job });
   } catch (err) {
     discardAfterError(lease);

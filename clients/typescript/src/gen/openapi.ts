@@ -1021,6 +1021,12 @@ export interface operations {
                         type: "float";
                         absolute?: number;
                         relative?: number;
+                    } | {
+                        /** @constant */
+                        type: "program";
+                        language: string;
+                        version?: string;
+                        code: string;
                     };
                     stopOnFirstFailure?: boolean;
                 };
@@ -1084,6 +1090,12 @@ export interface operations {
                         type: "float";
                         absolute?: number;
                         relative?: number;
+                    } | {
+                        /** @constant */
+                        type: "program";
+                        language: string;
+                        version?: string;
+                        code: string;
                     };
                     stopOnFirstFailure?: boolean;
                 };
@@ -1404,6 +1416,12 @@ export interface operations {
                         type: "float";
                         absolute?: number;
                         relative?: number;
+                    } | {
+                        /** @constant */
+                        type: "program";
+                        language: string;
+                        version?: string;
+                        code: string;
                     };
                     stopOnFirstFailure?: boolean;
                 };

@@ -34,6 +34,16 @@ const checker = t.Union([
     },
     { additionalProperties: false },
   ),
+  /** A checker program (README, "Grading"); checked further in checker.ts. */
+  t.Object(
+    {
+      type: t.Literal('program'),
+      language: t.String({ maxLength: 50 }),
+      version: t.Optional(t.String({ maxLength: 50 })),
+      code: t.String(),
+    },
+    { additionalProperties: false },
+  ),
 ]);
 
 /** The grading fields, shared by `POST /execute` and a project's run. */

@@ -171,11 +171,16 @@ export function resolveGrading(
     }
     return undefined;
   }
-  // The REST schema checks it too; the gRPC edge's spec comes here unchecked.
-  if (body.checker !== undefined && !checkerSchema.safeParse(body.checker).success) {
-    throw errors.validation('checker.type must be exact, trimmed, tokens or float (tolerances at least 0).', {
-      field: 'checker',
-    });
+  // The REST schema checks it too; the gRPC edge's spec comes here unchecked. A program
+  // checker is resolved by the caller (checker.ts: its language, version and code).
+  const checker = body.checker;
+  if (checker !== undefined && checker.type !== 'program' && !checkerSchema.safeParse(checker).success) {
+    throw errors.validation(
+      'checker.type must be exact, trimmed, tokens, float (tolerances at least 0) or program (with language and code).',
+      {
+        field: 'checker',
+      },
+    );
   }
   const { maxTests, maxTestBytes, maxTotalBytes } = gradingCaps;
   if (body.tests.length === 0) throw errors.validation('tests must not be empty.', { field: 'tests' });

@@ -1,4 +1,5 @@
 import {
+  checkerRunsBudgetMs,
   findLanguage,
   isFinalStatus,
   resolveVersion,
@@ -19,6 +20,7 @@ import { cutRange, type OutputStream, type Outputs } from './outputs.js';
 import type { ByteRange } from '../../infra/object-store/index.js';
 import type { Idempotency } from './idempotency.js';
 import type { ExecutionRepo } from './repo.js';
+import { resolveProgramChecker } from './checker.js';
 import { gradingRunBudgetMs, resolveGrading, resolveLimits, resolveSource } from './request.js';
 import { executionSummaryView, executionView, type ExecutionView } from './view.js';
 
@@ -90,6 +92,9 @@ export function createExecutionService(deps: {
     };
     const { files, mainFile } = resolveSource(manifest, lang, body);
     const grading = resolveGrading(manifest, body, limits, lang);
+    if (grading?.checker.type === 'program') {
+      grading.checker = resolveProgramChecker(manifest, grading.checker, await live());
+    }
     const stdin = Buffer.from(body.stdin ?? '', body.stdinEncoding === 'base64' ? 'base64' : 'utf8');
     if (stdin.length > manifest.limits.stdinBytes.max) {
       throw errors.validation(`stdin must be at most ${manifest.limits.stdinBytes.max} bytes.`, {
@@ -170,18 +175,20 @@ export function createExecutionService(deps: {
       },
       'execution queued',
     );
+    // A checker program's runs (per test: a sandbox, its compile and its run) count too.
+    const runBudgetMs = grading
+      ? gradingRunBudgetMs(grading, limits) + checkerRunsBudgetMs(manifest, grading)
+      : limits.timeoutMs;
     return {
       answer: {
         executionId: inserted.id,
         status: 'queued' as const,
         language: lang.id,
         version,
-        estimatedTime: Math.ceil((grading ? gradingRunBudgetMs(grading, limits) : limits.timeoutMs) / 1000),
+        estimatedTime: Math.ceil(runBudgetMs / 1000),
         ...(queuePosition === undefined ? {} : { queuePosition }),
       },
-      budgetMs:
-        (grading ? gradingRunBudgetMs(grading, limits) : limits.timeoutMs) +
-        (lang.compile ? limits.compileTimeoutMs : 0),
+      budgetMs: runBudgetMs + (lang.compile ? limits.compileTimeoutMs : 0),
     };
   }
 
