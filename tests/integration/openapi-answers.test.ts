@@ -1,57 +1,18 @@
-import Ajv from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, newUser, type ApiResponse } from '../support/api.js';
+import { api, newUser } from '../support/api.js';
+import { servedDocument } from '../support/openapi.js';
 
-interface Operation {
-  responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>;
-}
-interface Document {
-  paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, unknown> };
-}
-
-let doc: Document;
-let ajv: Ajv.Ajv;
-
-/** JSON Pointer of `segments` as a URI fragment (`/` is `~1`, `{` is `%7B`). */
-const pointer = (...segments: string[]) =>
-  segments.map((s) => `/${encodeURIComponent(s.replace(/~/g, '~0').replace(/\//g, '~1'))}`).join('');
-
-/** The documented schema of an answer of `status` to `method path`: its own, else its range's. */
-function documented(method: string, path: string, status: number): string | undefined {
-  const responses = doc.paths[path]?.[method.toLowerCase()]?.responses ?? {};
-  const key = [String(status), `${String(status)[0]}XX`].find((k) => responses[k]);
-  if (!key || !responses[key]?.content?.['application/json']) return undefined;
-  return `openapi.json#${pointer('paths', path, method.toLowerCase(), 'responses', key, 'content', 'application/json', 'schema')}`;
-}
-
-/** The validation errors of a real answer against its documented schema ([] when it conforms). */
-function errorsOf(method: string, path: string, res: Pick<ApiResponse, 'status' | 'body'>): unknown[] {
-  const ref = documented(method, path, res.status);
-  if (!ref) return [`no JSON answer documented for ${method} ${path} ${res.status}`];
-  const validate = ajv.compile({ $ref: ref });
-  return validate(res.body) ? [] : (validate.errors ?? ['invalid']);
-}
-
-/** Asserts the answer has the expected status and conforms to the document. */
-function conforms(method: string, path: string, res: ApiResponse, status: number) {
-  expect([method, path, res.status]).toEqual([method, path, status]);
-  expect(errorsOf(method, path, res)).toEqual([]);
-  return res;
-}
+let served: Awaited<ReturnType<typeof servedDocument>>;
+const conforms: (typeof served)['conforms'] = (...args) => served.conforms(...args);
 
 beforeAll(async () => {
-  const served = await api<Document>('GET', '/openapi.json');
-  doc = served.body;
-  // The document is JSON Schema inside; its `$ref`s point into it (#/components/schemas/…).
-  ajv = new Ajv({ allErrors: true, unknownFormats: 'ignore', validateSchema: false });
-  ajv.addSchema({ ...doc, $id: 'openapi.json' });
+  served = await servedDocument();
 });
 
 describe('the OpenAPI document describes the answers', () => {
   it('gives every /api/v1 operation a JSON or bytes success answer and the error envelope', () => {
     const missing: string[] = [];
-    for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [path, ops] of Object.entries(served.doc.paths)) {
       if (!path.startsWith('/api/v1/')) continue;
       for (const [method, op] of Object.entries(ops)) {
         const r = op.responses ?? {};
@@ -65,8 +26,10 @@ describe('the OpenAPI document describes the answers', () => {
     }
     expect(missing).toEqual([]);
     // Every named shape an answer refers to is in the document.
-    const refs = [...JSON.stringify(doc.paths).matchAll(/#\/components\/schemas\/(\w+)/g)].map((m) => m[1]);
-    expect(refs.filter((n) => !(n! in doc.components.schemas))).toEqual([]);
+    const refs = [...JSON.stringify(served.doc.paths).matchAll(/#\/components\/schemas\/(\w+)/g)].map(
+      (m) => m[1],
+    );
+    expect(refs.filter((n) => !(n! in served.doc.components.schemas))).toEqual([]);
   });
 
   it('rejects an answer that is not the documented one (the check can fail)', async () => {
@@ -76,10 +39,10 @@ describe('the OpenAPI document describes the answers', () => {
     const withoutEmail: Record<string, unknown> = { ...me.body.data };
     delete withoutEmail['email'];
     expect(
-      errorsOf('GET', '/api/v1/auth/me', { status: 200, body: { ...me.body, data: withoutEmail } }),
+      served.errorsOf('GET', '/api/v1/auth/me', { status: 200, body: { ...me.body, data: withoutEmail } }),
     ).not.toEqual([]);
     expect(
-      errorsOf('GET', '/api/v1/auth/me', {
+      served.errorsOf('GET', '/api/v1/auth/me', {
         status: 200,
         body: { success: true, data: { ...me.body.data, id: 7 } },
       }),
