@@ -13,7 +13,7 @@ export const errorEnvelope = t.Object(
   {
     success: t.Literal(false),
     error: t.Object({
-      /** Stable, machine-readable: `validation_error`, `not_found`, `rate_limited`, … */
+      /** Stable, machine-readable: `validation_failed`, `not_found`, `rate_limited`, … */
       code: t.String(),
       message: t.String(),
       details: t.Optional(t.Unknown()),
