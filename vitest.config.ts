@@ -22,6 +22,7 @@ const integration = [
   'tests/integration/api-projects.test.ts',
   'tests/integration/gateway-static.test.ts',
   'tests/integration/method-not-allowed.test.ts',
+  'tests/integration/openapi-answers.test.ts',
   'tests/integration/ws-heartbeat.test.ts',
   // PostgreSQL, Redis or the object store directly, under a database / prefix of their own.
   'tests/integration/event-stream.test.ts',

@@ -1,12 +1,13 @@
 /**
  * @muscode/client: the MUSCode public API from TypeScript, in Node 20 and in browsers.
  * It uses only `fetch` and a WebSocket constructor (the browser's global, or `ws` in Node 20,
- * passed as `WebSocket`), so it has no dependency a browser cannot load. Request shapes come
- * from the types generated out of the OpenAPI document (src/gen/openapi.ts, `npm run gen:api`).
+ * passed as `WebSocket`), so it has no dependency a browser cannot load. Request and answer
+ * shapes come from the types generated out of the OpenAPI document (src/gen/openapi.ts,
+ * `npm run gen:api`).
  */
-import type { QueryOf, RequestBody } from './api-types.js';
+import type { Answer, QueryOf, RequestBody, Schema } from './api-types.js';
 
-export type { Operation, QueryOf, RequestBody } from './api-types.js';
+export type { Answer, Operation, QueryOf, RequestBody, ResponseBody, Schema } from './api-types.js';
 
 /** Every failed call: the API's stable error `code` (or `network_error`), HTTP status, details. */
 export class MuscodeError extends Error {
@@ -65,21 +66,27 @@ export interface ExecuteFile {
 }
 /** What POST /execute takes (generated from the OpenAPI document); extra fields are passed on. */
 export type ExecuteSpec = RequestBody<'postApiV1Execute'> & { [extra: string]: unknown };
-export type ExecutionStatus = string;
-export interface Execution {
-  executionId: string;
-  status: ExecutionStatus;
-  output?: string;
-  outputEncoding?: 'utf8' | 'base64';
-  error?: string;
-  errorEncoding?: 'utf8' | 'base64';
-  exitCode?: number | null;
-  executionTime?: number | null;
-  memoryUsed?: number | null;
-  [extra: string]: unknown;
-}
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON from the API
-type Json = any;
+/** An execution as GET /execute/{id} answers it (and a WebSocket `result`). */
+export type Execution = Schema<'Execution'>;
+export type ExecutionStatus = Execution['status'];
+/** What a submission without `wait` answers. */
+export type QueuedExecution = Schema<'QueuedExecution'>;
+export type Project = Schema<'Project'>;
+export type ProjectWithFiles = Schema<'ProjectWithFiles'>;
+export type ProjectFile = Schema<'File'>;
+export type Comment = Schema<'Comment'>;
+export type ApiKey = Schema<'ApiKey'>;
+export type Language = Schema<'Language'>;
+export type Health = Schema<'Health'>;
+/** The body of every failed call (its `error` is what a MuscodeError carries). */
+export type ErrorEnvelope = Schema<'ErrorEnvelope'>;
+
+/** A frame of the WebSocket protocol, read field by field (README, "WebSocket protocol"). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON from the socket
+type Frame = any;
+
+/** `executions.submit` and `projects.run`: the result with `wait: true`, else as queued. */
+type Submitted<W> = W extends { wait: true } ? Execution : Answer<'postApiV1Execute'>;
 
 /** Every status but these two is final (and is the verdict). */
 const pendingStatuses = new Set(['queued', 'running']);
@@ -135,7 +142,7 @@ export class MuscodeClient {
    * One API call: JSON in, the envelope's `data` out (or the whole body when there is no
    * `data`). A 401 with a refresh token refreshes once and retries; a 429 waits Retry-After.
    */
-  async request<T = Json>(
+  async request<T = unknown>(
     method: string,
     path: string,
     opts: {
@@ -179,15 +186,15 @@ export class MuscodeClient {
       }
       if (res.ok && opts.bytes) return new Uint8Array(await res.arrayBuffer()) as T;
       const text = await res.text();
-      let json: Json = undefined;
+      let json: unknown = undefined;
       try {
         json = text ? JSON.parse(text) : undefined;
       } catch {
         json = undefined;
       }
       if (res.ok) return (json && typeof json === 'object' && 'data' in json ? json.data : json) as T;
-      const err = json?.error;
-      const code: string = typeof err?.code === 'string' ? err.code : `http_${res.status}`;
+      const err = errorOf(json);
+      const code = typeof err?.code === 'string' ? err.code : `http_${res.status}`;
       if (res.status === 401 && !refreshed && !this.apiKey && this.session?.refreshToken && token) {
         refreshed = true;
         try {
@@ -216,15 +223,21 @@ export class MuscodeClient {
 
   /* ------------------------------------------------ auth */
   readonly auth = {
-    register: async (body: { email: string; password: string; username: string }) => {
-      const data = await this.request('POST', '/auth/register', { body, auth: false });
+    register: async (body: RequestBody<'postApiV1AuthRegister'>) => {
+      const data = await this.request<Answer<'postApiV1AuthRegister'>>('POST', '/auth/register', {
+        body,
+        auth: false,
+      });
       this.setSession({ token: data.token, refreshToken: data.refreshToken });
-      return data as { userId: string; token: string; refreshToken: string };
+      return data;
     },
-    login: async (body: { email: string; password: string }) => {
-      const data = await this.request('POST', '/auth/login', { body, auth: false });
+    login: async (body: RequestBody<'postApiV1AuthLogin'>) => {
+      const data = await this.request<Answer<'postApiV1AuthLogin'>>('POST', '/auth/login', {
+        body,
+        auth: false,
+      });
       this.setSession({ token: data.token, refreshToken: data.refreshToken });
-      return data as Json;
+      return data;
     },
     /** Ends this session on the server (and its refresh token) and forgets it here. */
     logout: async () => {
@@ -236,7 +249,7 @@ export class MuscodeClient {
         this.setSession(null);
       }
     },
-    me: () => this.request('GET', '/auth/me'),
+    me: () => this.request<Answer<'getApiV1AuthMe'>>('GET', '/auth/me'),
     refresh: () => this.refresh(),
   };
 
@@ -246,8 +259,11 @@ export class MuscodeClient {
     if (!refreshToken) return Promise.reject(new MuscodeError('unauthorized', 'no refresh token', 401));
     this.refreshing ??= (async () => {
       try {
-        const data = await this.request('POST', '/auth/refresh', { body: { refreshToken }, auth: false });
-        this.setSession({ token: data.token, refreshToken: data.refreshToken ?? refreshToken });
+        const data = await this.request<Answer<'postApiV1AuthRefresh'>>('POST', '/auth/refresh', {
+          body: { refreshToken },
+          auth: false,
+        });
+        this.setSession({ token: data.token, refreshToken: data.refreshToken });
       } finally {
         this.refreshing = null;
       }
@@ -257,16 +273,19 @@ export class MuscodeClient {
 
   /* ------------------------------------------------ executions */
   readonly executions = {
-    submit: (spec: ExecuteSpec, opts: { wait?: boolean } = {}) =>
-      this.request<Execution>('POST', '/execute', { body: spec, query: { wait: opts.wait } }),
-    batch: (spec: ExecuteSpec, opts: { wait?: boolean } = {}) =>
-      this.request<Json>('POST', '/execute/batch', { body: spec, query: { wait: opts.wait } }),
+    /** Queues `spec`; with `{ wait: true }` answers the result (or the execution as it stands). */
+    submit: <W extends { wait?: boolean }>(spec: ExecuteSpec, opts?: W) =>
+      this.request<Submitted<W>>('POST', '/execute', { body: spec, query: { wait: opts?.wait } }),
+    batch: <W extends { wait?: boolean }>(spec: ExecuteSpec, opts?: W) =>
+      this.request<Submitted<W>>('POST', '/execute/batch', { body: spec, query: { wait: opts?.wait } }),
     get: (id: string) => this.request<Execution>('GET', `/execute/${enc(id)}`),
-    cancel: (id: string) => this.request<Json>('POST', `/execute/${enc(id)}/cancel`),
+    cancel: (id: string) =>
+      this.request<Answer<'postApiV1ExecuteByExecutionIdCancel'>>('POST', `/execute/${enc(id)}/cancel`),
     history: (query: QueryOf<'getApiV1Executions'> = {}) =>
-      this.request<Json>('GET', '/executions', { query }),
+      this.request<Answer<'getApiV1Executions'>>('GET', '/executions', { query }),
     /** The files the program left in /workspace/output, with what was left out and why. */
-    artifacts: (id: string) => this.request<Json>('GET', `/execute/${enc(id)}/artifacts`),
+    artifacts: (id: string) =>
+      this.request<Answer<'getApiV1ExecuteByExecutionIdArtifacts'>>('GET', `/execute/${enc(id)}/artifacts`),
     /** One artifact's bytes. */
     artifact: (id: string, artifactId: string) =>
       this.request<Uint8Array>('GET', `/execute/${enc(id)}/artifacts/${enc(artifactId)}`, { bytes: true }),
@@ -310,61 +329,83 @@ export class MuscodeClient {
 
   /* ------------------------------------------------ projects, files, stars, comments */
   readonly projects = {
-    list: (query: QueryOf<'getApiV1Projects'> = {}) => this.request<Json>('GET', '/projects', { query }),
+    list: (query: QueryOf<'getApiV1Projects'> = {}) =>
+      this.request<Answer<'getApiV1Projects'>>('GET', '/projects', { query }),
     listPublic: (query: QueryOf<'getApiV1ProjectsPublic'> = {}) =>
-      this.request<Json>('GET', '/projects/public', { query }),
-    get: (id: string) => this.request<Json>('GET', `/projects/${enc(id)}`),
-    create: (body: RequestBody<'postApiV1Projects'>) => this.request<Json>('POST', '/projects', { body }),
+      this.request<Answer<'getApiV1ProjectsPublic'>>('GET', '/projects/public', { query }),
+    get: (id: string) => this.request<ProjectWithFiles>('GET', `/projects/${enc(id)}`),
+    create: (body: RequestBody<'postApiV1Projects'>) => this.request<Project>('POST', '/projects', { body }),
     replace: (id: string, body: RequestBody<'putApiV1ProjectsByProjectId'>) =>
-      this.request<Json>('PUT', `/projects/${enc(id)}`, { body }),
+      this.request<Project>('PUT', `/projects/${enc(id)}`, { body }),
     update: (id: string, body: RequestBody<'patchApiV1ProjectsByProjectId'>) =>
-      this.request<Json>('PATCH', `/projects/${enc(id)}`, { body }),
-    delete: (id: string) => this.request<Json>('DELETE', `/projects/${enc(id)}`),
-    fork: (id: string, body: RequestBody<'postApiV1ProjectsByProjectIdFork'> = {}) =>
-      this.request<Json>('POST', `/projects/${enc(id)}/fork`, { body }),
-    star: (id: string) => this.request<Json>('PUT', `/projects/${enc(id)}/star`),
-    unstar: (id: string) => this.request<Json>('DELETE', `/projects/${enc(id)}/star`),
-    run: (id: string, body: RequestBody<'postApiV1ProjectsByProjectIdRun'> = {}) =>
-      this.request<Json>('POST', `/projects/${enc(id)}/run`, { body }),
+      this.request<Project>('PATCH', `/projects/${enc(id)}`, { body }),
+    delete: (id: string) =>
+      this.request<Answer<'deleteApiV1ProjectsByProjectId'>>('DELETE', `/projects/${enc(id)}`),
+    fork: (id: string) => this.request<Project>('POST', `/projects/${enc(id)}/fork`, { body: {} }),
+    star: (id: string) =>
+      this.request<Answer<'putApiV1ProjectsByProjectIdStar'>>('PUT', `/projects/${enc(id)}/star`),
+    unstar: (id: string) =>
+      this.request<Answer<'deleteApiV1ProjectsByProjectIdStar'>>('DELETE', `/projects/${enc(id)}/star`),
+    /** Runs the project's files; with `wait: true` answers the result. */
+    run: <B extends RequestBody<'postApiV1ProjectsByProjectIdRun'>>(id: string, body?: B) =>
+      this.request<Submitted<B>>('POST', `/projects/${enc(id)}/run`, { body: body ?? {} }),
     /** The project's files as a zip archive, folders kept. */
     archive: (id: string) => this.request<Uint8Array>('GET', `/projects/${enc(id)}/archive`, { bytes: true }),
     /** A new project of the caller from a zip archive. */
-    importArchive: (zip: Uint8Array, query: { name: string; language: string; visibility?: string }) =>
-      this.request<Json>('POST', '/projects/import', { query, raw: { bytes: zip, type: 'application/zip' } }),
+    importArchive: (zip: Uint8Array, query: QueryOf<'postApiV1ProjectsImport'>) =>
+      this.request<ProjectWithFiles>('POST', '/projects/import', {
+        query,
+        raw: { bytes: zip, type: 'application/zip' },
+      }),
   };
   readonly files = {
     get: (projectId: string, fileId: string) =>
-      this.request<Json>('GET', `/projects/${enc(projectId)}/files/${enc(fileId)}`),
+      this.request<ProjectFile>('GET', `/projects/${enc(projectId)}/files/${enc(fileId)}`),
     create: (projectId: string, body: RequestBody<'postApiV1ProjectsByProjectIdFiles'>) =>
-      this.request<Json>('POST', `/projects/${enc(projectId)}/files`, { body }),
+      this.request<ProjectFile>('POST', `/projects/${enc(projectId)}/files`, { body }),
     update: (
       projectId: string,
       fileId: string,
       body: RequestBody<'putApiV1ProjectsByProjectIdFilesByFileId'>,
-    ) => this.request<Json>('PUT', `/projects/${enc(projectId)}/files/${enc(fileId)}`, { body }),
+    ) => this.request<ProjectFile>('PUT', `/projects/${enc(projectId)}/files/${enc(fileId)}`, { body }),
     delete: (projectId: string, fileId: string) =>
-      this.request<Json>('DELETE', `/projects/${enc(projectId)}/files/${enc(fileId)}`),
+      this.request<Answer<'deleteApiV1ProjectsByProjectIdFilesByFileId'>>(
+        'DELETE',
+        `/projects/${enc(projectId)}/files/${enc(fileId)}`,
+      ),
   };
   readonly comments = {
     list: (projectId: string, query: QueryOf<'getApiV1ProjectsByProjectIdComments'> = {}) =>
-      this.request<Json>('GET', `/projects/${enc(projectId)}/comments`, { query }),
+      this.request<Answer<'getApiV1ProjectsByProjectIdComments'>>(
+        'GET',
+        `/projects/${enc(projectId)}/comments`,
+        {
+          query,
+        },
+      ),
     create: (projectId: string, body: RequestBody<'postApiV1ProjectsByProjectIdComments'>) =>
-      this.request<Json>('POST', `/projects/${enc(projectId)}/comments`, { body }),
+      this.request<Comment>('POST', `/projects/${enc(projectId)}/comments`, { body }),
     update: (
       projectId: string,
       commentId: string,
       body: RequestBody<'patchApiV1ProjectsByProjectIdCommentsByCommentId'>,
-    ) => this.request<Json>('PATCH', `/projects/${enc(projectId)}/comments/${enc(commentId)}`, { body }),
+    ) => this.request<Comment>('PATCH', `/projects/${enc(projectId)}/comments/${enc(commentId)}`, { body }),
     delete: (projectId: string, commentId: string) =>
-      this.request<Json>('DELETE', `/projects/${enc(projectId)}/comments/${enc(commentId)}`),
+      this.request<Answer<'deleteApiV1ProjectsByProjectIdCommentsByCommentId'>>(
+        'DELETE',
+        `/projects/${enc(projectId)}/comments/${enc(commentId)}`,
+      ),
   };
   readonly apiKeys = {
-    create: (body: RequestBody<'postApiV1Api-keys'>) => this.request<Json>('POST', '/api-keys', { body }),
-    list: () => this.request<Json>('GET', '/api-keys'),
-    delete: (id: string) => this.request<Json>('DELETE', `/api-keys/${enc(id)}`),
+    create: (body: RequestBody<'postApiV1Api-keys'>) =>
+      this.request<Answer<'postApiV1Api-keys'>>('POST', '/api-keys', { body }),
+    list: () => this.request<ApiKey[]>('GET', '/api-keys'),
+    delete: (id: string) =>
+      this.request<Answer<'deleteApiV1Api-keysByKeyId'>>('DELETE', `/api-keys/${enc(id)}`),
   };
-  languages = () => this.request<Json>('GET', '/languages', { auth: false });
-  health = () => this.request<Json>('GET', '/health', { auth: false });
+  languages = () => this.request<Language[]>('GET', '/languages', { auth: false });
+  /** `up`, or a MuscodeError `http_503` while degraded. */
+  health = () => this.request<Health>('GET', '/health', { auth: false });
 
   /* ------------------------------------------------ live runs over the WebSocket */
 
@@ -478,7 +519,7 @@ export class Run implements AsyncIterable<RunEvent> {
   }
 
   private onMessage(text: string) {
-    let m: Json;
+    let m: Frame;
     try {
       m = JSON.parse(text);
     } catch {
@@ -508,7 +549,7 @@ export class Run implements AsyncIterable<RunEvent> {
     } else if (m.type === 'status') {
       this.push(m);
     } else if (m.type === 'result') {
-      const rest = { ...m } as Json;
+      const rest = { ...m } as Frame;
       delete rest.type;
       this.result = rest as Execution;
       this.push(m);
@@ -604,6 +645,13 @@ export class Run implements AsyncIterable<RunEvent> {
 }
 
 const enc = encodeURIComponent;
+
+/** The `error` of an error envelope, if `body` is one. */
+function errorOf(body: unknown): { code?: unknown; message?: unknown; details?: unknown } | undefined {
+  if (!body || typeof body !== 'object' || !('error' in body)) return undefined;
+  const err = (body as { error: unknown }).error;
+  return err && typeof err === 'object' ? err : undefined;
+}
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function fromBase64(s: string): Uint8Array {

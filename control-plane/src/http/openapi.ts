@@ -1,7 +1,8 @@
 import { toOpenAPISchema } from '@elysiajs/openapi';
 import type { AnyElysia } from 'elysia';
+import { errorEnvelope } from './answers.js';
 
-type Operation = { requestBody?: { content?: Record<string, unknown> } };
+type Operation = { requestBody?: { content?: Record<string, unknown> }; responses?: Record<string, unknown> };
 
 const specPath = '/api/v1/openapi.json';
 const docsPath = '/api/v1/docs';
@@ -23,15 +24,17 @@ export function openapiDocs() {
 
 /** The OpenAPI document of an app's routes (also written by `npm run gen:api` for the client's types). */
 export function openapiDocument(app: AnyElysia) {
-  const { paths, components } = toOpenAPISchema(app, {
+  const generated = toOpenAPISchema(app, {
     paths: ['/metrics', specPath, docsPath],
     staticFile: true,
   });
+  const { components } = generated;
+  const paths = generated.paths as Record<string, Record<string, Operation>>;
   for (const route of app.routes) {
     const body = route.hooks?.body;
     if (!body) continue;
     const path = route.path.replace(/:(\w+)/g, '{$1}');
-    const op = (paths[path] as Record<string, Operation> | undefined)?.[route.method.toLowerCase()];
+    const op = paths[path]?.[route.method.toLowerCase()];
     if (op?.requestBody && Object.keys(op.requestBody.content ?? {}).length === 0) {
       // TypeBox schemas are JSON Schema; serialising drops TypeBox's symbol keys.
       op.requestBody.content = {
@@ -39,6 +42,17 @@ export function openapiDocument(app: AnyElysia) {
       };
     }
   }
+  // Every MUSCode answer that is not a success is the error envelope (Judge0's and Piston's are theirs).
+  const failure = {
+    description: 'The error envelope',
+    content: { 'application/json': { schema: errorEnvelope } },
+  };
+  for (const [path, ops] of Object.entries(paths)) {
+    if (!path.startsWith('/api/v1/')) continue;
+    for (const op of Object.values(ops)) op.responses = { ...op.responses, '4XX': failure, '5XX': failure };
+  }
+  const named: Record<string, unknown> = {};
+  const hoisted = hoistNamed(JSON.parse(JSON.stringify(paths)) as unknown, named) as typeof paths;
   return {
     openapi: '3.1.0',
     info: {
@@ -51,9 +65,25 @@ export function openapiDocument(app: AnyElysia) {
     servers: [{ url: '/' }],
     components: {
       ...components,
+      schemas: { ...components.schemas, ...named },
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
     },
     security: [{ bearer: [] }],
-    paths,
+    paths: hoisted,
   };
+}
+
+/**
+ * Moves each schema with an `$id` (the answers' named shapes: `Execution`, `Project`, …) to
+ * `components.schemas`, leaving a `$ref` where it was, so the generated client types name them.
+ * `node` is plain JSON (TypeBox's symbol keys already dropped).
+ */
+function hoistNamed(node: unknown, named: Record<string, unknown>): unknown {
+  if (Array.isArray(node)) return node.map((n) => hoistNamed(n, named));
+  if (node === null || typeof node !== 'object') return node;
+  const { $id, ...rest } = node as Record<string, unknown>;
+  const walked = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, hoistNamed(v, named)]));
+  if (typeof $id !== 'string') return walked;
+  named[$id] = walked;
+  return { $ref: `#/components/schemas/${$id}` };
 }

@@ -20,3 +20,30 @@ export const createApiKeyBody = t.Object(
 export type CreateApiKeyBody = typeof createApiKeyBody.static;
 
 export const apiKeyParams = t.Object({ keyId: t.String({ maxLength: 64 }) });
+
+/* ---------------------------------------------------------------- answers (the document's only) */
+
+const timestamp = t.String({ format: 'date-time' });
+
+/** An API key as lists show it (service.ts `view`): never the key itself. */
+export const apiKeyAnswer = t.Object(
+  {
+    id: t.String({ format: 'uuid' }),
+    name: t.String(),
+    /** The key's first characters, to tell keys apart. */
+    prefix: t.String(),
+    scopes: t.Array(t.Union(apiKeyScopes.map((s) => t.Literal(s)))),
+    createdAt: t.Union([timestamp, t.Null()]),
+    expiresAt: t.Union([timestamp, t.Null()]),
+    lastUsedAt: t.Union([timestamp, t.Null()]),
+    revokedAt: t.Union([timestamp, t.Null()]),
+  },
+  { $id: 'ApiKey' },
+);
+
+/** `POST /api-keys`: the new key, the only time it is shown. */
+export const createdApiKeyAnswer = t.Composite([apiKeyAnswer, t.Object({ key: t.String() })], {
+  $id: 'CreatedApiKey',
+});
+
+export const revokedApiKeyAnswer = t.Object({ id: t.String(), revoked: t.Literal(true) });

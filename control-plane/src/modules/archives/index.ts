@@ -3,7 +3,8 @@ import { Elysia, t } from 'elysia';
 import { errors } from '../../errors.js';
 import { authenticate, optionalCaller } from '../../http/auth-guard.js';
 import type { TokenService } from '../auth/tokens.js';
-import { projectParams } from '../projects/model.js';
+import { answers, bytes, data } from '../../http/answers.js';
+import { projectDetailAnswer, projectParams } from '../projects/model.js';
 import type { ArchiveService } from './service.js';
 
 export { createArchiveRepo } from './repo.js';
@@ -37,7 +38,7 @@ export function archiveRoutes(archives: ArchiveService, tokens: TokenService) {
           },
         });
       },
-      { params: projectParams },
+      { params: projectParams, detail: answers({ 200: bytes(archiveMediaType) }) },
     )
     .post(
       '/import',
@@ -49,6 +50,6 @@ export function archiveRoutes(archives: ArchiveService, tokens: TokenService) {
         set.status = 201;
         return { success: true, data: await archives.importZip(caller.userId, body, query) };
       },
-      { query: importQuery },
+      { query: importQuery, detail: answers({ 201: data(projectDetailAnswer) }) },
     );
 }

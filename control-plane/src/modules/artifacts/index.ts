@@ -3,6 +3,8 @@ import { Elysia, t } from 'elysia';
 import { errors } from '../../errors.js';
 import { authenticate } from '../../http/auth-guard.js';
 import type { TokenService } from '../auth/tokens.js';
+import { answers, data } from '../../http/answers.js';
+import { artifactsAnswer } from '../executions/model.js';
 import type { ArtifactRow } from './repo.js';
 import type { ArtifactService } from './service.js';
 
@@ -24,6 +26,9 @@ const fileParams = t.Object({
   executionId: t.String({ maxLength: 64 }),
   artifactId: t.String({ maxLength: 64 }),
 });
+
+/** An artifact's bytes, of the media type it was stored with. */
+const download = { '*/*': { schema: t.String({ format: 'binary' }) } };
 
 /** `filename` of Content-Disposition: the last segment, ASCII-safe, with the exact name in `filename*`. */
 function disposition(name: string): string {
@@ -64,7 +69,11 @@ export function artifactRoutes(
         if (!uuid.test(id)) throw errors.notFound('Artifact');
         return send(await artifacts.downloadSigned(id, Number(query.expires), query.signature));
       },
-      { params: t.Object({ artifactId: t.String({ maxLength: 64 }) }), query: signedQuery },
+      {
+        params: t.Object({ artifactId: t.String({ maxLength: 64 }) }),
+        query: signedQuery,
+        detail: answers({ 200: download }),
+      },
     )
     .derive(async ({ headers }) => ({ caller: await authenticate(headers, tokens) }))
     .get(
@@ -73,7 +82,17 @@ export function artifactRoutes(
         const id = await owned(caller.userId, p.executionId);
         return { success: true, data: { executionId: id, artifacts: await artifacts.list(id) } };
       },
-      { params },
+      {
+        params,
+        detail: answers({
+          200: data(
+            t.Object({
+              executionId: t.String({ format: 'uuid' }),
+              artifacts: t.Union([artifactsAnswer, t.Null()]),
+            }),
+          ),
+        }),
+      },
     )
     .get(
       '/execute/:executionId/artifacts/:artifactId',
@@ -83,6 +102,6 @@ export function artifactRoutes(
         if (!uuid.test(artifactId)) throw errors.notFound('Artifact');
         return send(await artifacts.download(caller.userId, id, artifactId));
       },
-      { params: fileParams },
+      { params: fileParams, detail: answers({ 200: download }) },
     );
 }

@@ -1,6 +1,17 @@
 import { Elysia } from 'elysia';
 import { authenticate, clientInfo } from '../../http/auth-guard.js';
-import { loginBody, logoutBody, refreshBody, registerBody } from './model.js';
+import { answers, data, done } from '../../http/answers.js';
+import {
+  jwksAnswer,
+  loginAnswer,
+  loginBody,
+  logoutBody,
+  meAnswer,
+  refreshAnswer,
+  refreshBody,
+  registerAnswer,
+  registerBody,
+} from './model.js';
 import type { AuthService } from './service.js';
 import type { TokenService } from './tokens.js';
 
@@ -13,12 +24,12 @@ export function authRoutes(auth: AuthService, tokens: TokenService) {
         set.status = 201;
         return { success: true, data };
       },
-      { body: registerBody },
+      { body: registerBody, detail: answers({ 201: data(registerAnswer) }) },
     )
     .post(
       '/login',
       async ({ body, headers }) => ({ success: true, data: await auth.login(body, clientInfo(headers)) }),
-      { body: loginBody },
+      { body: loginBody, detail: answers({ 200: data(loginAnswer) }) },
     )
     .post(
       '/refresh',
@@ -26,7 +37,7 @@ export function authRoutes(auth: AuthService, tokens: TokenService) {
         success: true,
         data: await auth.refresh(body.refreshToken, clientInfo(headers)),
       }),
-      { body: refreshBody },
+      { body: refreshBody, detail: answers({ 200: data(refreshAnswer) }) },
     )
     .post(
       '/logout',
@@ -35,11 +46,15 @@ export function authRoutes(auth: AuthService, tokens: TokenService) {
         await auth.logout(caller, body?.refreshToken, clientInfo(headers));
         return { success: true, message: 'Logged out successfully' };
       },
-      { body: logoutBody },
+      { body: logoutBody, detail: answers({ 200: done }) },
     )
-    .get('/me', async ({ headers }) => {
-      const caller = await authenticate(headers, tokens);
-      return { success: true, data: await auth.me(caller.userId) };
-    })
-    .get('/jwks', () => tokens.jwks());
+    .get(
+      '/me',
+      async ({ headers }) => {
+        const caller = await authenticate(headers, tokens);
+        return { success: true, data: await auth.me(caller.userId) };
+      },
+      { detail: answers({ 200: data(meAnswer) }) },
+    )
+    .get('/jwks', () => tokens.jwks(), { detail: answers({ 200: jwksAnswer }) });
 }

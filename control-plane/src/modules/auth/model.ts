@@ -29,3 +29,32 @@ export const logoutBody = t.Optional(
     { additionalProperties: false },
   ),
 );
+
+/* ---------------------------------------------------------------- answers (the document's only) */
+
+export const registerAnswer = t.Object({
+  userId: t.String({ format: 'uuid' }),
+  token: t.String(),
+  refreshToken: t.String(),
+});
+
+export const loginAnswer = t.Object({
+  token: t.String(),
+  refreshToken: t.String(),
+  user: t.Object({ id: t.String({ format: 'uuid' }), email: t.String(), username: t.String() }),
+});
+
+export const refreshAnswer = t.Object({ token: t.String(), refreshToken: t.String() });
+
+export const meAnswer = t.Object(
+  {
+    id: t.String({ format: 'uuid' }),
+    email: t.String(),
+    username: t.String(),
+    role: t.String({ description: 'user or admin' }),
+  },
+  { $id: 'User' },
+);
+
+/** The public keys access tokens are verified with (RFC 7517). */
+export const jwksAnswer = t.Object({ keys: t.Array(t.Record(t.String(), t.Unknown())) });

@@ -1,7 +1,15 @@
 import { Elysia, t } from 'elysia';
 import { authenticate, optionalCaller } from '../../http/auth-guard.js';
 import type { TokenService } from '../auth/tokens.js';
-import { commentCreateBody, commentListQuery, commentParams, commentUpdateBody } from './model.js';
+import { answers, data, done } from '../../http/answers.js';
+import {
+  commentAnswer,
+  commentCreateBody,
+  commentListAnswer,
+  commentListQuery,
+  commentParams,
+  commentUpdateBody,
+} from './model.js';
 import type { CommentService } from './service.js';
 
 const projectParams = t.Object({ projectId: t.String({ maxLength: 64 }) });
@@ -14,7 +22,7 @@ export function commentRoutes(comments: CommentService, tokens: TokenService) {
         const caller = await optionalCaller(headers, tokens);
         return { success: true, data: await comments.list(caller?.userId ?? null, params.projectId, query) };
       },
-      { params: projectParams, query: commentListQuery },
+      { params: projectParams, query: commentListQuery, detail: answers({ 200: data(commentListAnswer) }) },
     )
     .post(
       '',
@@ -24,7 +32,7 @@ export function commentRoutes(comments: CommentService, tokens: TokenService) {
         set.status = 201;
         return { success: true, data };
       },
-      { params: projectParams, body: commentCreateBody },
+      { params: projectParams, body: commentCreateBody, detail: answers({ 201: data(commentAnswer) }) },
     )
     .patch(
       '/:commentId',
@@ -35,7 +43,7 @@ export function commentRoutes(comments: CommentService, tokens: TokenService) {
           data: await comments.update(caller.userId, params.projectId, params.commentId, body.content),
         };
       },
-      { params: commentParams, body: commentUpdateBody },
+      { params: commentParams, body: commentUpdateBody, detail: answers({ 200: data(commentAnswer) }) },
     )
     .delete(
       '/:commentId',
@@ -44,6 +52,6 @@ export function commentRoutes(comments: CommentService, tokens: TokenService) {
         await comments.remove(caller.userId, params.projectId, params.commentId);
         return { success: true, message: 'Comment deleted' };
       },
-      { params: commentParams },
+      { params: commentParams, detail: answers({ 200: done }) },
     );
 }

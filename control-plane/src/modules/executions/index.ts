@@ -2,7 +2,16 @@ import { Elysia, t } from 'elysia';
 import { errors } from '../../errors.js';
 import { authenticate } from '../../http/auth-guard.js';
 import type { TokenService } from '../auth/tokens.js';
-import { executeBody, executeQuery, historyQuery } from './model.js';
+import { answers, bytes, data } from '../../http/answers.js';
+import {
+  cancelAnswer,
+  executeBody,
+  executeQuery,
+  executionAnswer,
+  historyAnswer,
+  historyQuery,
+  submitAnswer,
+} from './model.js';
 import { readAll } from './outputs.js';
 import type { ExecutionService, RangeRequest } from './service.js';
 
@@ -55,15 +64,23 @@ export function executionRoutes(executions: ExecutionService, tokens: TokenServi
     new Elysia()
       // derive runs before body validation: a request without a token is a 401, whatever its body.
       .derive(async ({ headers }) => ({ caller: await authenticate(headers, tokens) }))
-      .post('/execute', submit, { body: executeBody, query: executeQuery })
-      .post('/execute/batch', submit, { body: executeBody, query: executeQuery })
+      .post('/execute', submit, {
+        body: executeBody,
+        query: executeQuery,
+        detail: answers({ 200: data(submitAnswer) }),
+      })
+      .post('/execute/batch', submit, {
+        body: executeBody,
+        query: executeQuery,
+        detail: answers({ 200: data(submitAnswer) }),
+      })
       .get(
         '/execute/:executionId',
         async ({ params, caller }) => ({
           success: true,
           data: await executions.get(caller.userId, params.executionId.toLowerCase()),
         }),
-        { params: idParams },
+        { params: idParams, detail: answers({ 200: data(executionAnswer) }) },
       )
       .get(
         '/execute/:executionId/output/:stream',
@@ -97,7 +114,10 @@ export function executionRoutes(executions: ExecutionService, tokens: TokenServi
           if (r.range) headers['content-range'] = `bytes ${r.range.start}-${r.range.end}/${r.size}`;
           return new Response(body, { status: r.range ? 206 : 200, headers });
         },
-        { params: outputParams },
+        {
+          params: outputParams,
+          detail: answers({ 200: bytes('application/octet-stream'), 206: bytes('application/octet-stream') }),
+        },
       )
       .post(
         '/execute/:executionId/cancel',
@@ -107,12 +127,12 @@ export function executionRoutes(executions: ExecutionService, tokens: TokenServi
           set.status = data.status === 'cancelled' ? 200 : 202;
           return { success: true, data };
         },
-        { params: idParams },
+        { params: idParams, detail: answers({ 200: data(cancelAnswer), 202: data(cancelAnswer) }) },
       )
       .get(
         '/executions',
         async ({ query, caller }) => ({ success: true, data: await executions.list(caller.userId, query) }),
-        { query: historyQuery },
+        { query: historyQuery, detail: answers({ 200: data(historyAnswer) }) },
       )
   );
 }

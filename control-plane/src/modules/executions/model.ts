@@ -1,5 +1,7 @@
 import { executionStatuses } from '@muscode/common';
-import { t } from 'elysia';
+import { t, type TSchema } from 'elysia';
+import { int } from '../../http/answers.js';
+import { artifactStates } from '../artifacts/repo.js';
 
 const file = t.Object(
   {
@@ -105,3 +107,151 @@ export const historyQuery = t.Object({
   project: t.Optional(t.String({ format: 'uuid' })),
 });
 export type HistoryQuery = typeof historyQuery.static;
+
+/* ---------------------------------------------------------------- answers (the document's only) */
+
+const nullable = <S extends TSchema>(s: S) => t.Union([s, t.Null()]);
+const encoding = t.Union([t.Literal('utf8'), t.Literal('base64')]);
+const status = t.Union(executionStatuses.map((s) => t.Literal(s)));
+const timestamp = t.String({ format: 'date-time' });
+
+/** One test of a graded submission as the answer shows it (view.ts `testView`). */
+export const testAnswer = t.Object(
+  {
+    name: t.String(),
+    status: t.String({ description: 'accepted, wrong_answer, skipped, or the run verdict' }),
+    time: t.Number({ description: 'Wall time of the run, in seconds' }),
+    cpuTime: t.Number({ description: 'CPU time of the run, in seconds' }),
+    memory: t.Number({ description: 'Peak memory of the run, in MB' }),
+    exitCode: nullable(int()),
+    signal: nullable(int()),
+    signalName: nullable(t.String()),
+    output: t.String(),
+    outputEncoding: encoding,
+    error: t.String(),
+    errorEncoding: encoding,
+    outputTruncated: t.Boolean(),
+    errorTruncated: t.Boolean(),
+    message: nullable(t.String()),
+  },
+  { $id: 'TestResult' },
+);
+
+/** How a graded submission went (view.ts `gradingView`). */
+export const gradingSummaryAnswer = t.Object(
+  {
+    passed: int(),
+    total: int(),
+    firstFailure: nullable(t.Object({ index: int(), name: t.String(), status: t.String() })),
+  },
+  { $id: 'GradingSummary' },
+);
+
+/** The files a program left in /workspace/output (artifacts/service.ts `ArtifactsView`). */
+export const artifactsAnswer = t.Object(
+  {
+    files: t.Array(
+      t.Object({
+        id: t.String({ format: 'uuid' }),
+        name: t.String(),
+        size: int(),
+        contentType: t.String(),
+        sha256: t.String(),
+        state: t.Union(artifactStates.map((s) => t.Literal(s))),
+        /** The download path (the owner's token needed), while the bytes are stored. */
+        url: nullable(t.String()),
+        /** A short-lived download path that needs no token (when signed URLs are configured). */
+        signedUrl: t.Optional(nullable(t.String())),
+      }),
+    ),
+    skipped: t.Array(t.Object({ name: t.String(), reason: t.String() })),
+    skippedCount: int(),
+    storageQuotaExceeded: t.Boolean(),
+  },
+  { $id: 'Artifacts' },
+);
+
+/** An execution as `GET /execute/{id}` shows it (view.ts `executionView`). */
+export const executionAnswer = t.Object(
+  {
+    executionId: t.String({ format: 'uuid' }),
+    language: t.String(),
+    version: nullable(t.String()),
+    status,
+    output: t.String(),
+    outputEncoding: encoding,
+    error: t.String(),
+    errorEncoding: encoding,
+    outputTruncated: t.Boolean(),
+    errorTruncated: t.Boolean(),
+    executionTime: nullable(t.Number({ description: 'Wall time, in seconds' })),
+    cpuTime: nullable(t.Number({ description: 'CPU time, in seconds' })),
+    memoryUsed: nullable(t.Number({ description: 'Peak memory, in MB' })),
+    exitCode: nullable(int()),
+    signal: nullable(int()),
+    signalName: nullable(t.String()),
+    compilationError: nullable(t.String()),
+    message: nullable(t.String()),
+    createdAt: nullable(timestamp),
+    startedAt: nullable(timestamp),
+    completedAt: nullable(timestamp),
+    tests: t.Optional(t.Array(testAnswer)),
+    summary: t.Optional(gradingSummaryAnswer),
+    artifacts: nullable(artifactsAnswer),
+    /** Streams whose stored output expired (their text is empty). */
+    outputExpired: t.Optional(t.Array(t.Union([t.Literal('stdout'), t.Literal('stderr')]))),
+    /** While queued: its 1-based place among its region's waiting jobs (0: starting). */
+    queuePosition: t.Optional(int()),
+  },
+  { $id: 'Execution' },
+);
+
+/** What a submission without `wait` answers (service.ts `queue`). */
+export const queuedAnswer = t.Object(
+  {
+    executionId: t.String({ format: 'uuid' }),
+    status: t.Literal('queued'),
+    language: t.String(),
+    version: nullable(t.String()),
+    /** Seconds the run may take at most. */
+    estimatedTime: int(),
+    queuePosition: t.Optional(int()),
+  },
+  { $id: 'QueuedExecution' },
+);
+
+/** `POST /execute` (and a project's run): queued, or with `?wait=true` the result. */
+export const submitAnswer = t.Union([queuedAnswer, executionAnswer]);
+
+export const cancelAnswer = t.Object({
+  executionId: t.String({ format: 'uuid' }),
+  status: t.Union([t.Literal('cancelled'), t.Literal('cancelling')]),
+});
+
+export const pagination = t.Object(
+  { total: int(), page: int(), limit: int(), pages: int() },
+  { $id: 'Pagination' },
+);
+
+/** `GET /executions`: a page of the caller's history (view.ts `executionSummaryView`). */
+export const historyAnswer = t.Object({
+  executions: t.Array(
+    t.Object(
+      {
+        executionId: t.String({ format: 'uuid' }),
+        projectId: nullable(t.String({ format: 'uuid' })),
+        language: t.String(),
+        version: nullable(t.String()),
+        status,
+        exitCode: nullable(int()),
+        executionTime: nullable(t.Number()),
+        cpuTime: nullable(t.Number()),
+        memoryUsed: nullable(t.Number()),
+        createdAt: nullable(timestamp),
+        completedAt: nullable(timestamp),
+      },
+      { $id: 'ExecutionSummary' },
+    ),
+  ),
+  pagination,
+});

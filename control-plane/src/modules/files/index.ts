@@ -1,7 +1,8 @@
 import { Elysia } from 'elysia';
 import { authenticate, optionalCaller } from '../../http/auth-guard.js';
 import type { TokenService } from '../auth/tokens.js';
-import { fileCreateBody, fileParams, fileUpdateBody } from './model.js';
+import { answers, data, done } from '../../http/answers.js';
+import { fileAnswer, fileCreateBody, fileParams, fileUpdateBody } from './model.js';
 import { fileEtag, type FileService } from './service.js';
 import { t } from 'elysia';
 
@@ -15,7 +16,7 @@ export function fileRoutes(files: FileService, tokens: TokenService) {
         set.headers['etag'] = fileEtag(data);
         return { success: true, data };
       },
-      { params: fileParams },
+      { params: fileParams, detail: answers({ 200: data(fileAnswer) }) },
     )
     .post(
       '',
@@ -26,7 +27,11 @@ export function fileRoutes(files: FileService, tokens: TokenService) {
         set.headers['etag'] = fileEtag(data);
         return { success: true, data };
       },
-      { params: t.Object({ projectId: t.String({ maxLength: 64 }) }), body: fileCreateBody },
+      {
+        params: t.Object({ projectId: t.String({ maxLength: 64 }) }),
+        body: fileCreateBody,
+        detail: answers({ 201: data(fileAnswer) }),
+      },
     )
     .put(
       '/:fileId',
@@ -42,7 +47,7 @@ export function fileRoutes(files: FileService, tokens: TokenService) {
         set.headers['etag'] = fileEtag(data);
         return { success: true, data };
       },
-      { params: fileParams, body: fileUpdateBody },
+      { params: fileParams, body: fileUpdateBody, detail: answers({ 200: data(fileAnswer) }) },
     )
     .delete(
       '/:fileId',
@@ -51,6 +56,6 @@ export function fileRoutes(files: FileService, tokens: TokenService) {
         await files.delete(caller.userId, params.projectId, params.fileId);
         return { success: true, message: 'File deleted' };
       },
-      { params: fileParams },
+      { params: fileParams, detail: answers({ 200: done }) },
     );
 }

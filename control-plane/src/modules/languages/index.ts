@@ -1,4 +1,4 @@
-import { Elysia } from 'elysia';
+import { Elysia, t } from 'elysia';
 import {
   languageLimits,
   resolveVersion,
@@ -7,7 +7,9 @@ import {
   type LimitRange,
   type Limits,
 } from '@muscode/common';
+import { answers, data } from '../../http/answers.js';
 import type { RunnerRegistry } from '../runners/registry.js';
+import { languageAnswer } from './model.js';
 
 /** The request-settable limits a client needs to know: default and maximum of each. */
 function publicLimits(l: Limits) {
@@ -25,32 +27,36 @@ function publicLimits(l: Limits) {
  * (`available`), else its release series. `version` is what a request without one gets.
  */
 export function languageRoutes(manifest: LanguageManifest, runners: RunnerRegistry) {
-  return new Elysia().get('/languages', async () => {
-    const live = await runners.liveVersions();
-    return {
-      success: true,
-      data: manifest.languages.map((l) => {
-        const newest = resolveVersion(l, undefined, live);
-        const chosen = newest.ok ? newest.choice : undefined;
-        const entry = chosen?.entry ?? l;
-        return {
-          id: l.id,
-          name: l.name,
-          version: chosen?.available ? chosen.version : null,
-          versions: rankedVersionChoices(l, live).map((c) => ({
-            version: c.version,
-            series: c.entry.series,
-            available: c.available,
-            limits: publicLimits(languageLimits(manifest, c.entry)),
-          })),
-          aliases: l.aliases,
-          extensions: [l.extension],
-          mainFile: l.mainFile,
-          compiled: entry.compile !== null,
-          available: chosen?.available ?? false,
-          limits: publicLimits(languageLimits(manifest, entry)),
-        };
-      }),
-    };
-  });
+  return new Elysia().get(
+    '/languages',
+    async () => {
+      const live = await runners.liveVersions();
+      return {
+        success: true,
+        data: manifest.languages.map((l) => {
+          const newest = resolveVersion(l, undefined, live);
+          const chosen = newest.ok ? newest.choice : undefined;
+          const entry = chosen?.entry ?? l;
+          return {
+            id: l.id,
+            name: l.name,
+            version: chosen?.available ? chosen.version : null,
+            versions: rankedVersionChoices(l, live).map((c) => ({
+              version: c.version,
+              series: c.entry.series,
+              available: c.available,
+              limits: publicLimits(languageLimits(manifest, c.entry)),
+            })),
+            aliases: l.aliases,
+            extensions: [l.extension],
+            mainFile: l.mainFile,
+            compiled: entry.compile !== null,
+            available: chosen?.available ?? false,
+            limits: publicLimits(languageLimits(manifest, entry)),
+          };
+        }),
+      };
+    },
+    { detail: answers({ 200: data(t.Array(languageAnswer)) }) },
+  );
 }

@@ -1,7 +1,19 @@
 import { Elysia } from 'elysia';
 import { authenticate, optionalCaller } from '../../http/auth-guard.js';
 import type { TokenService } from '../auth/tokens.js';
-import { listQuery, projectBody, projectParams, projectPatch, runBody } from './model.js';
+import { answers, data, done } from '../../http/answers.js';
+import { submitAnswer } from '../executions/model.js';
+import {
+  listQuery,
+  projectAnswer,
+  projectBody,
+  projectDetailAnswer,
+  projectListAnswer,
+  projectParams,
+  projectPatch,
+  runBody,
+  starAnswer,
+} from './model.js';
 import type { ProjectService } from './service.js';
 
 /** Routes that anyone with the link may call: public listing, and reading a public or unlisted project. */
@@ -9,6 +21,7 @@ export function publicProjectRoutes(projects: ProjectService, tokens: TokenServi
   return new Elysia({ prefix: '/projects' })
     .get('/public', async ({ query }) => ({ success: true, data: await projects.listPublic(query) }), {
       query: listQuery,
+      detail: answers({ 200: data(projectListAnswer) }),
     })
     .get(
       '/:projectId',
@@ -16,7 +29,7 @@ export function publicProjectRoutes(projects: ProjectService, tokens: TokenServi
         const caller = await optionalCaller(headers, tokens);
         return { success: true, data: await projects.get(caller?.userId ?? null, params.projectId) };
       },
-      { params: projectParams },
+      { params: projectParams, detail: answers({ 200: data(projectDetailAnswer) }) },
     );
 }
 
@@ -26,9 +39,7 @@ export function projectRoutes(projects: ProjectService, tokens: TokenService) {
     .get(
       '',
       async ({ query, caller }) => ({ success: true, data: await projects.list(caller.userId, query) }),
-      {
-        query: listQuery,
-      },
+      { query: listQuery, detail: answers({ 200: data(projectListAnswer) }) },
     )
     .post(
       '',
@@ -36,7 +47,7 @@ export function projectRoutes(projects: ProjectService, tokens: TokenService) {
         set.status = 201;
         return { success: true, data: await projects.create(caller.userId, body) };
       },
-      { body: projectBody },
+      { body: projectBody, detail: answers({ 201: data(projectAnswer) }) },
     )
     .put(
       '/:projectId',
@@ -44,7 +55,7 @@ export function projectRoutes(projects: ProjectService, tokens: TokenService) {
         success: true,
         data: await projects.replace(caller.userId, params.projectId, body),
       }),
-      { params: projectParams, body: projectBody },
+      { params: projectParams, body: projectBody, detail: answers({ 200: data(projectAnswer) }) },
     )
     .patch(
       '/:projectId',
@@ -52,7 +63,7 @@ export function projectRoutes(projects: ProjectService, tokens: TokenService) {
         success: true,
         data: await projects.patch(caller.userId, params.projectId, body),
       }),
-      { params: projectParams, body: projectPatch },
+      { params: projectParams, body: projectPatch, detail: answers({ 200: data(projectAnswer) }) },
     )
     .delete(
       '/:projectId',
@@ -60,7 +71,7 @@ export function projectRoutes(projects: ProjectService, tokens: TokenService) {
         await projects.remove(caller.userId, params.projectId);
         return { success: true, message: 'Project deleted' };
       },
-      { params: projectParams },
+      { params: projectParams, detail: answers({ 200: done }) },
     )
     .post(
       '/:projectId/fork',
@@ -68,7 +79,7 @@ export function projectRoutes(projects: ProjectService, tokens: TokenService) {
         set.status = 201;
         return { success: true, data: await projects.fork(caller.userId, params.projectId) };
       },
-      { params: projectParams },
+      { params: projectParams, detail: answers({ 201: data(projectAnswer) }) },
     )
     .put(
       '/:projectId/star',
@@ -76,7 +87,7 @@ export function projectRoutes(projects: ProjectService, tokens: TokenService) {
         success: true,
         data: await projects.star(caller.userId, params.projectId, true),
       }),
-      { params: projectParams },
+      { params: projectParams, detail: answers({ 200: data(starAnswer) }) },
     )
     .delete(
       '/:projectId/star',
@@ -84,7 +95,7 @@ export function projectRoutes(projects: ProjectService, tokens: TokenService) {
         success: true,
         data: await projects.star(caller.userId, params.projectId, false),
       }),
-      { params: projectParams },
+      { params: projectParams, detail: answers({ 200: data(starAnswer) }) },
     )
     .post(
       '/:projectId/run',
@@ -92,6 +103,6 @@ export function projectRoutes(projects: ProjectService, tokens: TokenService) {
         success: true,
         data: await projects.run(caller.userId, params.projectId, body ?? {}, request.signal),
       }),
-      { params: projectParams, body: runBody },
+      { params: projectParams, body: runBody, detail: answers({ 200: data(submitAnswer) }) },
     );
 }

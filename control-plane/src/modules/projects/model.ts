@@ -1,5 +1,7 @@
 import { t } from 'elysia';
-import { gradingFields } from '../executions/model.js';
+import { int } from '../../http/answers.js';
+import { gradingFields, pagination } from '../executions/model.js';
+import { fileAnswer } from '../files/model.js';
 
 export const visibilities = ['private', 'public', 'unlisted'] as const;
 export type Visibility = (typeof visibilities)[number];
@@ -73,3 +75,48 @@ export const runBody = t.Object(
   { additionalProperties: false },
 );
 export type RunBody = typeof runBody.static;
+
+/* ---------------------------------------------------------------- answers (the document's only) */
+
+const fields = {
+  id: t.String({ format: 'uuid' }),
+  name: t.String(),
+  description: t.Union([t.String(), t.Null()]),
+  language: t.String(),
+  /** As its owner asked (exact or a range); null: the newest. */
+  version: t.Union([t.String(), t.Null()]),
+  visibility,
+  owner: t.Object({ id: t.String({ format: 'uuid' }), username: t.String() }),
+  forkedFrom: t.Union([t.String({ format: 'uuid' }), t.Null()]),
+  starCount: int(),
+  fileCount: int(),
+  createdAt: t.String({ format: 'date-time' }),
+  updatedAt: t.String({ format: 'date-time' }),
+};
+
+/** A project as lists, creates and edits show it (service.ts `projectView`). */
+export const projectAnswer = t.Object(fields, { $id: 'Project' });
+
+/** `GET /projects/{id}`: the project with its files (a large file's content is left out: null). */
+export const projectDetailAnswer = t.Object(
+  {
+    ...fields,
+    isOwner: t.Boolean(),
+    starred: t.Boolean(),
+    files: t.Array(
+      t.Composite([
+        t.Omit(fileAnswer, ['content']),
+        t.Object({ content: t.Union([t.String(), t.Null()]), contentOmitted: t.Boolean() }),
+      ]),
+    ),
+  },
+  { $id: 'ProjectWithFiles' },
+);
+
+export const projectListAnswer = t.Object({ projects: t.Array(projectAnswer), pagination });
+
+export const starAnswer = t.Object({
+  projectId: t.String({ format: 'uuid' }),
+  starred: t.Boolean(),
+  starCount: int(),
+});
