@@ -22,7 +22,7 @@ const gradingTest = t.Object(
   { additionalProperties: false },
 );
 
-const checker = t.Union([
+export const checker = t.Union([
   t.Object({ type: t.Literal('exact') }, { additionalProperties: false }),
   t.Object({ type: t.Literal('trimmed') }, { additionalProperties: false }),
   t.Object({ type: t.Literal('tokens') }, { additionalProperties: false }),
@@ -40,6 +40,8 @@ const checker = t.Union([
 export const gradingFields = {
   /** Run the program once per test and check its output (README, "Grading"). */
   tests: t.Optional(t.Array(gradingTest)),
+  /** Grade against a stored test set instead of `tests` (README, "Grading"). */
+  testSetId: t.Optional(t.String({ minLength: 1, maxLength: 64 })),
   /** How outputs are compared; default `trimmed`. */
   checker: t.Optional(checker),
   /** Stop after the first test that fails (default true); the rest are `skipped`. */
