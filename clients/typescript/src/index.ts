@@ -358,6 +358,15 @@ export class MuscodeClient {
     delete: (projectId: string, commentId: string) =>
       this.request<Json>('DELETE', `/projects/${enc(projectId)}/comments/${enc(commentId)}`),
   };
+  /* ------------------------------------------------ stored test sets */
+  readonly testSets = {
+    list: (query: QueryOf<'getApiV1Test-sets'> = {}) => this.request<Json>('GET', '/test-sets', { query }),
+    get: (id: string) => this.request<Json>('GET', `/test-sets/${enc(id)}`),
+    create: (body: RequestBody<'postApiV1Test-sets'>) => this.request<Json>('POST', '/test-sets', { body }),
+    replace: (id: string, body: RequestBody<'putApiV1Test-setsByTestSetId'>) =>
+      this.request<Json>('PUT', `/test-sets/${enc(id)}`, { body }),
+    delete: (id: string) => this.request<Json>('DELETE', `/test-sets/${enc(id)}`),
+  };
   readonly apiKeys = {
     create: (body: RequestBody<'postApiV1Api-keys'>) => this.request<Json>('POST', '/api-keys', { body }),
     list: () => this.request<Json>('GET', '/api-keys'),
@@ -659,6 +668,11 @@ export const clientRoutes: readonly string[] = [
   'POST /api/v1/projects/{projectId}/comments',
   'PATCH /api/v1/projects/{projectId}/comments/{commentId}',
   'DELETE /api/v1/projects/{projectId}/comments/{commentId}',
+  'GET /api/v1/test-sets',
+  'POST /api/v1/test-sets',
+  'GET /api/v1/test-sets/{testSetId}',
+  'PUT /api/v1/test-sets/{testSetId}',
+  'DELETE /api/v1/test-sets/{testSetId}',
   'POST /api/v1/api-keys',
   'GET /api/v1/api-keys',
   'DELETE /api/v1/api-keys/{keyId}',

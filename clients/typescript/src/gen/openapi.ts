@@ -433,6 +433,38 @@ export interface paths {
         patch: operations["patchApiV1ProjectsByProjectIdCommentsByCommentId"];
         trace?: never;
     };
+    "/api/v1/test-sets/{testSetId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getApiV1Test-setsByTestSetId"];
+        put: operations["putApiV1Test-setsByTestSetId"];
+        post?: never;
+        delete: operations["deleteApiV1Test-setsByTestSetId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/test-sets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getApiV1Test-sets"];
+        put?: never;
+        post: operations["postApiV1Test-sets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats": {
         parameters: {
             query?: never;
@@ -1007,6 +1039,7 @@ export interface operations {
                         expectedOutput: string;
                         timeout?: number;
                     }[];
+                    testSetId?: string;
                     checker?: {
                         /** @constant */
                         type: "exact";
@@ -1070,6 +1103,7 @@ export interface operations {
                         expectedOutput: string;
                         timeout?: number;
                     }[];
+                    testSetId?: string;
                     checker?: {
                         /** @constant */
                         type: "exact";
@@ -1390,6 +1424,7 @@ export interface operations {
                         expectedOutput: string;
                         timeout?: number;
                     }[];
+                    testSetId?: string;
                     checker?: {
                         /** @constant */
                         type: "exact";
@@ -1541,6 +1576,123 @@ export interface operations {
             content: {
                 "application/json": {
                     content: string;
+                };
+            };
+        };
+        responses: never;
+    };
+    "getApiV1Test-setsByTestSetId": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                testSetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    "putApiV1Test-setsByTestSetId": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                testSetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    visibility?: "private" | "public" | "unlisted";
+                    tests: {
+                        name?: string;
+                        stdin: string;
+                        expectedOutput: string;
+                        timeout?: number;
+                        hidden?: boolean;
+                    }[];
+                    checker?: ({
+                        /** @constant */
+                        type: "exact";
+                    } | {
+                        /** @constant */
+                        type: "trimmed";
+                    } | {
+                        /** @constant */
+                        type: "tokens";
+                    } | {
+                        /** @constant */
+                        type: "float";
+                        absolute?: number;
+                        relative?: number;
+                    }) | null;
+                };
+            };
+        };
+        responses: never;
+    };
+    "deleteApiV1Test-setsByTestSetId": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                testSetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    "getApiV1Test-sets": {
+        parameters: {
+            query?: {
+                page?: string | number;
+                limit?: string | number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    "postApiV1Test-sets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    visibility?: "private" | "public" | "unlisted";
+                    tests: {
+                        name?: string;
+                        stdin: string;
+                        expectedOutput: string;
+                        timeout?: number;
+                        hidden?: boolean;
+                    }[];
+                    checker?: ({
+                        /** @constant */
+                        type: "exact";
+                    } | {
+                        /** @constant */
+                        type: "trimmed";
+                    } | {
+                        /** @constant */
+                        type: "tokens";
+                    } | {
+                        /** @constant */
+                        type: "float";
+                        absolute?: number;
+                        relative?: number;
+                    }) | null;
                 };
             };
         };
