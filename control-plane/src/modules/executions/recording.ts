@@ -182,7 +182,15 @@ function openRecorder(deps: RecordingDeps): ReportRecorder {
 /** A test as the submitter may see it: a hidden one without its output. */
 export function withheld(t: RecordedTest, hidden: boolean): RecordedTest {
   if (!hidden) return t;
-  return { ...t, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, message: null, hidden: true };
+  return {
+    ...t,
+    stdout: '',
+    stderr: '',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    message: null,
+    hidden: true,
+  };
 }
 
 /** The result with its hidden tests withheld, before it is written anywhere. */

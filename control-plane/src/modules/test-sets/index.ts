@@ -19,9 +19,13 @@ export function publicTestSetRoutes(testSets: TestSetService, tokens: TokenServi
 export function testSetRoutes(testSets: TestSetService, tokens: TokenService) {
   return new Elysia({ prefix: '/test-sets' })
     .derive(async ({ headers }) => ({ caller: await authenticate(headers, tokens) }))
-    .get('', async ({ query, caller }) => ({ success: true, data: await testSets.list(caller.userId, query) }), {
-      query: testSetListQuery,
-    })
+    .get(
+      '',
+      async ({ query, caller }) => ({ success: true, data: await testSets.list(caller.userId, query) }),
+      {
+        query: testSetListQuery,
+      },
+    )
     .post(
       '',
       async ({ body, caller, set }) => {

@@ -63,7 +63,9 @@ export function createTestSetRepo(db: Db) {
      */
     async insertCapped(userId: string, f: TestSetFields, max: number): Promise<TestSetRow | null> {
       return db.transaction(async (tx) => {
-        await tx.query(sql.unsafe`SELECT pg_advisory_xact_lock(hashtextextended(${`test-sets:${userId}`}, 0))`);
+        await tx.query(
+          sql.unsafe`SELECT pg_advisory_xact_lock(hashtextextended(${`test-sets:${userId}`}, 0))`,
+        );
         const n = await tx.oneFirst(sql.type(z.object({ n: z.number() }))`
           SELECT count(*)::int AS n FROM test_sets WHERE user_id = ${userId}`);
         if (n >= max) return null;

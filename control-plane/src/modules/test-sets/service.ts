@@ -11,8 +11,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** A set's checker as someone else sees it: a checker program's code stays the owner's. */
 function checkerView(checker: Record<string, unknown> | null, isOwner: boolean) {
   if (!checker || isOwner) return checker;
-  const { code: _code, ...rest } = checker;
-  return rest;
+  return Object.fromEntries(Object.entries(checker).filter(([key]) => key !== 'code'));
 }
 
 /** A test as the caller may see it: a hidden one is its name alone to anyone but the owner. */
@@ -117,7 +116,12 @@ export function createTestSetService(deps: {
           { max: deps.maxPerUser },
         );
       }
-      await deps.audit?.record({ userId, action: 'test_set_create', resourceType: 'test_set', resourceId: row.id });
+      await deps.audit?.record({
+        userId,
+        action: 'test_set_create',
+        resourceType: 'test_set',
+        resourceId: row.id,
+      });
       return testSetView(row, userId);
     },
 
@@ -143,7 +147,12 @@ export function createTestSetService(deps: {
       checkId(id);
       const row = await repo.update(id.toLowerCase(), userId, fields(body));
       if (!row) throw errors.notFound('Test set');
-      await deps.audit?.record({ userId, action: 'test_set_update', resourceType: 'test_set', resourceId: row.id });
+      await deps.audit?.record({
+        userId,
+        action: 'test_set_update',
+        resourceType: 'test_set',
+        resourceId: row.id,
+      });
       return testSetView(row, userId);
     },
 
