@@ -163,6 +163,41 @@ describe('a submission against a set of someone else', () => {
   });
 });
 
+describe('a visible test after a hidden one', () => {
+  it('is withheld too: it could print what the hidden test left in the sandbox', async () => {
+    const owner = await newUser();
+    const other = await newUser();
+    const testSetId = await createSet(owner, {
+      tests: [
+        { name: 'first', stdin: 'a\n', expectedOutput: 'a\n' },
+        { name: 'secret', stdin: 'SECRET-IN-3\n', expectedOutput: 'SECRET-IN-3\n', hidden: true },
+        { name: 'after', stdin: 'b\n', expectedOutput: 'b\n' },
+      ],
+    });
+    // Keeps each stdin in /tmp and prints everything kept so far.
+    const keeper = [
+      'import os',
+      "with open('/tmp/kept', 'a') as f: f.write(input() + ' ')",
+      "print(open('/tmp/kept').read())",
+      '',
+    ].join('\n');
+    const r = await execute(other.token, {
+      language: 'python',
+      code: keeper,
+      testSetId,
+      stopOnFirstFailure: false,
+    });
+    expect(r.tests.map((t: Msg) => [t['name'], t['hidden'] ?? false])).toEqual([
+      ['first', false],
+      ['secret', true],
+      ['after', true],
+    ]);
+    expect(r.tests[0].output).toBe('a \n');
+    expect(r.tests[2]).not.toHaveProperty('output');
+    expect(JSON.stringify(r)).not.toMatch(secrets);
+  });
+});
+
 describe('the owner of a set', () => {
   it('sees every test whole when running their own set', async () => {
     const owner = await newUser();

@@ -82,7 +82,8 @@ export function createExecutionService(deps: {
   /**
    * The grading of a request: its inline `tests`, or the tests of the stored set it names (the
    * caller's, or a public or unlisted one), with the request's checker, else the set's. A hidden
-   * test of a set the caller does not own is marked so, and its output is withheld from them.
+   * test of a set the caller does not own, and every test after it, is marked hidden: its output
+   * is withheld from them.
    */
   async function gradingOf(
     userId: string,
@@ -112,10 +113,13 @@ export function createExecutionService(deps: {
       limits,
       lang,
     );
-    if (!grading || set.isOwner) return grading;
+    // The tests share one sandbox session: a test after a hidden one could print what that one's
+    // run left in /workspace or /tmp, so its output is withheld too.
+    const firstHidden = set.tests.findIndex((t) => t.hidden);
+    if (!grading || set.isOwner || firstHidden < 0) return grading;
     return {
       ...grading,
-      tests: grading.tests.map((t, i) => (set.tests[i]?.hidden ? { ...t, hidden: true } : t)),
+      tests: grading.tests.map((t, i) => (i >= firstHidden ? { ...t, hidden: true } : t)),
     };
   }
 
