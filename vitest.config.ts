@@ -20,6 +20,7 @@ const integration = [
   'tests/integration/api-auth.test.ts',
   'tests/integration/api-hardening.test.ts',
   'tests/integration/api-projects.test.ts',
+  'tests/integration/api-test-sets.test.ts',
   'tests/integration/gateway-static.test.ts',
   'tests/integration/method-not-allowed.test.ts',
   'tests/integration/openapi-answers.test.ts',

@@ -70,6 +70,11 @@ export const jobSchema = z.object({
             expectedOutput: z.string(),
             /** Wall time of this test's run; absent: limits.timeoutMs. */
             timeoutMs: z.number().int().positive().optional(),
+            /**
+             * A hidden test of a stored set the submitter does not own: the control-plane
+             * withholds its output from every answer (the agent runs it like any other).
+             */
+            hidden: z.boolean().optional(),
           }),
         )
         .min(1),

@@ -35,6 +35,8 @@ import type { FileService } from './modules/files/service.js';
 import { projectRoutes, publicProjectRoutes } from './modules/projects/index.js';
 import type { ProjectService } from './modules/projects/service.js';
 import type { StatsRepo } from './modules/stats/repo.js';
+import { publicTestSetRoutes, testSetRoutes } from './modules/test-sets/index.js';
+import type { TestSetService } from './modules/test-sets/service.js';
 import { statsRoutes } from './modules/stats/index.js';
 import { errors } from './errors.js';
 import { artifactRoutes, type ArtifactService } from './modules/artifacts/index.js';
@@ -61,6 +63,7 @@ export interface AppDeps {
   projects: ProjectService;
   files: FileService;
   comments: CommentService;
+  testSets: TestSetService;
   stats: StatsRepo;
   apiKeys: ApiKeyService;
   runners: RunnerRegistry;
@@ -122,6 +125,8 @@ export function createApp(deps: AppDeps) {
         .use(projectRoutes(deps.projects, deps.tokens))
         .use(fileRoutes(deps.files, deps.tokens))
         .use(commentRoutes(deps.comments, deps.tokens))
+        .use(publicTestSetRoutes(deps.testSets, deps.tokens))
+        .use(testSetRoutes(deps.testSets, deps.tokens))
         .use(statsRoutes(deps.stats, deps.tokens))
         .use(apiKeyRoutes(deps.apiKeys, deps.tokens))
         .use(languageRoutes(deps.manifest, deps.runners))

@@ -93,6 +93,8 @@ export function loadConfig(source: NodeJS.ProcessEnv) {
        * top-level comment; past either, a new comment is a 409. */
       maxCommentsPerProject: env.int(10_000, 1),
       maxRepliesPerComment: env.int(200, 1),
+      /** Stored test sets one user may hold (each at most the inline tests' 1 MiB); past it, 409. */
+      maxTestSetsPerUser: env.int(100, 1),
       /** Replies one page of `GET /projects/{id}/comments` carries in all (keep it at least
        * maxRepliesPerComment, so a page of one thread is always whole). */
       commentListMaxReplies: env.int(1000, 1),

@@ -40,6 +40,8 @@ import { createFileService } from './modules/files/service.js';
 import { createProjectRepo } from './modules/projects/repo.js';
 import { startProjectPurge } from './modules/projects/purge.js';
 import { createProjectService } from './modules/projects/service.js';
+import { createTestSetRepo } from './modules/test-sets/repo.js';
+import { createTestSetService } from './modules/test-sets/service.js';
 import { createStatsRepo } from './modules/stats/repo.js';
 import { createAdmission } from './modules/admission/service.js';
 import { createMetricsRepo } from './modules/metrics/repo.js';
@@ -152,6 +154,12 @@ const sweeper = createSweeper({
     batchSize: 200,
   },
 });
+const testSets = createTestSetService({
+  repo: createTestSetRepo(db),
+  manifest,
+  audit,
+  maxPerUser: config.maxTestSetsPerUser,
+});
 const executions = createExecutionService({
   repo: executionRepo,
   streams,
@@ -180,6 +188,7 @@ const executions = createExecutionService({
     : {}),
   artifacts,
   outputs,
+  testSets,
 });
 const auth = createAuthService({
   repo: createAuthRepo(db),
@@ -253,6 +262,7 @@ const app = createApp({
   projects,
   files,
   comments,
+  testSets,
   stats: createStatsRepo(db),
   apiKeys,
   runners,

@@ -396,6 +396,18 @@ export class MuscodeClient {
         `/projects/${enc(projectId)}/comments/${enc(commentId)}`,
       ),
   };
+  /* ------------------------------------------------ stored test sets */
+  readonly testSets = {
+    list: (query: QueryOf<'getApiV1Test-sets'> = {}) =>
+      this.request<Answer<'getApiV1Test-sets'>>('GET', '/test-sets', { query }),
+    get: (id: string) => this.request<Answer<'getApiV1Test-setsByTestSetId'>>('GET', `/test-sets/${enc(id)}`),
+    create: (body: RequestBody<'postApiV1Test-sets'>) =>
+      this.request<Answer<'postApiV1Test-sets'>>('POST', '/test-sets', { body }),
+    replace: (id: string, body: RequestBody<'putApiV1Test-setsByTestSetId'>) =>
+      this.request<Answer<'putApiV1Test-setsByTestSetId'>>('PUT', `/test-sets/${enc(id)}`, { body }),
+    delete: (id: string) =>
+      this.request<Answer<'deleteApiV1Test-setsByTestSetId'>>('DELETE', `/test-sets/${enc(id)}`),
+  };
   readonly apiKeys = {
     create: (body: RequestBody<'postApiV1Api-keys'>) =>
       this.request<Answer<'postApiV1Api-keys'>>('POST', '/api-keys', { body }),
@@ -707,6 +719,11 @@ export const clientRoutes: readonly string[] = [
   'POST /api/v1/projects/{projectId}/comments',
   'PATCH /api/v1/projects/{projectId}/comments/{commentId}',
   'DELETE /api/v1/projects/{projectId}/comments/{commentId}',
+  'GET /api/v1/test-sets',
+  'POST /api/v1/test-sets',
+  'GET /api/v1/test-sets/{testSetId}',
+  'PUT /api/v1/test-sets/{testSetId}',
+  'DELETE /api/v1/test-sets/{testSetId}',
   'POST /api/v1/api-keys',
   'GET /api/v1/api-keys',
   'DELETE /api/v1/api-keys/{keyId}',

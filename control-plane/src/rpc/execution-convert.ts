@@ -54,6 +54,7 @@ export function specToBody(spec: ExecutionSpec | undefined): ExecuteBody {
     } as NonNullable<ExecuteBody['checker']>;
   }
   if (s.stopOnFirstFailure !== undefined) body.stopOnFirstFailure = s.stopOnFirstFailure;
+  if (s.testSetId) body.testSetId = s.testSetId;
   return body;
 }
 
@@ -86,11 +87,15 @@ export function viewToExecution(v: ReturnType<typeof executionView>): Execution 
             wallMs: Math.round(t.time * 1000),
             cpuMs: Math.round(t.cpuTime * 1000),
             peakMemoryKb: Math.round(t.memory * 1024),
-            stdout: bytes(t.output, t.outputEncoding),
-            stderr: bytes(t.error, t.errorEncoding),
-            stdoutTruncated: t.outputTruncated,
-            stderrTruncated: t.errorTruncated,
-            message: t.message ?? '',
+            ...('hidden' in t
+              ? { hidden: true }
+              : {
+                  stdout: bytes(t.output, t.outputEncoding),
+                  stderr: bytes(t.error, t.errorEncoding),
+                  stdoutTruncated: t.outputTruncated,
+                  stderrTruncated: t.errorTruncated,
+                  message: t.message ?? '',
+                }),
           })),
         }
       : {}),

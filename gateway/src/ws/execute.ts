@@ -32,6 +32,7 @@ export async function execute(ctx: WsContext, s: Session, m: ExecuteMessage): Pr
   if (m.tests !== undefined) body['tests'] = m.tests;
   if (m.checker !== undefined) body['checker'] = m.checker;
   if (m.stopOnFirstFailure !== undefined) body['stopOnFirstFailure'] = m.stopOnFirstFailure;
+  if (m.testSetId !== undefined) body['testSetId'] = m.testSetId;
 
   const r = await ctx.upstream.submit(s, body);
   if (s.closed) return;

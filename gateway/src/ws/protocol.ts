@@ -83,6 +83,8 @@ export const clientMessage = z.discriminatedUnion('type', [
         .strict()
         .optional(),
       stopOnFirstFailure: z.boolean().optional(),
+      /** A stored test set instead of `tests` (README, "Grading"), checked by the API. */
+      testSetId: z.string().min(1).max(64).optional(),
     })
     .strict(),
   z

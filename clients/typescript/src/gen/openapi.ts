@@ -433,6 +433,38 @@ export interface paths {
         patch: operations["patchApiV1ProjectsByProjectIdCommentsByCommentId"];
         trace?: never;
     };
+    "/api/v1/test-sets/{testSetId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getApiV1Test-setsByTestSetId"];
+        put: operations["putApiV1Test-setsByTestSetId"];
+        post?: never;
+        delete: operations["deleteApiV1Test-setsByTestSetId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/test-sets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getApiV1Test-sets"];
+        put?: never;
+        post: operations["postApiV1Test-sets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stats": {
         parameters: {
             query?: never;
@@ -914,13 +946,15 @@ export interface components {
             exitCode: number | null;
             signal: number | null;
             signalName: string | null;
-            output: string;
-            outputEncoding: "utf8" | "base64";
-            error: string;
-            errorEncoding: "utf8" | "base64";
-            outputTruncated: boolean;
-            errorTruncated: boolean;
-            message: string | null;
+            output?: string;
+            outputEncoding?: "utf8" | "base64";
+            error?: string;
+            errorEncoding?: "utf8" | "base64";
+            outputTruncated?: boolean;
+            errorTruncated?: boolean;
+            message?: string | null;
+            /** @constant */
+            hidden?: true;
         };
         GradingSummary: {
             passed: number;
@@ -1090,6 +1124,55 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             replies: components["schemas"]["Comment"][];
+        };
+        TestSet: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            visibility: "private" | "public" | "unlisted";
+            owner: {
+                /** Format: uuid */
+                id: string;
+                username: string;
+            };
+            isOwner: boolean;
+            checker: {
+                [key: string]: unknown;
+            } | null;
+            testCount: number;
+            hiddenCount: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            tests: {
+                name: string;
+                stdin?: string;
+                expectedOutput?: string;
+                timeout?: number;
+                hidden: boolean;
+            }[];
+        };
+        TestSetSummary: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            visibility: "private" | "public" | "unlisted";
+            owner: {
+                /** Format: uuid */
+                id: string;
+                username: string;
+            };
+            isOwner: boolean;
+            checker: {
+                [key: string]: unknown;
+            } | null;
+            testCount: number;
+            hiddenCount: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
         };
         CreatedApiKey: {
             /** Format: uuid */
@@ -1524,6 +1607,7 @@ export interface operations {
                         expectedOutput: string;
                         timeout?: number;
                     }[];
+                    testSetId?: string;
                     checker?: {
                         /** @constant */
                         type: "exact";
@@ -1625,6 +1709,7 @@ export interface operations {
                         expectedOutput: string;
                         timeout?: number;
                     }[];
+                    testSetId?: string;
                     checker?: {
                         /** @constant */
                         type: "exact";
@@ -2624,6 +2709,7 @@ export interface operations {
                         expectedOutput: string;
                         timeout?: number;
                     }[];
+                    testSetId?: string;
                     checker?: {
                         /** @constant */
                         type: "exact";
@@ -3052,6 +3138,294 @@ export interface operations {
                         /** @constant */
                         success: true;
                         data: components["schemas"]["Comment"];
+                    };
+                };
+            };
+            /** @description The error envelope */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The error envelope */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    "getApiV1Test-setsByTestSetId": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                testSetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["TestSet"];
+                    };
+                };
+            };
+            /** @description The error envelope */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The error envelope */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    "putApiV1Test-setsByTestSetId": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                testSetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    visibility?: "private" | "public" | "unlisted";
+                    tests: {
+                        name?: string;
+                        stdin: string;
+                        expectedOutput: string;
+                        timeout?: number;
+                        hidden?: boolean;
+                    }[];
+                    checker?: ({
+                        /** @constant */
+                        type: "exact";
+                    } | {
+                        /** @constant */
+                        type: "trimmed";
+                    } | {
+                        /** @constant */
+                        type: "tokens";
+                    } | {
+                        /** @constant */
+                        type: "float";
+                        absolute?: number;
+                        relative?: number;
+                    } | {
+                        /** @constant */
+                        type: "program";
+                        language: string;
+                        version?: string;
+                        code: string;
+                    }) | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["TestSet"];
+                    };
+                };
+            };
+            /** @description The error envelope */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The error envelope */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    "deleteApiV1Test-setsByTestSetId": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                testSetId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Done"];
+                };
+            };
+            /** @description The error envelope */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The error envelope */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    "getApiV1Test-sets": {
+        parameters: {
+            query?: {
+                page?: string | number;
+                limit?: string | number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: {
+                            testSets: components["schemas"]["TestSetSummary"][];
+                            pagination: components["schemas"]["Pagination"];
+                        };
+                    };
+                };
+            };
+            /** @description The error envelope */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The error envelope */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    "postApiV1Test-sets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    visibility?: "private" | "public" | "unlisted";
+                    tests: {
+                        name?: string;
+                        stdin: string;
+                        expectedOutput: string;
+                        timeout?: number;
+                        hidden?: boolean;
+                    }[];
+                    checker?: ({
+                        /** @constant */
+                        type: "exact";
+                    } | {
+                        /** @constant */
+                        type: "trimmed";
+                    } | {
+                        /** @constant */
+                        type: "tokens";
+                    } | {
+                        /** @constant */
+                        type: "float";
+                        absolute?: number;
+                        relative?: number;
+                    } | {
+                        /** @constant */
+                        type: "program";
+                        language: string;
+                        version?: string;
+                        code: string;
+                    }) | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["TestSet"];
                     };
                 };
             };

@@ -24,7 +24,7 @@ const gradingTest = t.Object(
   { additionalProperties: false },
 );
 
-const checker = t.Union([
+export const checker = t.Union([
   t.Object({ type: t.Literal('exact') }, { additionalProperties: false }),
   t.Object({ type: t.Literal('trimmed') }, { additionalProperties: false }),
   t.Object({ type: t.Literal('tokens') }, { additionalProperties: false }),
@@ -52,6 +52,8 @@ const checker = t.Union([
 export const gradingFields = {
   /** Run the program once per test and check its output (README, "Grading"). */
   tests: t.Optional(t.Array(gradingTest)),
+  /** Grade against a stored test set instead of `tests` (README, "Grading"). */
+  testSetId: t.Optional(t.String({ minLength: 1, maxLength: 64 })),
   /** How outputs are compared; default `trimmed`. */
   checker: t.Optional(checker),
   /** Stop after the first test that fails (default true); the rest are `skipped`. */
@@ -126,13 +128,16 @@ export const testAnswer = t.Object(
     exitCode: nullable(int()),
     signal: nullable(int()),
     signalName: nullable(t.String()),
-    output: t.String(),
-    outputEncoding: encoding,
-    error: t.String(),
-    errorEncoding: encoding,
-    outputTruncated: t.Boolean(),
-    errorTruncated: t.Boolean(),
-    message: nullable(t.String()),
+    // Absent from a hidden test of a set the submitter does not own (README, "Grading").
+    output: t.Optional(t.String()),
+    outputEncoding: t.Optional(encoding),
+    error: t.Optional(t.String()),
+    errorEncoding: t.Optional(encoding),
+    outputTruncated: t.Optional(t.Boolean()),
+    errorTruncated: t.Optional(t.Boolean()),
+    message: t.Optional(nullable(t.String())),
+    /** A hidden test (or one after it) of a set the submitter does not own: its output withheld. */
+    hidden: t.Optional(t.Literal(true)),
   },
   { $id: 'TestResult' },
 );

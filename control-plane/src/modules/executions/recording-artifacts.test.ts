@@ -27,6 +27,7 @@ function harness() {
   const calls: string[] = [];
   const events: ExecutionEvent[] = [];
   const repo = {
+    hiddenTests: async () => [],
     async finish(id: string, _attempt: number, r: FinalResult) {
       calls.push(`row stdout=${r.stdout.length} object=${r.stdoutObject?.key ?? '-'}`);
       return {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../errors.js';
 import type { Streams } from '../../infra/streams.js';
 import { createRecording, type Reported, type ReportedEvent } from './recording.js';
-import type { ExecutionRepo, FinalResult } from './repo.js';
+import type { ExecutionRepo, FinalResult, RecordedTest } from './repo.js';
 
 const result: FinalResult = {
   status: 'completed',
@@ -31,6 +31,7 @@ function harness(opts: { stale?: boolean; appendCode?: number } = {}) {
   let release!: () => void;
   const runningGate = new Promise<void>((r) => (release = r));
   const repo = {
+    hiddenTests: async () => [],
     async markRunning() {
       await runningGate;
       calls.push('row running');
@@ -109,5 +110,80 @@ describe('result recording', () => {
     const err = await recorder.record(msg(2, { type: 'seen' }, 'e2')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).status).toBe(400);
+  });
+});
+
+describe('hidden tests', () => {
+  const test = (name: string): RecordedTest => ({
+    name,
+    status: 'wrong_answer',
+    exitCode: 0,
+    signal: 0,
+    time: 10,
+    cpuTime: 8,
+    memory: 2048,
+    stdout: Buffer.from('secret input\n').toString('base64'),
+    stderr: Buffer.from('err').toString('base64'),
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    message: 'The output is not the expected output.',
+  });
+
+  function hiddenHarness(hidden: number[]) {
+    const events: ExecutionEvent[] = [];
+    const written: FinalResult[] = [];
+    const repo = {
+      hiddenTests: async () => hidden,
+      async finish(_id: string, _attempt: number, r: FinalResult) {
+        written.push(r);
+        return null;
+      },
+    } as unknown as ExecutionRepo;
+    const streams = {
+      async appendReported(_id: string, _at: unknown, ev: ExecutionEvent | null) {
+        if (ev) events.push(ev);
+        return 1;
+      },
+    } as unknown as Streams;
+    const recording = createRecording({ repo, streams, log: createLogger('test', 'silent') });
+    return { events, written, recorder: recording.open() };
+  }
+
+  it('withholds a hidden test output from its event, the row and the live output', async () => {
+    const { events, written, recorder } = hiddenHarness([1]);
+    await recorder.record(msg(1, { type: 'output', stream: 'compile', data: Buffer.from('warning') }));
+    await recorder.record(msg(2, { type: 'output', stream: 'stdout', data: Buffer.from('secret input\n') }));
+    await recorder.record(msg(3, { type: 'test', index: 0, test: test('visible') }));
+    await recorder.record(msg(4, { type: 'test', index: 1, test: test('hidden') }));
+    await recorder.record(msg(5, { type: 'finished', result: { ...result, tests: [test('a'), test('b')] } }));
+    await recorder.close();
+    // Compile output still goes live; the run's output does not.
+    expect(events.filter((e) => e.type === 'output').map((e) => e.type === 'output' && e.stream)).toEqual([
+      'compile',
+    ]);
+    const tests = events.flatMap((e) => (e.type === 'test' ? [e.test] : []));
+    expect(tests[0]).toMatchObject({ name: 'visible', output: 'secret input\n', error: 'err' });
+    expect(tests[1]).toEqual({
+      name: 'hidden',
+      status: 'wrong_answer',
+      time: 0.01,
+      cpuTime: 0.008,
+      memory: 2,
+      exitCode: 0,
+      signal: null,
+      signalName: null,
+      hidden: true,
+    });
+    expect(written[0]!.tests![0]).toMatchObject({ stdout: test('a').stdout });
+    expect(written[0]!.tests![1]).toMatchObject({ stdout: '', stderr: '', message: null, hidden: true });
+  });
+
+  it('leaves an execution without hidden tests as it is', async () => {
+    const { events, written, recorder } = hiddenHarness([]);
+    await recorder.record(msg(1, { type: 'output', stream: 'stdout', data: Buffer.from('4\n') }));
+    await recorder.record(msg(2, { type: 'finished', result: { ...result, tests: [test('a')] } }));
+    await recorder.close();
+    expect(events.map((e) => e.type)).toEqual(['output', 'result']);
+    expect(written[0]!.tests![0]).toEqual(test('a'));
   });
 });

@@ -75,6 +75,22 @@ function openRecorder(deps: RecordingDeps): ReportRecorder {
   let ignored: boolean | undefined;
   const running = pendingWrite();
   const artifacts = deps.artifacts?.assembler(deps.log.child({ component: 'artifacts' }));
+  let hidden: Promise<ReadonlySet<number>> | undefined;
+
+  /**
+   * The tests whose output the submitter must not see (hidden tests of a set they do not own),
+   * from the execution's own grading, read once per stream (again after a failed read).
+   */
+  function hiddenTests(id: string): Promise<ReadonlySet<number>> {
+    hidden ??= deps.repo.hiddenTests(id).then(
+      (indexes) => new Set(indexes),
+      (err: unknown) => {
+        hidden = undefined;
+        throw err;
+      },
+    );
+    return hidden;
+  }
 
   /**
    * A report whose attempt the queue does not back is read to its end and dropped: a forged or
@@ -108,6 +124,12 @@ function openRecorder(deps: RecordingDeps): ReportRecorder {
         await deps.streams.appendReported(r.executionId, at, { type: 'status', seq: 0, status: 'running' });
         return;
       case 'output':
+        // A test's output is not marked with its test: with any hidden test, no run output goes
+        // live (each visible test's output is in its `test` event).
+        if (ev.stream !== 'compile' && (await hiddenTests(r.executionId)).size > 0) {
+          await deps.streams.appendReported(r.executionId, at, null);
+          return;
+        }
         await deps.streams.appendReported(r.executionId, at, {
           type: 'output',
           seq: 0,
@@ -123,7 +145,7 @@ function openRecorder(deps: RecordingDeps): ReportRecorder {
           type: 'test',
           seq: 0,
           index: ev.index,
-          test: testView(ev.test),
+          test: testView(withheld(ev.test, (await hiddenTests(r.executionId)).has(ev.index))),
         });
         return;
       case 'artifact':
@@ -136,7 +158,7 @@ function openRecorder(deps: RecordingDeps): ReportRecorder {
         return;
       case 'finished':
         await running.settle();
-        await recordResult(deps, r, ev.result, log);
+        await recordResult(deps, r, await withheldTests(ev.result, () => hiddenTests(r.executionId)), log);
         return;
     }
   }
@@ -155,6 +177,31 @@ function openRecorder(deps: RecordingDeps): ReportRecorder {
       return lastSeq;
     },
   };
+}
+
+/** A test as the submitter may see it: a hidden one without its output. */
+export function withheld(t: RecordedTest, hidden: boolean): RecordedTest {
+  if (!hidden) return t;
+  return {
+    ...t,
+    stdout: '',
+    stderr: '',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    message: null,
+    hidden: true,
+  };
+}
+
+/** The result with its hidden tests withheld, before it is written anywhere. */
+async function withheldTests(
+  result: FinalResult,
+  hiddenTests: () => Promise<ReadonlySet<number>>,
+): Promise<FinalResult> {
+  if (!result.tests) return result;
+  const hidden = await hiddenTests();
+  if (hidden.size === 0) return result;
+  return { ...result, tests: result.tests.map((t, i) => withheld(t, hidden.has(i))) };
 }
 
 /**

@@ -90,6 +90,11 @@ export interface RecordedTest {
   stdoutTruncated: boolean;
   stderrTruncated: boolean;
   message: string | null;
+  /**
+   * A hidden test of a set the submitter does not own: recorded without its output (the
+   * fields above are empty), and shown without it.
+   */
+  hidden?: boolean;
 }
 
 export function createExecutionRepo(db: Db) {
@@ -276,6 +281,15 @@ export function createExecutionRepo(db: Db) {
         ),
       ]);
       return { rows: [...rows], total };
+    },
+
+    /** The indexes of the execution's tests whose output its submitter must not see. */
+    async hiddenTests(id: string): Promise<number[]> {
+      const rows = await db.anyFirst(sql.type(z.object({ i: z.number() }))`
+        SELECT (t.ord - 1)::int AS i
+        FROM executions e, jsonb_array_elements(coalesce(e.grading->'tests', '[]'::jsonb)) WITH ORDINALITY AS t(test, ord)
+        WHERE e.id = ${id} AND t.test->>'hidden' = 'true'`);
+      return [...rows];
     },
 
     async ownerOf(id: string): Promise<string | null> {

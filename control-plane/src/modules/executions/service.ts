@@ -6,6 +6,8 @@ import {
   followExecution,
   type LiveVersions,
   type Job,
+  type JobGrading,
+  type JobLimits,
   type LanguageManifest,
   type Logger,
 } from '@muscode/common';
@@ -21,6 +23,7 @@ import type { ByteRange } from '../../infra/object-store/index.js';
 import type { Idempotency } from './idempotency.js';
 import type { ExecutionRepo } from './repo.js';
 import { resolveProgramChecker } from './checker.js';
+import type { TestSetService } from '../test-sets/service.js';
 import { gradingRunBudgetMs, resolveGrading, resolveLimits, resolveSource } from './request.js';
 import { executionSummaryView, executionView, type ExecutionView } from './view.js';
 
@@ -69,12 +72,58 @@ export function createExecutionService(deps: {
   artifacts?: Pick<ArtifactService, 'list'>;
   /** Outputs kept in the object store, loaded back whole for the view. */
   outputs?: Pick<Outputs, 'load' | 'read'>;
+  /** Stored test sets, for `testSetId` (absent: every set is unknown). */
+  testSets?: Pick<TestSetService, 'forRun'>;
 }) {
   const { repo, streams, manifest } = deps;
   const noLiveVersions = async (): Promise<LiveVersions> => new Map();
   const live = deps.liveVersions ?? noLiveVersions;
   let waiters = 0;
   const regions = new Set([deps.defaultRegion, ...(deps.regions ?? [])]);
+
+  /**
+   * The grading of a request: its inline `tests`, or the tests of the stored set it names (the
+   * caller's, or a public or unlisted one), with the request's checker, else the set's. A hidden
+   * test of a set the caller does not own, and every test after it, is marked hidden: its output
+   * is withheld from them.
+   */
+  async function gradingOf(
+    userId: string,
+    body: ExecuteBody,
+    limits: JobLimits,
+    lang: Parameters<typeof resolveGrading>[3],
+  ): Promise<JobGrading | undefined> {
+    if (body.testSetId === undefined) return resolveGrading(manifest, body, limits, lang);
+    if (body.tests !== undefined) {
+      throw errors.validation('Send tests or testSetId, not both.', { field: 'testSetId' });
+    }
+    if (!deps.testSets) throw errors.notFound('Test set');
+    const set = await deps.testSets.forRun(userId, body.testSetId);
+    const checker = body.checker ?? (set.checker as ExecuteBody['checker'] | null) ?? undefined;
+    const grading = resolveGrading(
+      manifest,
+      {
+        ...body,
+        tests: set.tests.map((t) => ({
+          name: t.name,
+          stdin: t.stdin,
+          expectedOutput: t.expectedOutput,
+          ...(t.timeout === undefined ? {} : { timeout: t.timeout }),
+        })),
+        ...(checker ? { checker } : {}),
+      },
+      limits,
+      lang,
+    );
+    // The tests share one sandbox session: a test after a hidden one could print what that one's
+    // run left in /workspace or /tmp, so its output is withheld too.
+    const firstHidden = set.tests.findIndex((t) => t.hidden);
+    if (!grading || set.isOwner || firstHidden < 0) return grading;
+    return {
+      ...grading,
+      tests: grading.tests.map((t, i) => (i >= firstHidden ? { ...t, hidden: true } : t)),
+    };
+  }
 
   /**
    * Validates, takes quota, records the execution as queued and queues its job. Returns the
@@ -91,7 +140,7 @@ export function createExecutionService(deps: {
       ...(deps.artifactLimits ? { artifacts: deps.artifactLimits } : {}),
     };
     const { files, mainFile } = resolveSource(manifest, lang, body);
-    const grading = resolveGrading(manifest, body, limits, lang);
+    const grading = await gradingOf(userId, body, limits, lang);
     if (grading?.checker.type === 'program') {
       grading.checker = resolveProgramChecker(manifest, grading.checker, await live());
     }

@@ -23,11 +23,12 @@ export function encodeBytes(bytes: Buffer | null): { data: string; encoding: 'ut
   }
 }
 
-/** One test of a graded submission as the API shows it (`tests[]`, and WebSocket `test`). */
+/**
+ * One test of a graded submission as the API shows it (`tests[]`, and WebSocket `test`). A
+ * hidden test of a set the submitter does not own shows its verdict and measurements only.
+ */
 export function testView(t: RecordedTest) {
-  const out = encodeBytes(Buffer.from(t.stdout, 'base64'));
-  const err = encodeBytes(Buffer.from(t.stderr, 'base64'));
-  return {
+  const facts = {
     name: t.name,
     status: t.status,
     /** Wall and CPU time of this test's run, in seconds. */
@@ -38,6 +39,12 @@ export function testView(t: RecordedTest) {
     exitCode: t.exitCode,
     signal: t.signal || null,
     signalName: signalName(t.signal),
+  };
+  if (t.hidden) return { ...facts, hidden: true as const };
+  const out = encodeBytes(Buffer.from(t.stdout, 'base64'));
+  const err = encodeBytes(Buffer.from(t.stderr, 'base64'));
+  return {
+    ...facts,
     output: out.data,
     outputEncoding: out.encoding,
     error: err.data,

@@ -250,6 +250,7 @@ export function createProjectService(deps: {
         timeout: body.timeout,
         memoryLimit: body.memoryLimit,
         tests: body.tests,
+        testSetId: body.testSetId,
         checker: body.checker,
         stopOnFirstFailure: body.stopOnFirstFailure,
       };
