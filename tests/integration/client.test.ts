@@ -199,6 +199,34 @@ describe('@muscode/client against the real stack', () => {
     expect(rest).toMatchObject({ version: oldest, output: `${oldest}\n['a b', '', '--x=1']\n` });
   });
 
+  it('run(): grades against tests, with a test event per test before the result', async () => {
+    const { client } = await registered();
+    const run = client.run({
+      language: 'python',
+      code: 'print(int(input()) * 2)',
+      tests: [
+        { name: 'two', stdin: '2\n', expectedOutput: '4\n' },
+        { name: 'three', stdin: '3\n', expectedOutput: '7\n' },
+      ],
+      checker: { type: 'trimmed' },
+      stopOnFirstFailure: false,
+    });
+    const events: RunEvent[] = [];
+    for await (const e of run) events.push(e);
+    const tests = events.flatMap((e) => (e.type === 'test' ? [e] : []));
+    expect(tests.map((t) => [t.index, t.test.name, t.test.status])).toEqual([
+      [0, 'two', 'accepted'],
+      [1, 'three', 'wrong_answer'],
+    ]);
+    expect(tests[1]!.test.output).toBe('6\n');
+    expect(events.at(-1)?.type).toBe('result');
+    expect(run.result?.summary).toMatchObject({
+      passed: 1,
+      total: 2,
+      firstFailure: { index: 1, name: 'three' },
+    });
+  });
+
   it('run(): cancel stops a running program; a compile error is a verdict', async () => {
     const { client } = await registered();
     const run = client.run({

@@ -69,6 +69,8 @@ export type ExecuteSpec = RequestBody<'postApiV1Execute'> & { [extra: string]: u
 /** An execution as GET /execute/{id} answers it (and a WebSocket `result`). */
 export type Execution = Schema<'Execution'>;
 export type ExecutionStatus = Execution['status'];
+/** One test of a graded submission (README, "Grading"). */
+export type TestOutcome = Schema<'TestResult'>;
 /** What a submission without `wait` answers. */
 export type QueuedExecution = Schema<'QueuedExecution'>;
 export type Project = Schema<'Project'>;
@@ -104,6 +106,8 @@ export type RunEvent =
       /** The chunk's bytes (decoded from `data`). */
       bytes: Uint8Array;
     }
+  /** A graded submission's test has run (README, "Grading"): `test` is the result's `tests[index]`. */
+  | { type: 'test'; executionId: string; index: number; test: TestOutcome; seq: number }
   | ({ type: 'result'; seq: number } & Execution)
   | { type: 'reconnecting'; attempt: number; fromSeq: number };
 
@@ -487,8 +491,22 @@ export class Run implements AsyncIterable<RunEvent> {
       if (this.executionId) {
         ws.send(JSON.stringify({ type: 'subscribe', executionId: this.executionId, fromSeq: this.lastSeq }));
       } else {
-        const { language, version, args, code, files, mainFile, stdin, timeout, memoryLimit, interactive } =
-          this.spec as ExecuteSpec;
+        const {
+          language,
+          version,
+          args,
+          code,
+          files,
+          mainFile,
+          stdin,
+          timeout,
+          memoryLimit,
+          interactive,
+          tests,
+          checker,
+          stopOnFirstFailure,
+          testSetId,
+        } = this.spec as ExecuteSpec;
         const limits: Record<string, number> = {};
         if (timeout !== undefined) limits['timeout'] = timeout;
         if (memoryLimit !== undefined) limits['memoryLimit'] = memoryLimit;
@@ -502,6 +520,10 @@ export class Run implements AsyncIterable<RunEvent> {
           mainFile,
           stdin,
           interactive,
+          tests,
+          checker,
+          stopOnFirstFailure,
+          testSetId,
         };
         if (Object.keys(limits).length) msg['limits'] = limits;
         ws.send(JSON.stringify(msg));
@@ -558,7 +580,7 @@ export class Run implements AsyncIterable<RunEvent> {
         ...m,
         bytes: m.encoding === 'base64' ? fromBase64(m.data) : new TextEncoder().encode(m.data),
       });
-    } else if (m.type === 'status') {
+    } else if (m.type === 'status' || m.type === 'test') {
       this.push(m);
     } else if (m.type === 'result') {
       const rest = { ...m } as Frame;
