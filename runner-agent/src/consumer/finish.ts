@@ -12,9 +12,9 @@ export interface FinisherOptions {
   dead: string;
   consumerName: string;
   deadLetterMaxLen: number;
-  /** Runs one attempt; resolves once its result reached the control-plane. */
+  /** Runs one attempt; the entry is acknowledged once this resolves (the result reached the control-plane). */
   handle: (job: Job, attempt: number) => Promise<void>;
-  /** Records an abandoned execution's final result (internal_error, `message`). */
+  /** Records an abandoned execution's final result (internal_error, `message`); must reach the control-plane. */
   abandon: (job: Job, attempt: number, message: string) => Promise<void>;
   deadLettered?: (reason: 'attempts' | 'malformed') => void;
 }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { consumerGroup, redisKeys, type Job, type Logger } from '@muscode/common';
 import { planDelivery, settlementOf } from './attempts.js';
-import { createFinisher } from './finish.js';
+import { createFinisher, type FinisherOptions } from './finish.js';
 import { createLeases, freeSlots } from './leases.js';
 import { streamScripts } from './scripts.js';
 import { createJobSource, type Delivery, type DeliverySource } from './take.js';
@@ -13,11 +13,14 @@ export interface ConsumerHooks {
   deadLettered?(reason: 'attempts' | 'malformed'): void;
 }
 
-export interface ConsumerOptions {
+/** `handle` and `abandon` (finish.ts) run each delivery; its entry leaves the stream after. */
+export interface ConsumerOptions extends Pick<
+  FinisherOptions,
+  'consumerName' | 'deadLetterMaxLen' | 'handle' | 'abandon'
+> {
   redis: Redis;
   prefix: string;
   region: string;
-  consumerName: string;
   capacity: number;
   blockMs: number;
   /** An entry idle (not renewed by its owner) this long is reclaimed. */
@@ -26,12 +29,7 @@ export interface ConsumerOptions {
   reclaimIntervalMs: number;
   /** Attempts per job; past this the execution ends as internal_error and the job is dead-lettered. */
   maxAttempts: number;
-  deadLetterMaxLen: number;
   log: Logger;
-  /** Runs one attempt; the entry is acknowledged once this resolves (the result reached the control-plane). */
-  handle: (job: Job, attempt: number) => Promise<void>;
-  /** Records an abandoned execution's final result (internal_error, `message`); must reach the control-plane. */
-  abandon: (job: Job, attempt: number, message: string) => Promise<void>;
   hooks?: ConsumerHooks;
   /**
    * Whether the agent can run jobs now (its container runtime answers). While false it reads
