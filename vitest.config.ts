@@ -28,6 +28,7 @@ const integration = [
   // PostgreSQL, Redis or the object store directly, under a database / prefix of their own.
   'tests/integration/event-stream.test.ts',
   'tests/integration/fair-queue.test.ts',
+  'tests/integration/job-consumer.test.ts',
   'tests/integration/object-store.test.ts',
   'tests/integration/status-vocabulary.test.ts',
   'tests/integration/stream-follower.test.ts',

@@ -18,7 +18,7 @@ import { createAgentMetrics } from './metrics/agent-metrics.js';
 import { runJob, type EngineDeps } from './engine/job.js';
 import { createPoolPolicy } from './pool/policy.js';
 import { createWarmPool } from './pool/warm-pool.js';
-import { attemptEvents } from './report/attempt-events.js';
+import { reportAbandoned } from './report/attempt-events.js';
 import { createControlPlane } from './report/control-plane.js';
 import { createHeartbeat } from './report/heartbeat.js';
 import { createReportGate } from './report/report-gate.js';
@@ -173,11 +173,7 @@ const consumer = createJobConsumer({
   maxAttempts: config.maxAttempts,
   deadLetterMaxLen: config.deadLetterMaxLen,
   hooks: metrics.hooks,
-  abandon: async (job, attempt, message) => {
-    const report = attemptEvents(controlPlane.open(job.executionId, attempt));
-    report.failed(message);
-    await report.finish();
-  },
+  abandon: (job, attempt, message) => reportAbandoned(controlPlane, job.executionId, attempt, message),
   redis,
   prefix: config.redisPrefix,
   region: config.region,

@@ -404,8 +404,17 @@ describe('a fleet of three hosts', () => {
     expect(done.message).toMatch(/abandoned after 3 attempts/);
     const redis = fleet.redis();
     try {
-      const dead = await redis.xrange(`${fleet.redisPrefix}jobs:${fleet.region}:dead`, '-', '+');
-      const mine = dead.filter(([, f]) => (f[f.indexOf('job') + 1] ?? '').includes(id));
+      // The agent records the abandoned result first, then dead-letters the entry: wait for it.
+      const mine = await waitFor(
+        'the dead letter',
+        async () => {
+          const dead = await redis.xrange(`${fleet.redisPrefix}jobs:${fleet.region}:dead`, '-', '+');
+          const found = dead.filter(([, f]) => (f[f.indexOf('job') + 1] ?? '').includes(id));
+          return found.length > 0 ? found : undefined;
+        },
+        30_000,
+        300,
+      );
       expect(mine).toHaveLength(1);
       expect(mine[0]?.[1][mine[0][1].indexOf('reason') + 1]).toBe('attempts');
     } finally {

@@ -1,31 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type { Job } from '@muscode/common';
 import { describe, expect, it } from 'vitest';
+import { testJob, testLimits } from '../testing/jobs.js';
 import { collectResult, createStepCollector, type RunEnd } from './collect.js';
 import { frame } from './frames.js';
 
-const limits = {
-  timeoutMs: 5000,
-  compileTimeoutMs: 15000,
-  memoryMb: 128,
-  cpus: 1,
-  processes: 64,
-  openFiles: 256,
-  fileSizeBytes: 1 << 24,
-  workspaceMb: 64,
-  outputBytes: 8,
-};
-const job = (over: Partial<Job['limits']> = {}): Job => ({
-  executionId: randomUUID(),
-  ownerId: 'u1',
-  language: 'python',
-  files: [{ path: 'main.py', content: '' }],
-  mainFile: 'main.py',
-  stdin: '',
-  interactive: false,
-  limits: { ...limits, ...over },
-  enqueuedAt: 0,
-});
+// Output capped at 8 bytes per stream.
+const job = (over: Partial<Job['limits']> = {}): Job =>
+  testJob({ limits: { ...testLimits, outputBytes: 8, ...over } });
 const x = (fields: string) =>
   frame(
     'x',

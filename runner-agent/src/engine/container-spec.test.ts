@@ -1,39 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { expandCommand, launcherLimits, sandboxSpec } from './container-spec.js';
+import { testLimits as limits, testSpec } from '../testing/jobs.js';
 import { limitsPayload } from './frames.js';
 
-const limits = {
-  timeoutMs: 5000,
-  compileTimeoutMs: 15000,
-  memoryMb: 128,
-  cpus: 1,
-  processes: 64,
-  openFiles: 256,
-  fileSizeBytes: 16 * 1024 * 1024,
-  workspaceMb: 64,
-  outputBytes: 65536,
-};
 const base = { image: 'muscode/sandbox-python:latest', runtime: 'runsc', runnerId: 'r1', limits };
 
 describe('sandboxSpec', () => {
   it('asks for exactly the limits of the job, under gVisor, for its execution', () => {
     const spec = sandboxSpec({ ...base, executionId: 'e1', memoryOverheadMb: 32, isolation: 'sandbox' });
-    expect(spec).toEqual({
-      image: 'muscode/sandbox-python:latest',
-      runtime: 'runsc',
-      env: { MUSCODE_LAUNCHER_MODE: 'sandbox' },
-      runnerId: 'r1',
-      executionId: 'e1',
-      // The launcher drops every step to uid 1000 with no capabilities (PROTOCOL.md).
-      capabilities: ['SETUID', 'SETGID', 'KILL', 'SETPCAP'],
-      // memory = memory + swap, with gVisor's own overhead on top of the user's limit.
-      memoryBytes: (128 + 32) * 1024 * 1024,
-      cpus: 1,
-      pidsLimit: 256,
-      tmpfsMb: 64,
-      openFiles: 256,
-      fileSizeBytes: 16 * 1024 * 1024,
-    });
+    // testSpec spells it out: memory + swap with gVisor's overhead, the launcher's capabilities.
+    expect(spec).toEqual(testSpec);
   });
 
   it('raises the pids backstop with the process limit', () => {

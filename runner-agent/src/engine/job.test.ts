@@ -1,119 +1,29 @@
-import { randomUUID } from 'node:crypto';
-import {
-  controlField,
-  createLogger,
-  defaultJobLimits,
-  loadLanguageManifest,
-  type ControlMessage,
-  type Job,
-  type StreamEntry,
-  type StreamFollower,
-} from '@muscode/common';
+import { defaultJobLimits, loadLanguageManifest, type Job } from '@muscode/common';
 import { Verdict } from '@muscode/proto/runner/v1';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPoolPolicy } from '../pool/policy.js';
-import { createWarmPool } from '../pool/warm-pool.js';
-import type { ControlPlane, ReportEvent } from '../report/control-plane.js';
-import { createFakeDriver, type FakeLauncher } from '../testing/fake-driver.js';
-import { runJob, RuntimeUnavailableError, type EngineDeps } from './job.js';
+import type { ReportEvent } from '../report/control-plane.js';
+import { type FakeLauncher } from '../testing/fake-driver.js';
+import { createFakeEngine } from '../testing/fake-engine.js';
+import { testJob, testSpec } from '../testing/jobs.js';
+import { runJob, RuntimeUnavailableError } from './job.js';
 
 // The whole attempt, as the consumer's handle runs it, against a fake driver of our own
 // SandboxDriver interface: no Docker, no Redis, no control-plane.
 const manifest = loadLanguageManifest();
-const log = createLogger('test', 'silent');
-const imageRepo = 'muscode';
-const pythonImage = 'muscode/sandbox-python:latest';
-const specBase = { runtime: 'runsc', runnerId: 'r1', memoryOverheadMb: 32, cgroupParent: undefined };
-
-function fakeControlPlane() {
-  const events: NonNullable<ReportEvent>[] = [];
-  let finished = 0;
-  const controlPlane: ControlPlane = {
-    open: () => ({
-      send: (e) => void events.push(e),
-      finish: async () => void finished++,
-    }),
-    heartbeat: async () => 1000,
-  };
-  return { controlPlane, events, finishedCount: () => finished };
-}
-
-function fakeStreams() {
-  const follows = new Map<string, (entries: StreamEntry[]) => void>();
-  let seq = 0;
-  const streams: StreamFollower = {
-    follow(key, _after, onEntries) {
-      follows.set(key, onEntries);
-      return { stop: () => void follows.delete(key) };
-    },
-    close: () => follows.clear(),
-  };
-  const send = (key: string, m: ControlMessage) =>
-    follows.get(key)?.([{ id: `1-${seq++}`, fields: [controlField, JSON.stringify(m)] }]);
-  return { streams, follows, send };
-}
 
 const pools: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.stop()));
 });
 
-function setup(opts: Parameters<typeof createFakeDriver>[0] & { runtimeHealthy?: boolean } = {}) {
-  const fake = createFakeDriver(opts);
-  const cp = fakeControlPlane();
-  const control = fakeStreams();
-  const policy = createPoolPolicy({
-    manifest,
-    poolImages: '',
-    imageRepo,
-    hasImage: () => true,
-    isolation: 'sandbox',
-    specBase,
-  });
-  // No warm sandboxes: every job's sandbox is started for it, through the driver.
-  const pool = createWarmPool({
-    driver: fake.driver,
-    specFor: policy.specFor,
-    images: [],
-    config: { isolation: 'sandbox', size: 0, maxRuns: 1, maxAgeMs: 60_000, startConcurrency: 2 },
-    log,
-    track: (p) => void p.catch(() => undefined),
-  });
-  pools.push(pool);
-  const deps: EngineDeps = {
-    pool,
-    controlPlane: cp.controlPlane,
-    streams: control.streams,
-    redisPrefix: 'test:',
-    manifest,
-    poolLimits: policy.poolLimits,
-    specBase,
-    startGraceMs: 0,
-    wipeTimeoutMs: 1000,
-    cgroup: undefined,
-    imageRepo,
-    hasImage: (image) => image === pythonImage,
-    runtimeHealthy: async () => opts.runtimeHealthy ?? true,
-    log,
-  };
-  return { ...fake, ...cp, control, deps };
+function setup(opts: Parameters<typeof createFakeEngine>[0] = {}) {
+  const t = createFakeEngine(opts);
+  pools.push(t.pool);
+  return t;
 }
 
-function job(over: Partial<Job> = {}): Job {
-  return {
-    executionId: randomUUID(),
-    ownerId: 'u1',
-    language: 'python',
-    image: 'python',
-    files: [{ path: 'main.py', content: 'print("hello")' }],
-    mainFile: 'main.py',
-    stdin: '',
-    interactive: false,
-    limits: defaultJobLimits(manifest),
-    enqueuedAt: Date.now(),
-    ...over,
-  };
-}
+const job = (over: Partial<Job> = {}): Job =>
+  testJob({ image: 'python', limits: defaultJobLimits(manifest), enqueuedAt: Date.now(), ...over });
 
 const finishedOf = (events: NonNullable<ReportEvent>[]) => {
   const last = events.at(-1);
@@ -128,20 +38,7 @@ describe('runJob', () => {
     await runJob(t.deps, j, 1);
 
     expect(t.sandboxes.map((s) => s.spec)).toEqual([
-      {
-        image: pythonImage,
-        runtime: 'runsc',
-        env: { MUSCODE_LAUNCHER_MODE: 'sandbox' },
-        runnerId: 'r1',
-        executionId: j.executionId,
-        capabilities: ['SETUID', 'SETGID', 'KILL', 'SETPCAP'],
-        memoryBytes: (256 + 32) * 1024 * 1024,
-        cpus: 0.5,
-        pidsLimit: 256,
-        tmpfsMb: 64,
-        openFiles: 256,
-        fileSizeBytes: 16 * 1024 * 1024,
-      },
+      { ...testSpec, executionId: j.executionId, memoryBytes: (256 + 32) * 1024 * 1024, cpus: 0.5 },
     ]);
     // The launcher got the file, the run command, the limits, go and end of input.
     expect(t.sandboxes[0]!.received.map((f) => f.type)).toEqual(['F', 'R', 'L', 'G', 'E']);

@@ -40,6 +40,16 @@ function pool(config: Partial<PoolConfig>, driverOpts: Parameters<typeof createF
   return { pool: p, ...fake };
 }
 
+/** Fills a one-sandbox pool and serves one run of `owner` on its sandbox, handed back reusable. */
+async function servedOnce(t: ReturnType<typeof pool>, owner: string) {
+  t.pool.fill();
+  await expect.poll(() => t.pool.idleCount()).toBe(1);
+  const lease = await t.pool.acquire(image, owner);
+  lease.session.runs++;
+  lease.release(true);
+  return lease;
+}
+
 describe('warm pool', () => {
   it("fills each image's pool with the image's spec", async () => {
     const t = pool({ size: 2 });
@@ -109,11 +119,7 @@ describe('warm pool', () => {
 
   it('owner isolation: a wiped sandbox serves its owner again, never another owner', async () => {
     const t = pool({ isolation: 'owner', size: 1 });
-    t.pool.fill();
-    await expect.poll(() => t.pool.idleCount()).toBe(1);
-    const first = await t.pool.acquire(image, 'alice');
-    first.session.runs++;
-    first.release(true);
+    const first = await servedOnce(t, 'alice');
     await expect.poll(() => t.pool.idleCount()).toBe(2);
     const bob = await t.pool.acquire(image, 'bob');
     expect(bob.session).not.toBe(first.session);
@@ -123,11 +129,7 @@ describe('warm pool', () => {
 
   it('sandbox isolation: a sandbox is never lent twice', async () => {
     const t = pool({ isolation: 'sandbox', size: 1 });
-    t.pool.fill();
-    await expect.poll(() => t.pool.idleCount()).toBe(1);
-    const first = await t.pool.acquire(image, 'alice');
-    first.session.runs++;
-    first.release(true);
+    const first = await servedOnce(t, 'alice');
     await expect.poll(() => t.sandboxes[0]!.removed).toBe(true);
     const again = await t.pool.acquire(image, 'alice');
     expect(again.session).not.toBe(first.session);

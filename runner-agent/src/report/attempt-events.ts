@@ -4,7 +4,7 @@ import type { ExecuteResult, StreamName } from '../engine/collect.js';
 import type { StepResult } from '../engine/frames.js';
 import { testResultMessage, type GradedTest } from '../engine/graded.js';
 import { sendArtifacts } from './artifacts-upload.js';
-import type { AttemptReport } from './control-plane.js';
+import type { AttemptReport, ControlPlane } from './control-plane.js';
 
 const streams: Record<StreamName, Stream> = {
   stdout: Stream.STDOUT,
@@ -71,3 +71,18 @@ export function attemptEvents(report: AttemptReport) {
 }
 
 export type AttemptEvents = ReturnType<typeof attemptEvents>;
+
+/**
+ * The final result of an execution the consumer gave up on (internal_error, `message`), as the
+ * attempt after the last one run; resolves once the control-plane has it.
+ */
+export async function reportAbandoned(
+  controlPlane: ControlPlane,
+  executionId: string,
+  attempt: number,
+  message: string,
+): Promise<void> {
+  const report = attemptEvents(controlPlane.open(executionId, attempt));
+  report.failed(message);
+  await report.finish();
+}

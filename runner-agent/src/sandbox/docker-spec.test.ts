@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { dockerCreateOptions } from './docker-spec.js';
+import { testSpec } from '../testing/jobs.js';
 import type { SandboxSpec } from './driver.js';
 
 const spec: SandboxSpec = {
-  image: 'muscode/sandbox-python:latest',
-  runtime: 'runsc',
+  ...testSpec,
   env: { MUSCODE_LAUNCHER_MODE: 'sandbox', MUSCODE_PREPARE: 'python3 -q' },
-  runnerId: 'r1',
-  executionId: 'e1',
-  capabilities: ['SETUID', 'SETGID', 'KILL', 'SETPCAP'],
-  memoryBytes: 160 * 1024 * 1024,
   cpus: 1.5,
-  pidsLimit: 256,
-  tmpfsMb: 64,
-  openFiles: 256,
-  fileSizeBytes: 16 * 1024 * 1024,
 };
 
 describe('dockerCreateOptions', () => {
