@@ -199,6 +199,20 @@ describe('@muscode/client against the real stack', () => {
     expect(rest).toMatchObject({ version: oldest, output: `${oldest}\n['a b', '', '--x=1']\n` });
   });
 
+  it('run(): files in folders, as the playground sends an open project (the WebSocket takes path)', async () => {
+    const { client } = await registered();
+    const run = client.run({
+      language: 'python',
+      files: [
+        { name: 'main.py', path: '/', content: 'from lib.util import f\nprint(f())\n' },
+        { name: 'util.py', path: '/lib', content: 'def f():\n    return "from lib"\n' },
+      ],
+      mainFile: 'main.py',
+    });
+    for await (const e of run) if (e.type === 'result') break;
+    expect(run.result).toMatchObject({ status: 'completed', output: 'from lib\n' });
+  });
+
   it('run(): grades against tests, with a test event per test before the result', async () => {
     const { client } = await registered();
     const run = client.run({

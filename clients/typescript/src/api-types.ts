@@ -1,4 +1,11 @@
 import type { components, operations } from './gen/openapi.js';
+import type { components as wsComponents } from './gen/ws-protocol.js';
+
+/**
+ * A frame of the WebSocket protocol by its `type` (`execute`, `status`, `output`, …), from the
+ * types generated out of its JSON Schema (gateway/ws-protocol.json → src/gen/ws-protocol.ts).
+ */
+export type WsFrame<T extends keyof wsComponents['schemas']> = wsComponents['schemas'][T];
 
 /**
  * Request and answer shapes of the API, from the types generated out of its OpenAPI document

@@ -2,12 +2,13 @@
  * @muscode/client: the MUSCode public API from TypeScript, in Node 20 and in browsers.
  * It uses only `fetch` and a WebSocket constructor (the browser's global, or `ws` in Node 20,
  * passed as `WebSocket`), so it has no dependency a browser cannot load. Request and answer
- * shapes come from the types generated out of the OpenAPI document (src/gen/openapi.ts,
- * `npm run gen:api`).
+ * shapes come from the types generated out of the OpenAPI document (src/gen/openapi.ts), the
+ * WebSocket frames' from the protocol's JSON Schema (src/gen/ws-protocol.ts), both written by
+ * `npm run gen:api`.
  */
-import type { Answer, QueryOf, RequestBody, Schema } from './api-types.js';
+import type { Answer, QueryOf, RequestBody, Schema, WsFrame } from './api-types.js';
 
-export type { Answer, Operation, QueryOf, RequestBody, ResponseBody, Schema } from './api-types.js';
+export type { Answer, Operation, QueryOf, RequestBody, ResponseBody, Schema, WsFrame } from './api-types.js';
 
 /** Every failed call: the API's stable error `code` (or `network_error`), HTTP status, details. */
 export class MuscodeError extends Error {
@@ -95,19 +96,11 @@ const pendingStatuses = new Set(['queued', 'running']);
 
 /** The live events of `client.run()`: the WebSocket protocol's server messages for one execution. */
 export type RunEvent =
-  | { type: 'status'; executionId: string; status: 'queued' | 'running' | 'restarted'; seq: number }
-  | {
-      type: 'output';
-      executionId: string;
-      stream: 'stdout' | 'stderr' | 'compile';
-      data: string;
-      encoding: 'utf8' | 'base64';
-      seq: number;
-      /** The chunk's bytes (decoded from `data`). */
-      bytes: Uint8Array;
-    }
+  | WsFrame<'status'>
+  /** A chunk of output; `bytes` is `data` decoded. */
+  | (WsFrame<'output'> & { bytes: Uint8Array })
   /** A graded submission's test has run (README, "Grading"): `test` is the result's `tests[index]`. */
-  | { type: 'test'; executionId: string; index: number; test: TestOutcome; seq: number }
+  | (Omit<WsFrame<'test'>, 'test'> & { test: TestOutcome })
   | ({ type: 'result'; seq: number } & Execution)
   | { type: 'reconnecting'; attempt: number; fromSeq: number };
 
@@ -507,10 +500,10 @@ export class Run implements AsyncIterable<RunEvent> {
           stopOnFirstFailure,
           testSetId,
         } = this.spec as ExecuteSpec;
-        const limits: Record<string, number> = {};
-        if (timeout !== undefined) limits['timeout'] = timeout;
-        if (memoryLimit !== undefined) limits['memoryLimit'] = memoryLimit;
-        const msg: Record<string, unknown> = {
+        const limits: NonNullable<WsFrame<'execute'>['limits']> = {};
+        if (timeout !== undefined) limits.timeout = timeout;
+        if (memoryLimit !== undefined) limits.memoryLimit = memoryLimit;
+        const msg: WsFrame<'execute'> = {
           type: 'execute',
           language,
           version,
@@ -525,7 +518,7 @@ export class Run implements AsyncIterable<RunEvent> {
           stopOnFirstFailure,
           testSetId,
         };
-        if (Object.keys(limits).length) msg['limits'] = limits;
+        if (Object.keys(limits).length) msg.limits = limits;
         ws.send(JSON.stringify(msg));
       }
     };

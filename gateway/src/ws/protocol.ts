@@ -20,7 +20,10 @@ export const closeCodes = {
 } as const;
 
 const executionId = z.string().min(1).max(64);
-const file = z.object({ name: z.string().min(1).max(255), content: z.string() }).strict();
+/** A file as REST execute takes it: its folder in `path` (e.g. `/lib`), checked by the API. */
+const file = z
+  .object({ name: z.string().min(1).max(255), path: z.string().max(500).optional(), content: z.string() })
+  .strict();
 
 export const clientMessage = z.discriminatedUnion('type', [
   z
