@@ -207,6 +207,11 @@ describe('playground in headless Chromium', () => {
     await page.click(byId('project-run-button'));
     expect(await verdict()).toBe('completed');
     expect(await page.textContent(byId('output'))).toBe('hello saved\n');
+    // Run (over the WebSocket, with the open files and an unsaved edit) takes the folder too.
+    await setCode("from lib.util import greet\nprint(greet('unsaved'))\n");
+    await page.click(byId('run-button'));
+    expect(await verdict()).toBe('completed');
+    expect(await page.textContent(byId('output'))).toBe('hello unsaved\n');
     await page.click(byId('star-button'));
     await expect.poll(() => page.textContent(byId('star-button'))).toBe('★ Starred (1)');
     await shot(page, '08-project-saved');
