@@ -122,6 +122,13 @@ export const errors = {
       { period },
       { retryAfterSeconds },
     ),
+  /** Interactive stdin past the execution's stdin budget (its stdin limit, less the spec's stdin). */
+  stdinLimit: () =>
+    new AppError(
+      'resource_exhausted',
+      'stdin_limit',
+      'This stdin would pass the execution\u2019s stdin limit.',
+    ),
   storageQuotaExceeded: () =>
     new AppError(
       'payload_too_large',

@@ -196,30 +196,31 @@ describe('grading: POST /execute with tests', () => {
 
   it('a cancel during test 3 ends it cancelled, the rest skipped', async () => {
     const user = await newUser();
-    const q = await api('POST', '/execute', {
-      token: user.token,
-      body: { language: 'python', code: doubler, timeout: 20, tests: fiveTests, stopOnFirstFailure: false },
-    });
-    expect(q.status).toBe(200);
-    const id = q.body.data.executionId as string;
-    // Test 3 sleeps 30 s; tests 1 and 2 take well under a second: cancel 3 s in, while running.
-    const started = Date.now();
-    for (;;) {
-      const r = await api('GET', `/execute/${id}`, { token: user.token });
-      if (r.body.data.status === 'running' && Date.now() - started > 3000) break;
-      await new Promise((res) => setTimeout(res, 200));
+    const ws = await WsClient.connect(user.token);
+    try {
+      const id = await wsExecute(ws, {
+        language: 'python',
+        code: doubler,
+        limits: { timeout: 20 },
+        tests: fiveTests,
+        stopOnFirstFailure: false,
+      });
+      // Test 3 sleeps 30 s: once test 2's message has come, test 3 is the one running.
+      await ws.next((m) => m.executionId === id && m.type === 'test' && m['index'] === 1);
+      const c = await api('POST', `/execute/${id}/cancel`, { token: user.token });
+      expect(c.status).toBe(202);
+      const r = await waitForResult(user.token, id);
+      expect(r.status).toBe('cancelled');
+      expect(r.tests.map((t: { status: string }) => t.status)).toEqual([
+        'accepted',
+        'accepted',
+        'cancelled',
+        'skipped',
+        'skipped',
+      ]);
+    } finally {
+      ws.close();
     }
-    const c = await api('POST', `/execute/${id}/cancel`, { token: user.token });
-    expect(c.status).toBe(202);
-    const r = await waitForResult(user.token, id);
-    expect(r.status).toBe('cancelled');
-    expect(r.tests.map((t: { status: string }) => t.status)).toEqual([
-      'accepted',
-      'accepted',
-      'cancelled',
-      'skipped',
-      'skipped',
-    ]);
   });
 
   it('grades a project run', async () => {

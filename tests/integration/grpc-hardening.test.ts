@@ -22,14 +22,14 @@ const path = '/muscode.execution.v1.ExecutionService/Submit';
 describe('gRPC: credentials before the body', () => {
   it('refuses a 10 MiB Submit with a wrong token UNAUTHENTICATED (not RESOURCE_EXHAUSTED after reading it)', async () => {
     const c = client();
-    const started = Date.now();
     const err = await submit(
       c,
       { spec: { language: 'python', code: `#${'x'.repeat(10 * 1024 * 1024)}` } },
       md({ authorization: 'Bearer not-a-valid-token' }),
     ).catch((e: grpc.ServiceError) => e);
+    // RESOURCE_EXHAUSTED would mean the body was read first; the next case shows the answer
+    // comes while the body never does.
     expect(err).toMatchObject({ code: grpc.status.UNAUTHENTICATED });
-    expect(Date.now() - started).toBeLessThan(5000);
     c.close();
   });
 

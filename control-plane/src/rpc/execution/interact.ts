@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { Code, ConnectError, type HandlerContext } from '@connectrpc/connect';
+import type { HandlerContext } from '@connectrpc/connect';
 import type { Redis } from 'ioredis';
 import type { ControlMessage, Logger } from '@muscode/common';
 import {
@@ -9,8 +9,8 @@ import {
 } from '@muscode/proto/execution/v1';
 import type { Streams } from '../../infra/streams.js';
 import type { ExecutionService } from '../../modules/executions/service.js';
-import { guarded } from '../errors.js';
-import { errors } from '../../errors.js';
+import { guarded, toConnectError } from '../errors.js';
+import { errors, type AppError } from '../../errors.js';
 import { specToBody } from '../execution-convert.js';
 import type { RpcAuth } from './auth.js';
 import { followExecution } from './follow.js';
@@ -49,15 +49,12 @@ export function interact(deps: {
 
     let finished = false;
     // Set when the input breaks a rule: the call ends with it (and the execution is cancelled).
-    let refusal: ConnectError | undefined;
+    let refusal: AppError | undefined;
     const stop = new AbortController();
     const signal = AbortSignal.any([ctx.signal, stop.signal]);
     const stdin = async (m: Extract<ControlMessage, { type: 'stdin' | 'stdin_close' }>) => {
       if ((await deps.streams.sendStdin(executionId, m)) === 'over_budget') {
-        refusal = new ConnectError(
-          'This stdin would pass the execution\u2019s stdin limit.',
-          Code.ResourceExhausted,
-        );
+        refusal = errors.stdinLimit();
         stop.abort();
       }
       // Finished (or, past its budget's life, not interactive): nothing reads stdin any more.
@@ -91,7 +88,7 @@ export function interact(deps: {
         if (res.event.case === 'result') finished = true;
         yield create(InteractResponseSchema, { event: res.event });
       }
-      if (refusal) throw refusal;
+      if (refusal) throw toConnectError(refusal, log);
     } finally {
       if (!finished) await control({ type: 'cancel' }).catch(() => undefined);
     }
