@@ -16,30 +16,22 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import Docker from 'dockerode';
-import {
-  createLogger,
-  defaultJobLimits,
-  findLanguage,
-  languageVersions,
-  loadLanguageManifest,
-  sandboxImageName,
-  type Job,
-  type JobLimits,
-} from '@muscode/common';
+import { createLogger, defaultJobLimits, sandboxImageName, type Job, type JobLimits } from '@muscode/common';
 import { sandboxSpec, type Isolation } from '../runner-agent/src/engine/container-spec.js';
 import { executeOnSession } from '../runner-agent/src/engine/run.js';
 import { createWarmPool } from '../runner-agent/src/pool/warm-pool.js';
 import { createCgroupMemory } from '../runner-agent/src/sandbox/cgroup.js';
 import { createDockerDriver } from '../runner-agent/src/sandbox/docker.js';
+import { jobIds, manifest, newestLanguage, sourceJob } from '../tests/support/sandbox-pool.js';
+import { imageRepo } from '../tests/support/stack.js';
 
 const quick = process.env['BENCH_SANDBOX_QUICK'] === '1';
 const code = "print('hello world')";
 const submitters = 8;
 const runnerId = `bench-${process.pid}`;
 const socketPath = '/var/run/docker.sock';
-const manifest = loadLanguageManifest();
-const lang = languageVersions(findLanguage(manifest, 'python')!).at(-1)!;
-const image = sandboxImageName(lang.image, process.env['MUSCODE_IMAGE_REPO'] ?? 'muscode');
+const lang = newestLanguage('python');
+const image = sandboxImageName(lang.image, imageRepo);
 const limits: JobLimits = defaultJobLimits(manifest, lang);
 const lm = manifest.limits;
 const log = createLogger('bench', 'warn');
@@ -75,21 +67,8 @@ function dockerCpuSeconds(): number {
   }
 }
 
-let jobNo = 0;
-function job(ownerId: string): Job {
-  return {
-    executionId: `00000000-0000-4000-8000-${String(++jobNo).padStart(12, '0')}`,
-    ownerId,
-    language: lang.id,
-    files: [{ path: lang.mainFile, content: code }],
-    mainFile: lang.mainFile,
-    args: [],
-    stdin: '',
-    interactive: false,
-    limits,
-    enqueuedAt: Date.now(),
-  };
-}
+const nextId = jobIds('8000');
+const job = (ownerId: string): Job => sourceJob(nextId(), ownerId, lang, code, limits);
 
 /** Runs `count` executions, `concurrency` at a time; returns runs/s and CPU-s per run. */
 async function throughput(count: number, one: (submitter: number) => Promise<boolean>) {

@@ -1,19 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  createLogger,
-  findLanguage,
-  languageVersions,
-  loadLanguageManifest,
-  sandboxImageName,
-  type Job,
-  type JobLimits,
-} from '@muscode/common';
-import { sandboxSpec, type Isolation } from '../../runner-agent/src/engine/container-spec.js';
-import { executeOnSession } from '../../runner-agent/src/engine/run.js';
-import { createWarmPool } from '../../runner-agent/src/pool/warm-pool.js';
-import { createCgroupMemory } from '../../runner-agent/src/sandbox/cgroup.js';
-import { createDockerDriver } from '../../runner-agent/src/sandbox/docker.js';
-import { imageRepo } from '../support/stack.js';
+import type { LanguageVersion } from '@muscode/common';
+import type { Isolation } from '../../runner-agent/src/engine/container-spec.js';
+import { engineHarness, newestLanguage, testLimits } from '../support/sandbox-pool.js';
 
 // One tenant's run attacks the next run in the same reused sandbox (the agent's warm pool and
 // engine on the real Docker + runsc, as in tests/integration/isolation-levels.test.ts): it
@@ -21,86 +9,30 @@ import { imageRepo } from '../support/stack.js';
 // /tmp, /dev/shm, /var/tmp), pre-makes the folders the next run would get, leaves SysV IPC
 // objects and POSIX message queues. The next run must see none of it and run as it would in a
 // sandbox no one used. At the free tier's limits: 64 MB, 5 s.
-const manifest = loadLanguageManifest();
-const newest = (id: string) => languageVersions(findLanguage(manifest, id)!).at(-1)!;
-const python = newest('python');
-const node = newest('javascript');
-const runnerId = `cross-tenant-test-${process.pid}`;
-const driver = createDockerDriver('/var/run/docker.sock');
-const lm = manifest.limits;
-const limits: JobLimits = {
-  timeoutMs: 5000,
-  cpuTimeMs: 5000,
-  compileTimeoutMs: 10000,
-  memoryMb: 64,
-  cpus: lm.cpus.default,
-  processes: lm.processes.default,
-  openFiles: lm.openFiles.default,
-  fileSizeBytes: lm.fileSizeBytes.default,
-  workspaceMb: lm.workspaceMb.default,
-  outputBytes: lm.outputBytes.default,
-};
-type Lang = typeof python;
-
-let n = 0;
-const job = (ownerId: string, lang: Lang, code: string): Job => ({
-  executionId: `00000000-0000-4000-9000-${String(++n).padStart(12, '0')}`,
-  ownerId,
-  language: lang.id.split('@')[0]!,
-  files: [{ path: lang.mainFile, content: code }],
-  mainFile: lang.mainFile,
-  args: [],
-  stdin: '',
-  interactive: false,
-  limits,
-  enqueuedAt: Date.now(),
-});
+const python = newestLanguage('python');
+const node = newestLanguage('javascript');
+const engine = engineHarness('cross-tenant', testLimits(5000, { memoryMb: 64 }));
 
 /** A pool of one reused sandbox of lang's image; extraEnv goes to the launcher. */
-function pool(isolation: Isolation, lang: Lang, extraEnv: Record<string, string> = {}) {
-  const image = sandboxImageName(lang.image, imageRepo);
-  const removals: Promise<unknown>[] = [];
-  const p = createWarmPool({
-    driver,
-    specFor: (img) => {
-      const spec = sandboxSpec({
-        image: img,
-        runtime: 'runsc',
-        runnerId,
-        limits,
-        memoryOverheadMb: 32,
-        isolation,
-        prepare: { command: lang.prepare!, limits },
-      });
-      return { ...spec, env: { ...spec.env, ...extraEnv } };
-    },
-    preparedFor: () => lang.id,
-    images: [image],
-    config: { isolation, size: 1, maxRuns: 20, maxAgeMs: 120_000, startConcurrency: 1 },
-    log: createLogger('test', 'warn'),
-    track: (t) => removals.push(t.catch(() => undefined)),
+function pool(isolation: Isolation, lang: LanguageVersion, extraEnv: Record<string, string> = {}) {
+  const level = engine.pool({
+    isolation,
+    lang,
+    extraEnv,
+    maxRuns: 20,
+    maxAgeMs: 120_000,
+    cgroup: true,
+    nextReadyMs: 5000,
   });
   const run = async (owner: string, code: string) => {
-    const lease = await p.acquire(image, owner);
-    const r = await executeOnSession({
-      session: lease.session,
-      job: job(owner, lang, code),
-      lang,
-      graceMs: 5000,
-      cgroup: createCgroupMemory('/sys/fs/cgroup/memory/docker'),
-    });
-    lease.release(r.reusable && (await lease.session.nextReady(5000)));
+    const r = await level.run(owner, engine.job(owner, lang, code));
     return { verdict: r.verdict, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   };
-  const stop = async () => {
-    await p.stop();
-    await Promise.all(removals);
-  };
-  return { run, stop };
+  return { run, stop: level.stop };
 }
 
 afterAll(async () => {
-  await driver.reap(runnerId);
+  await engine.reap();
 });
 
 // Prints the hostname (the container), the uid, and what it finds in every writable place.

@@ -1,20 +1,10 @@
-import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { api, newUser, waitForResult } from '../support/api.js';
+import { sql } from '../support/sql.js';
 import { waitFor } from '../support/stack.js';
 
 // A region no agent serves: its executions stay queued, and cost no sandbox.
 const idle = 'no-agents-here';
-
-async function sql(text: string, params: unknown[] = []) {
-  const c = new pg.Client({ connectionString: inject('databaseUrl') });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 describe('POST /execute?wait=true', () => {
   it('answers with the final result in the same response', async () => {

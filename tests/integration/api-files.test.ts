@@ -1,16 +1,6 @@
-import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { api, newUser, waitForResult, type TestUser } from '../support/api.js';
-
-async function sql(text: string, params: unknown[] = []) {
-  const c = new pg.Client({ connectionString: inject('databaseUrl') });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
+import { sql } from '../support/sql.js';
 
 async function project(user: TestUser, body: Record<string, unknown> = {}) {
   const r = await api('POST', '/projects', {

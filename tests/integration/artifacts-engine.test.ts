@@ -1,41 +1,15 @@
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  createLogger,
-  findLanguage,
-  languageVersions,
-  loadLanguageManifest,
-  sandboxImageName,
-  type Job,
-  type JobLimits,
-} from '@muscode/common';
-import { sandboxSpec, type Isolation } from '../../runner-agent/src/engine/container-spec.js';
-import { executeOnSession } from '../../runner-agent/src/engine/run.js';
-import { createWarmPool } from '../../runner-agent/src/pool/warm-pool.js';
-import { createDockerDriver } from '../../runner-agent/src/sandbox/docker.js';
-import { imageRepo } from '../support/stack.js';
+import type { Job } from '@muscode/common';
+import type { Isolation } from '../../runner-agent/src/engine/container-spec.js';
+import { engineHarness, newestLanguage, testLimits } from '../support/sandbox-pool.js';
 
 // Artifacts through the agent's engine on the real Docker + runsc: what a program leaves in
 // /workspace/output comes back from the launcher (protocol 5) as files, byte for byte, and
 // the limits flag what they leave out without touching the run's verdict.
-const manifest = loadLanguageManifest();
-const python = languageVersions(findLanguage(manifest, 'python')!).at(-1)!;
-const image = sandboxImageName(python.image, imageRepo);
-const runnerId = `artifacts-test-${process.pid}`;
-const driver = createDockerDriver('/var/run/docker.sock');
-const lm = manifest.limits;
-const limits: JobLimits = {
-  timeoutMs: 10000,
-  cpuTimeMs: 10000,
-  compileTimeoutMs: 10000,
-  memoryMb: lm.memoryMb.default,
-  cpus: lm.cpus.default,
-  processes: lm.processes.default,
-  openFiles: lm.openFiles.default,
-  fileSizeBytes: lm.fileSizeBytes.default,
-  workspaceMb: lm.workspaceMb.default,
-  outputBytes: lm.outputBytes.default,
-};
+const python = newestLanguage('python');
+const limits = testLimits(10000);
+const engine = engineHarness('artifacts', limits);
 const artifactLimits = { maxCount: 50, maxFileBytes: 100_000, maxBytes: 150_000 };
 
 // A PNG header and every byte value, a CSV, a file over the per-file limit, a symlink to a
@@ -57,59 +31,19 @@ const pngBytes = Buffer.concat([
 ]);
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-let n = 0;
-const job = (code: string, withArtifacts = true): Job => ({
-  executionId: `00000000-0000-4000-9000-${String(++n).padStart(12, '0')}`,
-  ownerId: 'alice',
-  language: 'python',
-  files: [{ path: 'main.py', content: code }],
-  mainFile: 'main.py',
-  args: [],
-  stdin: '',
-  interactive: false,
-  limits: withArtifacts ? { ...limits, artifacts: artifactLimits } : limits,
-  enqueuedAt: Date.now(),
-});
+const job = (code: string, withArtifacts = true): Job =>
+  engine.job('alice', python, code, withArtifacts ? { ...limits, artifacts: artifactLimits } : limits);
 
 const pools: { stop(): Promise<void> }[] = [];
 function poolFor(isolation: Isolation) {
-  const removals: Promise<unknown>[] = [];
-  const pool = createWarmPool({
-    driver,
-    specFor: (img) =>
-      sandboxSpec({
-        image: img,
-        runtime: 'runsc',
-        runnerId,
-        limits,
-        memoryOverheadMb: 32,
-        isolation,
-        prepare: { command: python.prepare!, limits },
-      }),
-    preparedFor: () => python.id,
-    images: [image],
-    config: { isolation, size: 1, maxRuns: 3, maxAgeMs: 60_000, startConcurrency: 1 },
-    log: createLogger('test', 'warn'),
-    track: (p) => removals.push(p.catch(() => undefined)),
-  });
-  pools.push({ stop: async () => (await pool.stop(), await Promise.all(removals), undefined) });
-  return async (j: Job) => {
-    const lease = await pool.acquire(image, 'alice');
-    const r = await executeOnSession({
-      session: lease.session,
-      job: j,
-      lang: python,
-      graceMs: 5000,
-      cgroup: undefined,
-    });
-    lease.release(r.reusable && isolation !== 'sandbox' && (await lease.session.nextReady(3000)));
-    return r;
-  };
+  const pool = engine.pool({ isolation, lang: python });
+  pools.push(pool);
+  return (j: Job) => pool.run('alice', j);
 }
 
 afterAll(async () => {
   for (const p of pools) await p.stop();
-  await driver.reap(runnerId);
+  await engine.reap();
 });
 
 describe('artifacts through the engine', () => {

@@ -4,7 +4,7 @@
 // else is the test's internal_error; a checker that does not compile ends the execution.
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { metadata, stockExecutionClient, type Msg } from '../support/grpc.js';
+import { executionCaller, type Msg } from '../support/grpc.js';
 import { api, execute, newUser } from '../support/api.js';
 import { WsClient, wsExecute } from '../support/ws.js';
 
@@ -156,14 +156,9 @@ describe('grading with a checker program', () => {
   });
 
   it('gRPC Submit takes a checker program', async () => {
-    type Any = Msg;
-    const c = stockExecutionClient();
     const user = await newUser();
-    const md = metadata({ authorization: `Bearer ${user.token}` });
-    const call = (method: string, req: Any) =>
-      new Promise<Any>((resolve, reject) =>
-        c[method](req, md, (err: grpc.ServiceError | null, res: Any) => (err ? reject(err) : resolve(res))),
-      );
+    const c = executionCaller(user.token);
+    const { call } = c;
     const submitted = await call('Submit', {
       spec: {
         language: 'python',
@@ -176,14 +171,9 @@ describe('grading with a checker program', () => {
         },
       },
     });
-    let e: Any = {};
-    for (let i = 0; i < 150; i++) {
-      e = (await call('Get', { executionId: submitted['executionId'] }))['execution'];
-      if (e['status'] === 'STATUS_COMPLETED') break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const e = await c.completed(submitted['executionId']);
     expect(e['status']).toBe('STATUS_COMPLETED');
-    expect(e['tests'].map((t: Any) => [t['status'], t['message']])).toEqual([['accepted', 'looked']]);
+    expect(e['tests'].map((t: Msg) => [t['status'], t['message']])).toEqual([['accepted', 'looked']]);
     await expect(
       call('Submit', {
         spec: {

@@ -2,7 +2,7 @@
 // loop in a real gVisor sandbox (launcher T/N/D frames), per-test verdicts and a summary.
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { metadata, stockExecutionClient, type Msg } from '../support/grpc.js';
+import { executionCaller, type Msg } from '../support/grpc.js';
 import { api, execute, newUser, waitForResult, type TestUser } from '../support/api.js';
 import { WsClient, wsExecute } from '../support/ws.js';
 
@@ -296,14 +296,9 @@ describe('grading over the WebSocket', () => {
 
 describe('grading over gRPC', () => {
   it('Submit takes tests and a checker; Get answers each test and the summary', async () => {
-    type Any = Msg;
-    const c = stockExecutionClient();
     const user = await newUser();
-    const md = metadata({ authorization: `Bearer ${user.token}` });
-    const call = (method: string, req: Any) =>
-      new Promise<Any>((resolve, reject) =>
-        c[method](req, md, (err: grpc.ServiceError | null, res: Any) => (err ? reject(err) : resolve(res))),
-      );
+    const c = executionCaller(user.token);
+    const { call } = c;
     const submitted = await call('Submit', {
       spec: {
         language: 'python',
@@ -316,14 +311,9 @@ describe('grading over gRPC', () => {
         stopOnFirstFailure: false,
       },
     });
-    let e: Any = {};
-    for (let i = 0; i < 100; i++) {
-      e = (await call('Get', { executionId: submitted['executionId'] }))['execution'];
-      if (e['status'] === 'STATUS_COMPLETED') break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const e = await c.completed(submitted['executionId'], 100);
     expect(e['status']).toBe('STATUS_COMPLETED');
-    expect(e['tests'].map((t: Any) => [t['name'], t['status']])).toEqual([
+    expect(e['tests'].map((t: Msg) => [t['name'], t['status']])).toEqual([
       ['third', 'accepted'],
       ['test 2', 'wrong_answer'],
     ]);

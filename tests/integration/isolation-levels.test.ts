@@ -1,42 +1,14 @@
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  createLogger,
-  findLanguage,
-  languageVersions,
-  loadLanguageManifest,
-  sandboxImageName,
-  type Job,
-  type JobLimits,
-} from '@muscode/common';
-import { sandboxSpec, type Isolation } from '../../runner-agent/src/engine/container-spec.js';
-import { executeOnSession } from '../../runner-agent/src/engine/run.js';
-import { createWarmPool } from '../../runner-agent/src/pool/warm-pool.js';
-import { createCgroupMemory } from '../../runner-agent/src/sandbox/cgroup.js';
-import { createDockerDriver } from '../../runner-agent/src/sandbox/docker.js';
-import { imageRepo } from '../support/stack.js';
+import type { Isolation } from '../../runner-agent/src/engine/container-spec.js';
+import { engineHarness, newestLanguage, testLimits } from '../support/sandbox-pool.js';
 
 // The agent's warm pool and engine on the real Docker + runsc, one pool per isolation level:
 // what each level shares between executions, and what it never shares.
-const manifest = loadLanguageManifest();
 // The newest python (the version a request without one gets).
-const python = languageVersions(findLanguage(manifest, 'python')!).at(-1)!;
-const image = sandboxImageName(python.image, imageRepo);
-const runnerId = `isolation-test-${process.pid}`;
-const driver = createDockerDriver('/var/run/docker.sock');
-const lm = manifest.limits;
-const limits: JobLimits = {
-  timeoutMs: 5000,
-  cpuTimeMs: 5000,
-  compileTimeoutMs: 10000,
-  memoryMb: lm.memoryMb.default,
-  cpus: lm.cpus.default,
-  processes: lm.processes.default,
-  openFiles: lm.openFiles.default,
-  fileSizeBytes: lm.fileSizeBytes.default,
-  workspaceMb: lm.workspaceMb.default,
-  outputBytes: lm.outputBytes.default,
-};
+const python = newestLanguage('python');
+const engine = engineHarness('isolation', testLimits(5000));
+const { runnerId } = engine;
 
 // Prints: the container (Docker's /etc/hostname), uid, leftovers of earlier runs, other
 // processes it can see; then leaves a file, a /tmp file and a daemon behind.
@@ -51,66 +23,22 @@ open('/tmp/left.txt', 'w').write('x')
 subprocess.Popen(['sleep', '1000'], start_new_session=True)
 `;
 
-let n = 0;
-const job = (ownerId: string): Job => ({
-  executionId: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
-  ownerId,
-  language: 'python',
-  files: [{ path: 'main.py', content: probe }],
-  mainFile: 'main.py',
-  args: [],
-  stdin: '',
-  interactive: false,
-  limits,
-  enqueuedAt: Date.now(),
-});
-
 function levelPool(isolation: Isolation) {
-  const removals: Promise<unknown>[] = [];
-  const pool = createWarmPool({
-    driver,
-    // As the agent makes them: each sandbox loads python ahead for its next submission.
-    specFor: (img) =>
-      sandboxSpec({
-        image: img,
-        runtime: 'runsc',
-        runnerId,
-        limits,
-        memoryOverheadMb: 32,
-        isolation,
-        prepare: { command: python.prepare!, limits },
-      }),
-    preparedFor: () => python.id,
-    images: [image],
-    config: { isolation, size: 1, maxRuns: 3, maxAgeMs: 60_000, startConcurrency: 2 },
-    log: createLogger('test', 'warn'),
-    track: (p) => removals.push(p.catch(() => undefined)),
-  });
+  // As the agent makes them: each sandbox loads python ahead for its next submission.
+  const level = engine.pool({ isolation, lang: python, startConcurrency: 2, cgroup: true });
   const run = async (owner: string) => {
-    const lease = await pool.acquire(image, owner);
-    const r = await executeOnSession({
-      session: lease.session,
-      job: job(owner),
-      lang: python,
-      graceMs: 5000,
-      cgroup: createCgroupMemory('/sys/fs/cgroup/memory/docker'),
-    });
-    lease.release(r.reusable && isolation !== 'sandbox' && (await lease.session.nextReady(3000)));
+    const r = await level.run(owner, engine.job(owner, python, probe));
     expect(r.verdict).toBe('completed');
     // Every run here went through the prepared interpreter: what it leaves or sees is checked.
     expect(r.run?.prepared).toBe(true);
     const [container, uid, leftovers, sleepers] = r.stdout.toString().trim().split('\n');
     return { container: container!, uid: Number(uid), leftovers: leftovers!, sleepers: Number(sleepers) };
   };
-  const stop = async () => {
-    await pool.stop();
-    await Promise.all(removals);
-  };
-  return { run, stop, pool };
+  return { run, stop: level.stop, pool: level.pool };
 }
 
 afterAll(async () => {
-  await driver.reap(runnerId);
+  await engine.reap();
 });
 
 describe('isolation levels', () => {

@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { api, apiUrl, execute, newUser, waitForResult, type TestUser } from '../support/api.js';
-import { metadata, stockExecutionClient, type Msg } from '../support/grpc.js';
+import { executionCaller, type Msg } from '../support/grpc.js';
 import { WsClient, wsExecute } from '../support/ws.js';
 
 // Echoes its stdin on stdout and stderr: a hidden test's input would show in its output.
@@ -127,21 +127,12 @@ describe('a submission against a set of someone else', () => {
     const owner = await newUser();
     const other = await newUser();
     const testSetId = await createSet(owner);
-    const c = stockExecutionClient();
-    const md = metadata({ authorization: `Bearer ${other.token}` });
-    const call = (method: string, req: Msg) =>
-      new Promise<Msg>((resolve, reject) =>
-        c[method](req, md, (err: grpc.ServiceError | null, res: Msg) => (err ? reject(err) : resolve(res))),
-      );
+    const c = executionCaller(other.token);
+    const { call } = c;
     const submitted = await call('Submit', {
       spec: { language: 'python', code: echo, testSetId, stopOnFirstFailure: false },
     });
-    let e: Msg = {};
-    for (let i = 0; i < 150; i++) {
-      e = (await call('Get', { executionId: submitted['executionId'] }))['execution'];
-      if (e['status'] === 'STATUS_COMPLETED') break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const e = await c.completed(submitted['executionId']);
     expect(e['status']).toBe('STATUS_COMPLETED');
     expect(e['tests'].map((t: Msg) => [t['name'], t['status'], t['hidden']])).toEqual([
       ['sample', 'accepted', false],

@@ -34,3 +34,27 @@ export function metadata(entries: Record<string, string>): grpc.Metadata {
   for (const [k, v] of Object.entries(entries)) m.set(k, v);
   return m;
 }
+
+/**
+ * The stock client as one user (a bearer token): `call` is one unary call as a promise (a gRPC
+ * error rejects it), `completed` polls Get until the execution is STATUS_COMPLETED or the
+ * attempts (200 ms apart) run out, and returns the last execution Get answered.
+ */
+export function executionCaller(token: string) {
+  const c = stockExecutionClient();
+  const md = metadata({ authorization: `Bearer ${token}` });
+  const call = (method: string, req: Msg) =>
+    new Promise<Msg>((resolve, reject) =>
+      c[method](req, md, (err: grpc.ServiceError | null, res: Msg) => (err ? reject(err) : resolve(res))),
+    );
+  const completed = async (executionId: string, attempts = 150) => {
+    let e: Msg = {};
+    for (let i = 0; i < attempts; i++) {
+      e = (await call('Get', { executionId }))['execution'];
+      if (e['status'] === 'STATUS_COMPLETED') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return e;
+  };
+  return { call, completed, close: () => c.close() };
+}

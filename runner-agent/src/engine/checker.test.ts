@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import {
   checkerJobLimits,
   checkerLanguage,
-  createLogger,
   defaultJobLimits,
   loadLanguageManifest,
   type Job,
@@ -10,35 +8,28 @@ import {
 } from '@muscode/common';
 import { Verdict } from '@muscode/proto/runner/v1';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPoolPolicy } from '../pool/policy.js';
-import { createWarmPool } from '../pool/warm-pool.js';
-import type { ControlPlane, ReportEvent } from '../report/control-plane.js';
-import { createFakeDriver, type FakeLauncher } from '../testing/fake-driver.js';
+import type { FakeLauncher } from '../testing/fake-driver.js';
+import { createFakeEngine, finishedOf } from '../testing/fake-engine.js';
+import { testJob } from '../testing/jobs.js';
+import { stepResult } from '../testing/results.js';
 import { checkerJob, checkerOutcome, firstLine } from './checker.js';
 import type { ExecuteResult } from './collect.js';
-import type { StepResult } from './frames.js';
-import { runJob, type EngineDeps } from './job.js';
+import { runJob } from './job.js';
 
 const manifest = loadLanguageManifest();
-const log = createLogger('test', 'silent');
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const checker: ProgramChecker = { type: 'program', language: 'python', image: 'python', code: 'print(1)' };
 
-function job(over: Partial<Job> = {}): Job {
-  return {
-    executionId: randomUUID(),
-    ownerId: 'u1',
+const job = (over: Partial<Job> = {}): Job =>
+  testJob({
     language: 'cpp',
     image: 'native',
     files: [{ path: 'main.cpp', content: 'int main() {}' }],
     mainFile: 'main.cpp',
-    stdin: '',
-    interactive: false,
     limits: defaultJobLimits(manifest),
     enqueuedAt: Date.now(),
     ...over,
-  };
-}
+  });
 
 describe('checkerJob', () => {
   it("holds the checker's code and the test's three files, nothing of the submission", () => {
@@ -70,19 +61,7 @@ describe('checkerJob', () => {
 });
 
 describe('checkerOutcome', () => {
-  const step: StepResult = {
-    step: 'run',
-    exit: 0,
-    signal: 0,
-    cpuMs: 1,
-    wallMs: 1,
-    maxRssKb: 1,
-    timeout: false,
-    cpuLimit: false,
-    outputLimit: false,
-    cancelled: false,
-    prepared: false,
-  };
+  const step = stepResult();
   const result = (over: Partial<ExecuteResult>): ExecuteResult => ({
     verdict: 'completed',
     message: '',
@@ -210,47 +189,11 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.stop()));
 });
 
+/** The fake engine with every image present (the checker's native one too). */
 function setup() {
-  const fake = createFakeDriver({ launcher: bothSides });
-  const events: NonNullable<ReportEvent>[] = [];
-  const controlPlane: ControlPlane = {
-    open: () => ({ send: (e) => void events.push(e), finish: async () => undefined }),
-    heartbeat: async () => 1000,
-  };
-  const specBase = { runtime: 'runsc', runnerId: 'r1', memoryOverheadMb: 32, cgroupParent: undefined };
-  const policy = createPoolPolicy({
-    manifest,
-    poolImages: '',
-    imageRepo: 'muscode',
-    hasImage: () => true,
-    isolation: 'sandbox',
-    specBase,
-  });
-  const pool = createWarmPool({
-    driver: fake.driver,
-    specFor: policy.specFor,
-    images: [],
-    config: { isolation: 'sandbox', size: 0, maxRuns: 1, maxAgeMs: 60_000, startConcurrency: 2 },
-    log,
-    track: (p) => void p.catch(() => undefined),
-  });
-  pools.push(pool);
-  const deps: EngineDeps = {
-    pool,
-    controlPlane,
-    streams: { follow: () => ({ stop: () => undefined }), close: () => undefined },
-    redisPrefix: 'test:',
-    manifest,
-    poolLimits: policy.poolLimits,
-    specBase,
-    startGraceMs: 0,
-    wipeTimeoutMs: 1000,
-    cgroup: undefined,
-    imageRepo: 'muscode',
-    hasImage: () => true,
-    log,
-  };
-  return { ...fake, events, deps };
+  const t = createFakeEngine({ launcher: bothSides, hasImage: () => true });
+  pools.push(t.pool);
+  return t;
 }
 
 function gradedJob(outputs: string[], code = 'print(1)', stopOnFirstFailure = false): Job {
@@ -270,12 +213,6 @@ function gradedJob(outputs: string[], code = 'print(1)', stopOnFirstFailure = fa
     },
   });
 }
-
-const finishedOf = (events: NonNullable<ReportEvent>[]) => {
-  const last = events.at(-1);
-  if (last?.case !== 'finished') throw new Error(`last event is ${String(last?.case)}`);
-  return last.value;
-};
 
 describe('runJob with a checker program', () => {
   it('runs the checker per test in a sandbox of its own; the submission never gets the expected output', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { stepResult } from '../testing/results.js';
 import { judgeTest, testReportBytes, testResultMessage, testStatus, type GradedTest } from './graded.js';
 
 describe('testStatus', () => {
@@ -23,19 +24,7 @@ describe('testResultMessage', () => {
     index: 2,
     name: 't',
     status: 'accepted',
-    run: {
-      step: 'run',
-      exit: 0,
-      signal: 0,
-      cpuMs: 3,
-      wallMs: 5,
-      maxRssKb: 900,
-      timeout: false,
-      cpuLimit: false,
-      outputLimit: false,
-      cancelled: false,
-      prepared: false,
-    },
+    run: stepResult({ cpuMs: 3, wallMs: 5, maxRssKb: 900 }),
     stdout: Buffer.alloc(testReportBytes + 10, 'a'),
     stderr: Buffer.from('warn'),
     stdoutTruncated: false,
@@ -80,24 +69,14 @@ describe('judgeTest', () => {
       asked.push(actual.toString());
       return { status: 'wrong_answer' as const, message: 'no' };
     };
-    const stdout = Buffer.from('5\n');
+    const judge = (outcome: Parameters<typeof judgeTest>[0]['outcome']) =>
+      judgeTest({ outcome, checker: program, test, stdout: Buffer.from('5\n'), check });
+    expect(await judge({ verdict: 'completed', message: '' })).toEqual({
+      status: 'wrong_answer',
+      message: 'no',
+    });
     expect(
-      await judgeTest({
-        outcome: { verdict: 'completed', message: '' },
-        checker: program,
-        test,
-        stdout,
-        check,
-      }),
-    ).toEqual({ status: 'wrong_answer', message: 'no' });
-    expect(
-      await judgeTest({
-        outcome: { verdict: 'timeout', message: 'The program exceeded its time limit (1 s).' },
-        checker: program,
-        test,
-        stdout,
-        check,
-      }),
+      await judge({ verdict: 'timeout', message: 'The program exceeded its time limit (1 s).' }),
     ).toEqual({ status: 'timeout', message: 'The program exceeded its time limit (1 s).' });
     expect(asked).toEqual(['5\n']);
   });

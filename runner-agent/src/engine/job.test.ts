@@ -1,9 +1,8 @@
 import { defaultJobLimits, loadLanguageManifest, type Job } from '@muscode/common';
 import { Verdict } from '@muscode/proto/runner/v1';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ReportEvent } from '../report/control-plane.js';
 import { type FakeLauncher } from '../testing/fake-driver.js';
-import { createFakeEngine } from '../testing/fake-engine.js';
+import { createFakeEngine, finishedOf } from '../testing/fake-engine.js';
 import { testJob, testSpec } from '../testing/jobs.js';
 import { runJob, RuntimeUnavailableError } from './job.js';
 
@@ -24,12 +23,6 @@ function setup(opts: Parameters<typeof createFakeEngine>[0] = {}) {
 
 const job = (over: Partial<Job> = {}): Job =>
   testJob({ image: 'python', limits: defaultJobLimits(manifest), enqueuedAt: Date.now(), ...over });
-
-const finishedOf = (events: NonNullable<ReportEvent>[]) => {
-  const last = events.at(-1);
-  if (last?.case !== 'finished') throw new Error(`last event is ${String(last?.case)}`);
-  return last.value;
-};
 
 describe('runJob', () => {
   it("asks the driver for exactly the job's limits, runs it and reports started, output, finished", async () => {

@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { StepResult } from './frames.js';
+import { stepResult } from '../testing/results.js';
 import { decideVerdict, type SandboxEnd } from './verdict.js';
 
-const step = (over: Partial<StepResult>): StepResult => ({
-  step: 'run',
-  exit: 0,
-  signal: 0,
-  cpuMs: 1,
-  wallMs: 1,
-  maxRssKb: 1,
-  timeout: false,
-  cpuLimit: false,
-  outputLimit: false,
-  cancelled: false,
-  prepared: false,
-  ...over,
-});
+const step = stepResult;
 const end = (over: Partial<SandboxEnd>): SandboxEnd => ({
   run: undefined,
   compile: undefined,

@@ -55,6 +55,8 @@ export function createFakeEngine(
     runtimeHealthy?: boolean;
     controlPlane?: ControlPlane;
     runnerId?: string;
+    /** Which images the runner has; only the default python's unless given. */
+    hasImage?: (image: string) => boolean;
   } = {},
 ) {
   const manifest = loadLanguageManifest();
@@ -97,9 +99,16 @@ export function createFakeEngine(
     wipeTimeoutMs: 1000,
     cgroup: undefined,
     imageRepo,
-    hasImage: (image) => image === pythonImage,
+    hasImage: opts.hasImage ?? ((image) => image === pythonImage),
     runtimeHealthy: async () => opts.runtimeHealthy ?? true,
     log,
   };
   return { ...fake, ...cp, control, deps, pool, manifest };
 }
+
+/** The `finished` report of a job (its last event); throws when the job reported something else last. */
+export const finishedOf = (events: NonNullable<ReportEvent>[]) => {
+  const last = events.at(-1);
+  if (last?.case !== 'finished') throw new Error(`last event is ${String(last?.case)}`);
+  return last.value;
+};

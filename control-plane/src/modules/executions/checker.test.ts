@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadLanguageManifest } from '@muscode/common';
-import { AppError } from '../../errors.js';
+import { fieldOf } from '../../testing/field-of.js';
 import { resolveProgramChecker } from './checker.js';
 
 const manifest = loadLanguageManifest();
 const none = new Map();
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    expect((err as AppError).status).toBe(400);
-    return ((err as AppError).details as { field?: string }).field;
-  }
-  throw new Error('expected a 400');
-}
 
 describe('resolveProgramChecker', () => {
   it("resolves an alias and a version range to the language's id, version and image", () => {

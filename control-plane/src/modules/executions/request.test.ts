@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadLanguageManifest } from '@muscode/common';
-import { AppError } from '../../errors.js';
+import { fieldOf } from '../../testing/field-of.js';
 import { gradingCaps, normalizeFilePath, resolveGrading, resolveLimits, resolveSource } from './request.js';
 
 const manifest = loadLanguageManifest();
 const python = manifest.languages.find((l) => l.id === 'python')!;
-
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    expect((err as AppError).status).toBe(400);
-    return ((err as AppError).details as { field?: string }).field;
-  }
-  throw new Error('expected a 400');
-}
 
 describe('normalizeFilePath', () => {
   it('joins the spec-style folder and the name', () => {
